@@ -1,0 +1,51 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test install migrate demo lint format migrations-check serve clean
+
+run: migrate ## install, migrate, seed the demo, start web + worker + beat
+	$(BIN)/python manage.py demo
+	@echo "Starting web (http://127.0.0.1:8000), Celery worker and beat; Ctrl-C stops all three."
+	$(BIN)/honcho -f Procfile.dev start
+
+test: install ## install and run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Trustseal needs Python >= 3.11, but $(PYTHON) is %d.%d. Run: make PYTHON=python3.11 (or newer)" % v[:2])'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+serve: install ## nginx edge cache (:8080) + granian (:8000); PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { echo "make serve needs nginx: sudo apt-get install -y nginx (its system service need not run)"; exit 1; }
+	$(BIN)/python deploy/nginx/local.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,258 @@
+"""Base settings: 12-factor, every value from the environment with an embedded default.
+
+With no environment at all: SQLite (WAL) under var/, local-memory cache, Celery on kombu's
+file-system transport under var/, console e-mail, secrets generated once into var/.
+"""
+
+from __future__ import annotations
+
+from config.env import BASE_DIR, VAR_DIR, env, is_production, secret, secret_list
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = secret("SECRET_KEY")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "issuers",
+    "seals",
+    "workers",
+]
+
+MIDDLEWARE = [
+    # Outermost: strips any cookie from public seal routes, whatever a later layer does.
+    "seals.public_middleware.PublicResponseMiddleware",
+    # A Content-Security-Policy on every HTML (and SVG) answer that has none of its own.
+    "config.security_headers.SecurityHeadersMiddleware",
+    # 503 problem+json instead of a 500 while the database is unreachable.
+    "config.degraded.DatabaseUnavailableMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_sqlite_path = VAR_DIR / "trustseal.sqlite3"
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{_sqlite_path}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers (web) and a writer (worker) work at once; IMMEDIATE takes the write
+        # lock at BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",  # one client per pool: see config/cache.py
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "trustseal",
+        }
+    }
+
+# --- Celery ---------------------------------------------------------------------------------
+_broker_dir = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        # Exchange tables; kombu's default is a "control" folder in the working directory.
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+else:
+    # Above the longest countdown/ETA any task uses (webhook back-off tops out at 6 h), so Redis
+    # never re-delivers a scheduled task while it is still legitimately waiting.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}  # each area adds its jobs below
+# Status lists: bits follow a status change within a minute (issue: Bitstring Status List).
+CELERY_BEAT_SCHEDULE["regenerate-status-lists"] = {
+    "task": "workers.regenerate_status_lists",
+    "schedule": 30.0,
+}
+# Workers (issue 5): every job runs each TRUSTSEAL_BEAT_SECONDS; each takes a beat lock for most
+# of that interval, so a second beat by mistake does no double work (workers/locks.py).
+TRUSTSEAL_BEAT_SECONDS = env.int("TRUSTSEAL_BEAT_SECONDS", default=60)
+for _job, _task in (
+    ("seals-refresh-status", "workers.seals_refresh_status"),
+    ("notices-plan", "workers.notices_plan"),
+    ("notices-reconcile", "workers.notices_reconcile"),
+    ("webhooks-reconcile", "workers.webhooks_reconcile"),
+    ("stats-flush", "workers.stats_flush"),
+):
+    CELERY_BEAT_SCHEDULE[_job] = {
+        "task": _task,
+        "schedule": float(TRUSTSEAL_BEAT_SECONDS),
+        # A slot nobody ran in time is dropped, not queued behind the next one.
+        "options": {"expires": TRUSTSEAL_BEAT_SECONDS * 0.9},
+    }
+# A claimed notice or webhook whose worker died is re-sent after this lease; it must exceed the
+# longest send (task time_limit 90 s in workers/base.py).
+NOTICE_CLAIM_LEASE_SECONDS = env.int("NOTICE_CLAIM_LEASE_SECONDS", default=600)
+# A due notice or webhook whose broker message went missing is re-enqueued after this.
+NOTICE_REQUEUE_SECONDS = env.int("NOTICE_REQUEUE_SECONDS", default=600)
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
+# Expired notices are not created for expiries older than this (first start, long outage).
+NOTICE_LOOKBACK_DAYS = env.int("NOTICE_LOOKBACK_DAYS", default=7)
+WEBHOOK_CLAIM_LEASE_SECONDS = env.int("WEBHOOK_CLAIM_LEASE_SECONDS", default=600)
+WEBHOOK_REQUEUE_SECONDS = env.int("WEBHOOK_REQUEUE_SECONDS", default=600)
+WEBHOOK_BACKOFF_CAP_SECONDS = 6 * 3600  # below the Redis visibility_timeout above
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+CELERY_TIMEZONE = "UTC"
+
+# --- E-mail ---------------------------------------------------------------------------------
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(_email)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Trustseal <no-reply@trustseal.local>")
+
+# --- Encryption -----------------------------------------------------------------------------
+# Personal fields: MultiFernet, first key encrypts, every key decrypts (rotation).
+FIELD_ENCRYPTION_KEYS = secret_list("FIELD_ENCRYPTION_KEYS")
+# Key-encryption keys for issuers' private signing keys.
+KEY_ENCRYPTION_KEYS = secret_list("KEY_ENCRYPTION_KEYS")
+# HMAC key for equality lookups on encrypted e-mails.
+BLIND_INDEX_KEY = secret("BLIND_INDEX_KEY")
+
+# --- Privacy (issue 6): retention periods, enforced daily by workers.privacy_daily -----------
+RETENTION_DAILY_STATS_MONTHS = env.int("RETENTION_DAILY_STATS_MONTHS", default=13)
+RETENTION_WEBHOOK_DELIVERY_DAYS = env.int("RETENTION_WEBHOOK_DELIVERY_DAYS", default=30)
+RETENTION_CLOSED_DATA_REQUEST_YEARS = env.int("RETENTION_CLOSED_DATA_REQUEST_YEARS", default=3)
+RETENTION_IMPORT_SOURCE_DAYS = env.int("RETENTION_IMPORT_SOURCE_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["privacy-daily"] = {
+    "task": "workers.privacy_daily",
+    # Day-grained and idempotent work (reminders are claimed once, deletions repeat harmlessly),
+    # run hourly so a missed slot delays it by an hour rather than a day.
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
+
+# --- I18N -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+# The public pages, seal images and certificates speak these (seals/i18n.py chooses).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+]
+# Compiled .mo files are committed next to their .po (tests/seals/test_i18n.py keeps them equal).
+LOCALE_PATHS = [BASE_DIR / "seals" / "locale", BASE_DIR / "issuers" / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Trustseal issuer API",
+    "DESCRIPTION": "Manage members, programmes and seals. Errors are RFC 9457 problem+json.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Client IP comes from X-Forwarded-For only through this many trusted proxies (0: REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Public endpoints: requests per minute per client /24 (IPv4) or /48 (IPv6), config/ratelimit.py.
+# 0 switches a scope off. Seal images are left to the edge (see that module).
+PUBLIC_RATE_LIMITS = {
+    "default": env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=600),
+    "verify-credential": env.int("VERIFY_CREDENTIAL_RATE_LIMIT_PER_MINUTE", default=30),
+    "certificate": env.int("CERTIFICATE_RATE_LIMIT_PER_MINUTE", default=30),
+}
+
+# --- Product --------------------------------------------------------------------------------
+TRUSTSEAL_REQUIRE_SERVICES = env.bool("TRUSTSEAL_REQUIRE_SERVICES", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+IS_PRODUCTION = is_production()
+BASE_DIR = BASE_DIR

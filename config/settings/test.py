@@ -1,0 +1,32 @@
+"""Test overlay: fast hashing, quiet logs, a file-backed SQLite test database.
+
+The SQLite test database lives in a file (not memory) so a real Celery worker started by a test
+sees the same rows.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Outbound webhooks go to receivers on 127.0.0.1 in tests; the SSRF tests switch this off.
+WEBHOOKS_ALLOW_PRIVATE = True
+
+# A Celery worker started by an integration test (tests/workers/test_integration_*.py) runs
+# with these settings and must see the test run's database and its SMTP server.
+if _test_db := os.environ.get("TRUSTSEAL_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = _test_db
+if _smtp_port := os.environ.get("TRUSTSEAL_TEST_SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(_smtp_port)
+    EMAIL_USE_TLS = EMAIL_USE_SSL = False
+    EMAIL_HOST_USER = EMAIL_HOST_PASSWORD = ""
+    EMAIL_TIMEOUT = 10

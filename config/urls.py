@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config.views import healthz
+from issuers import privacy_views
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("privacy", privacy_views.privacy_page, name="privacy"),
+    path("unsubscribe/<str:token>", privacy_views.unsubscribe, name="privacy-unsubscribe"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("issuers.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves its initialiser as a file, so the docs need no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("seals.credential_urls")),
+    path("", include("seals.urls")),
+]
+
+# problem+json on /api/ paths, Django's plain pages elsewhere.
+handler404 = "issuers.api.problems.handler404"
+handler500 = "issuers.api.problems.handler500"

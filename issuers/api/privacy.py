@@ -1,0 +1,329 @@
+"""Data-subject requests and the member's rights: export, restriction, objection, erasure.
+
+Thin adapters around issuers.privacy; rectification is ``PATCH /api/v1/members/<id>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from issuers import privacy
+from issuers.api.base import IssuerAPIView, IssuerViewSet
+from issuers.api.problems import Conflict
+from issuers.models import DataRequest, Member
+
+
+def _actor(request: Request) -> str:
+    return f"api-key:{request.auth.prefix}"
+
+
+def _conflict(exc: Exception, code: str) -> Conflict:
+    return Conflict(str(exc), code=code)
+
+
+# --- serializers ------------------------------------------------------------------------------
+
+
+class DataRequestSerializer(serializers.ModelSerializer):
+    member = serializers.PrimaryKeyRelatedField(
+        queryset=Member.objects.none(), required=False, allow_null=True
+    )
+    requester_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    requester_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    overdue = serializers.SerializerMethodField(
+        help_text="Open and past its due date (computed at the time of the request)."
+    )
+
+    class Meta:
+        model = DataRequest
+        fields = [
+            "id",
+            "kind",
+            "member",
+            "requester_name",
+            "requester_email",
+            "received_at",
+            "due_at",
+            "state",
+            "outcome",
+            "completed_at",
+            "overdue",
+            "audit",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "due_at",
+            "state",
+            "outcome",
+            "completed_at",
+            "overdue",
+            "audit",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"received_at": {"required": False}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        issuer = getattr(request, "issuer", None)
+        if issuer is not None:
+            # Another issuer's member is "does not exist", like every other lookup.
+            self.fields["member"].queryset = Member.objects.filter(issuer=issuer)
+
+    def get_overdue(self, obj: DataRequest) -> bool:
+        return privacy.data_request_is_overdue(obj, timezone.now())
+
+
+class DataRequestFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=DataRequest.State.choices, required=False)
+    kind = serializers.ChoiceField(choices=DataRequest.Kind.choices, required=False)
+    member = serializers.IntegerField(required=False, min_value=1)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class TransitionSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=[
+            DataRequest.State.IN_PROGRESS,
+            DataRequest.State.COMPLETED,
+            DataRequest.State.REJECTED,
+        ]
+    )
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class _LinkedRequest(serializers.Serializer):
+    data_request = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The data request this answers (audit)."
+    )
+
+
+class EraseSerializer(_LinkedRequest):
+    corporate = serializers.BooleanField(
+        default=False,
+        help_text="Also erase corporate data (names, domains, country) and revoke the seals "
+        "with reason 'erased'.",
+    )
+
+
+class RestrictSerializer(_LinkedRequest):
+    restricted = serializers.BooleanField(default=True)
+
+
+class ErasureReportSerializer(serializers.Serializer):
+    member = serializers.IntegerField(source="member_id")
+    corporate = serializers.BooleanField()
+    events_erased = serializers.IntegerField()
+    seals_revoked = serializers.IntegerField()
+    data_requests_blanked = serializers.IntegerField()
+
+
+class MemberFlagsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = ["id", "restricted", "marketing_opt_out", "erased_at"]
+        read_only_fields = fields
+
+
+# --- data requests ----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Data-subject requests",
+        description="Newest first. `?overdue=true` lists open requests past their due date.",
+        tags=["privacy"],
+    ),
+    retrieve=extend_schema(summary="One data-subject request", tags=["privacy"]),
+    create=extend_schema(
+        summary="Record a data-subject request",
+        description="The due date is one calendar month after `received_at` (default: now).",
+        tags=["privacy"],
+        examples=[
+            OpenApiExample(
+                "Erasure request",
+                value={
+                    "kind": "erasure",
+                    "member": 42,
+                    "requester_name": "Ada Contact",
+                    "requester_email": "ada@member.example",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+)
+class DataRequestViewSet(
+    IssuerViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+):
+    queryset = DataRequest.objects.all()
+    serializer_class = DataRequestSerializer
+    problem_statuses = {409}
+
+    def get_queryset(self) -> QuerySet[DataRequest]:
+        queryset = super().get_queryset()
+        if self.action != "list":
+            return queryset
+        filters = DataRequestFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        for field in ("state", "kind"):
+            if field in wanted:
+                queryset = queryset.filter(**{field: wanted[field]})
+        if "member" in wanted:
+            queryset = queryset.filter(member_id=wanted["member"])
+        if wanted.get("overdue") is not None:
+            overdue = privacy.data_requests_overdue(now=timezone.now(), issuer=self.request.issuer)
+            ids = overdue.values("pk")
+            queryset = (
+                queryset.filter(pk__in=ids) if wanted["overdue"] else queryset.exclude(pk__in=ids)
+            )
+        return queryset
+
+    def perform_create(self, serializer: DataRequestSerializer) -> None:
+        try:
+            serializer.instance = privacy.data_request_create(
+                issuer=self.request.issuer, actor=_actor(self.request), **serializer.validated_data
+            )
+        except ValueError as exc:
+            raise serializers.ValidationError({"received_at": [str(exc)]}) from exc
+
+    @extend_schema(
+        summary="Move a request on (in_progress, completed, rejected)",
+        description="Closed requests are final. A rejection needs an `outcome` with the reasons.",
+        request=TransitionSerializer,
+        responses=DataRequestSerializer,
+        tags=["privacy"],
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str) -> Response:
+        data_request = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            data_request = privacy.data_request_transition(
+                data_request=data_request, actor=_actor(request), **body.validated_data
+            )
+        except privacy.DataRequestStateError as exc:
+            raise _conflict(exc, "data_request_closed") from exc
+        except ValueError as exc:
+            raise serializers.ValidationError({"outcome": [str(exc)]}) from exc
+        return Response(DataRequestSerializer(data_request, context={"request": request}).data)
+
+
+# --- member rights ----------------------------------------------------------------------------
+
+
+class _MemberAction(IssuerAPIView):
+    queryset = Member.objects.all()
+    problem_statuses = {409}
+
+    def member(self, pk: str) -> Member:
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def linked_request(self, pk: int | None) -> DataRequest | None:
+        if pk is None:
+            return None
+        found = DataRequest.objects.filter(issuer=self.request.issuer, pk=pk).first()
+        if found is None:
+            raise serializers.ValidationError({"data_request": ["No such data request."]})
+        return found
+
+
+class MemberExportView(_MemberAction):
+    @extend_schema(
+        summary="Everything held about a member (access, portability)",
+        description="One JSON document: profile with contact, seals with their events, "
+        "notices, daily and monthly statistics, data requests. See docs/privacy.md.",
+        responses={200: dict},
+        tags=["privacy"],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        member = self.member(pk)
+        response = Response(privacy.member_export(member))
+        response["Content-Disposition"] = f'attachment; filename="member-{member.pk}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MemberEraseView(_MemberAction):
+    serializer_class = EraseSerializer
+
+    @extend_schema(
+        summary="Erase a member's personal data (and corporate data on request)",
+        request=EraseSerializer,
+        responses=ErasureReportSerializer,
+        tags=["privacy"],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        member = self.member(pk)
+        body = EraseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            report = privacy.member_erase(
+                member=member,
+                corporate=body.validated_data["corporate"],
+                actor=_actor(request),
+                data_request=self.linked_request(body.validated_data.get("data_request")),
+            )
+        except privacy.MemberErasedError as exc:
+            raise _conflict(exc, "member_erased") from exc
+        return Response(ErasureReportSerializer(report).data, status=status.HTTP_200_OK)
+
+
+class MemberRestrictView(_MemberAction):
+    serializer_class = RestrictSerializer
+
+    @extend_schema(
+        summary="Restrict (or lift the restriction of) processing of a member's data",
+        description="A restricted member is left out of statistics and non-essential mail; "
+        "its expiry notices go to the issuer instead of the stored contact.",
+        request=RestrictSerializer,
+        responses=MemberFlagsSerializer,
+        tags=["privacy"],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        member = self.member(pk)
+        body = RestrictSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        member = privacy.member_restrict(
+            member=member,
+            restricted=body.validated_data["restricted"],
+            actor=_actor(request),
+            data_request=self.linked_request(body.validated_data.get("data_request")),
+        )
+        return Response(MemberFlagsSerializer(member).data)
+
+
+class MemberObjectView(_MemberAction):
+    serializer_class = _LinkedRequest
+
+    @extend_schema(
+        summary="Record an objection to direct marketing (opts the member out)",
+        request=_LinkedRequest,
+        responses=MemberFlagsSerializer,
+        tags=["privacy"],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        member = self.member(pk)
+        body = _LinkedRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        member = privacy.member_object(
+            member=member,
+            actor=_actor(request),
+            data_request=self.linked_request(body.validated_data.get("data_request")),
+        )
+        return Response(MemberFlagsSerializer(member).data)

@@ -1,0 +1,159 @@
+"""OpenAPI: every operation documents its problem+json answers and the Idempotency-Key header.
+
+A view adds statuses to the defaults with ``problem_statuses = {409}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+from issuers.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="Path of the field; null: the body.")
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.URLField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    code = serializers.CharField(help_text="Machine-readable error code.")
+    errors = ProblemFieldErrorSerializer(
+        many=True, required=False, help_text="400 only: one entry per invalid field."
+    )
+    required_scope = serializers.CharField(required=False, help_text="403 insufficient_scope.")
+    retry_after = serializers.IntegerField(required=False, help_text="429: seconds to wait.")
+
+
+_PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
+    400: (
+        "Invalid request: one entry per field in `errors`.",
+        "validation_error",
+        "The request has 2 errors; see 'errors' for each field.",
+        {
+            "errors": [
+                {"field": "legal_name", "message": "This field is required.", "code": "required"},
+                {
+                    "field": "domains[0]",
+                    "message": "'https://example.com/' is not a bare hostname: give it without "
+                    "scheme, port or path (example.com, not https://example.com/).",
+                    "code": "invalid",
+                },
+            ]
+        },
+    ),
+    401: (
+        "Missing, malformed, invalid or revoked API key (`WWW-Authenticate: Bearer`).",
+        "authentication_failed",
+        "The API key is invalid or has been revoked.",
+        {},
+    ),
+    403: (
+        "The API key lacks the scope this method needs.",
+        "insufficient_scope",
+        "This API key lacks the 'write' scope. Create a key with the 'write' scope "
+        "(manage.py createapikey --scope write) to call this endpoint.",
+        {"required_scope": "write"},
+    ),
+    404: (
+        "No such object for the calling issuer (other issuers' objects are 404 too).",
+        "not_found",
+        "No such object for this issuer.",
+        {},
+    ),
+    409: (
+        "The action is not allowed in the object's current state.",
+        "seal_state_conflict",
+        "The seal is already revoked; revocation is final.",
+        {},
+    ),
+    413: (
+        "The body is larger than this endpoint accepts.",
+        "payload_too_large",
+        "The request body is 6291456 bytes; this endpoint accepts at most 5242880.",
+        {},
+    ),
+    415: (
+        "The body's media type is not accepted here.",
+        "unsupported_media_type",
+        'Unsupported media type "text/plain" in request.',
+        {},
+    ),
+    422: (
+        "The Idempotency-Key was already used with a different request.",
+        "idempotency_key_reused",
+        "Idempotency-Key 'abc' was already used with a different request; use a new key for a "
+        "new request.",
+        {},
+    ),
+    429: (
+        "Rate limit for this API key exceeded; wait `Retry-After` seconds.",
+        "throttled",
+        "Rate limit exceeded for this API key; retry in 12 s.",
+        {"retry_after": 12},
+    ),
+}
+
+
+class IssuerAutoSchema(AutoSchema):
+    def _problem_statuses(self) -> set[int]:
+        statuses = {401, 403, 429}
+        if "{" in self.path:
+            statuses.add(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses |= {400, 413, 415}
+        if self.method == "POST":
+            statuses.add(422)
+        if self.method == "GET" and self._is_list_view():
+            statuses.add(400)  # a malformed ?cursor=, ?limit= or filter value
+        statuses |= set(getattr(self.view, "problem_statuses", set()))
+        return statuses
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        component = self.resolve_serializer(ProblemSerializer, "response")
+        for status_code in sorted(self._problem_statuses()):
+            if str(status_code) in responses:
+                continue
+            description, code, detail, extra = _PROBLEMS[status_code]
+            example = problem_body(
+                status_code=status_code, code=code, detail=detail, instance=self.path, **extra
+            )
+            responses[str(status_code)] = {
+                "description": description,
+                "content": {
+                    PROBLEM_CONTENT_TYPE: {
+                        "schema": component.ref,
+                        "examples": {code: {"value": example}},
+                    }
+                },
+            }
+        return responses
+
+    def get_override_parameters(self) -> list[Any]:
+        params = list(super().get_override_parameters())
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Retry-safe POST: the same key and body replay the first "
+                    "answer (`Idempotent-Replayed: true`); the same key with another body is "
+                    "422. Kept 24 hours.",
+                )
+            )
+        return params

@@ -1,0 +1,298 @@
+"""Shapes of the issuer API: input serializers validate shape only; rules live in services."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from issuers.domains import normalise_domains
+from issuers.models import ImportJob, Issuer, Member, Programme
+from seals import links
+from seals.models import Seal, SealEvent, SealStatus
+from seals.status import effective_status
+
+
+class IssuerSerializer(serializers.ModelSerializer):
+    has_logo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Issuer
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "website",
+            "description",
+            "public_email",
+            "status",
+            "logo_version",
+            "has_logo",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["slug", "status", "logo_version", "created_at", "updated_at"]
+
+    def get_has_logo(self, issuer: Issuer) -> bool:
+        return bool(issuer.logo_version)
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(
+        max_length=60, help_text="Identifier in URLs and credentials; fixed once created."
+    )
+    notice_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=365),
+        required=False,
+        max_length=10,
+        help_text="Days before expiry at which members are reminded, e.g. [30, 7, 1].",
+    )
+    accent_colour = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+    class Meta:
+        model = Programme
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "criteria_url",
+            "validity_days",
+            "notice_days",
+            "theme",
+            "wording",
+            "accent_colour",
+            "is_default",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["is_default", "created_at", "updated_at"]
+        extra_kwargs = {"validity_days": {"min_value": 1, "max_value": 3660}}
+        # Uniqueness of the slug is checked by the service's full_clean.
+        validators: list = []
+
+
+class ProgrammeUpdateSerializer(ProgrammeSerializer):
+    slug = serializers.SlugField(read_only=True)
+
+    class Meta(ProgrammeSerializer.Meta):
+        read_only_fields = ["slug", "is_default", "created_at", "updated_at"]
+
+
+def _domains(value: list[str]) -> list[str]:
+    try:
+        return normalise_domains(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
+class SealSummarySerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    programme = serializers.CharField(source="programme.slug")
+    status = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+    def get_status(self, seal: Seal) -> str:
+        return effective_status(seal, self.context.get("now") or timezone.now())
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    domains = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        max_length=50,
+        help_text="Bare hostnames (example.com); stored lower-case and IDNA-encoded.",
+    )
+    country = serializers.CharField(
+        max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1."
+    )
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    seals = SealSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "external_ref",
+            "legal_name",
+            "display_name",
+            "domains",
+            "country",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "marketing_opt_out",
+            "restricted",
+            "erased_at",
+            "seals",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "restricted", "erased_at", "created_at", "updated_at"]
+        extra_kwargs = {"display_name": {"required": False}}
+        validators: list = []
+
+    def validate_domains(self, value: list[str]) -> list[str]:
+        return _domains(value)
+
+
+class MemberUpdateSerializer(MemberSerializer):
+    class Meta(MemberSerializer.Meta):
+        read_only_fields = [*MemberSerializer.Meta.read_only_fields, "external_ref"]
+
+
+class MemberFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SealStatus.choices,
+        required=False,
+        help_text="Members holding a seal whose effective status is this.",
+    )
+    programme = serializers.SlugField(required=False, help_text="Members with a seal in it.")
+    expiring_before = serializers.DateTimeField(
+        required=False, help_text="Members with a live seal expiring before this instant."
+    )
+    q = serializers.CharField(required=False, max_length=100, help_text="Name or reference.")
+    domain = serializers.CharField(required=False, max_length=253)
+    external_ref = serializers.CharField(required=False, max_length=100)
+
+    def validate_domain(self, value: str) -> str:
+        return _domains([value])[0]
+
+
+class SealLinksSerializer(serializers.Serializer):
+    image = serializers.URLField()
+    verify = serializers.URLField()
+    credential = serializers.URLField()
+    embed = serializers.URLField()
+
+
+class SealSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    member = serializers.IntegerField(source="member_id", read_only=True)
+    member_external_ref = serializers.CharField(source="member.external_ref", read_only=True)
+    programme = serializers.CharField(source="programme.slug", read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="Effective status now: revoked > suspended > expired > pending > active."
+    )
+    stored_status = serializers.CharField(source="status", read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Seal
+        fields = [
+            "id",
+            "member",
+            "member_external_ref",
+            "programme",
+            "status",
+            "stored_status",
+            "status_reason",
+            "status_changed_at",
+            "valid_from",
+            "expires_at",
+            "version",
+            "links",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=SealStatus.choices))
+    def get_status(self, seal: Seal) -> str:
+        return effective_status(seal, self.context.get("now") or timezone.now())
+
+    @extend_schema_field(SealLinksSerializer)
+    def get_links(self, seal: Seal) -> dict[str, str]:
+        return seal_links(seal)
+
+
+def seal_links(seal: Seal) -> dict[str, str]:
+    from django.conf import settings
+
+    base = settings.PUBLIC_BASE_URL
+    return {
+        "image": links.image_url(seal),
+        "verify": links.verify_url(seal),
+        "credential": f"{base}/s/{seal.public_id}/credential.jwt",
+        "embed": f"{base}/embed/{seal.public_id}",
+    }
+
+
+class SealAwardSerializer(serializers.Serializer):
+    member = serializers.IntegerField(help_text="The member's id.")
+    programme = serializers.SlugField(
+        required=False, help_text="Programme slug; the issuer's default programme when absent."
+    )
+    valid_from = serializers.DateTimeField(required=False, help_text="Default: now.")
+    expires_at = serializers.DateTimeField(
+        required=False, help_text="Default: valid_from + the programme's validity_days."
+    )
+
+
+class SealReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="Why; kept in the seal's history (not published)."
+    )
+
+
+class SealRenewSerializer(SealReasonSerializer):
+    expires_at = serializers.DateTimeField(help_text="The new expiry; must be in the future.")
+
+
+class SealEventSerializer(serializers.ModelSerializer):
+    seal = serializers.CharField(source="seal.public_id")
+
+    class Meta:
+        model = SealEvent
+        # private_data (reasons, personal payloads) is never exposed; its salted digest is in
+        # data.private_digest so the chain stays verifiable.
+        fields = ["seq", "seal", "kind", "actor", "occurred_at", "data", "prev_hash", "hash"]
+        read_only_fields = fields
+
+
+class EmbedSerializer(serializers.Serializer):
+    seal = serializers.CharField()
+    size = serializers.ChoiceField(choices=["small", "medium", "large"])
+    html = serializers.CharField(help_text="Paste into the member's site: <a><img></a>.")
+    image_url = serializers.URLField()
+    verify_url = serializers.URLField()
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1 = the first data row (CSV line 2); 0 = file.")
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    errors = ImportErrorSerializer(many=True, help_text="The first 100 row errors.")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "state",
+            "format",
+            "mode",
+            "dry_run",
+            "total",
+            "processed",
+            "created",
+            "updated",
+            "failed",
+            "errors",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportOptionsSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=ImportJob.Mode.choices,
+        default=ImportJob.Mode.ALL_OR_NOTHING,
+        help_text="all_or_nothing: nothing is written when any row fails; partial: valid rows "
+        "are written.",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Check only; write nothing.")

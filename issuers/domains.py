@@ -1,0 +1,53 @@
+"""Hostname validation for members' domains."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_domain(value: str) -> str:
+    """A bare hostname, lower-case, IDNA (punycode) encoded; scheme, port or path refused."""
+    raw = value.strip()
+    if not raw:
+        raise ValidationError("Domain is empty.")
+    if any(ch in raw for ch in "/:@?# \t"):
+        raise ValidationError(
+            f"{raw!r} is not a bare hostname: give it without scheme, port or path "
+            "(example.com, not https://example.com/)."
+        )
+    host = raw.rstrip(".")
+    try:
+        # Python's "idna" codec is IDNA 2003; good enough to refuse junk and encode labels,
+        # and keeps the dependency list short.
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValidationError(f"{raw!r} is not a valid internationalised hostname.") from exc
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or len(labels) < 2 or not all(_LABEL.match(lb) for lb in labels):
+        raise ValidationError(f"{raw!r} is not a valid hostname.")
+    if labels[-1].isdigit():
+        raise ValidationError(f"{raw!r} is an IP address; give a hostname.")
+    return ascii_host
+
+
+def normalise_domains(values: list[str]) -> list[str]:
+    result: list[str] = []
+    for value in values:
+        host = normalise_domain(value)
+        if host in result:
+            raise ValidationError(f"Domain {host!r} is listed twice.")
+        result.append(host)
+    return result
+
+
+def host_matches(host: str, domains: list[str]) -> bool:
+    """True when ``host`` is one of ``domains`` or a subdomain of one."""
+    try:
+        host = normalise_domain(host)
+    except ValidationError:
+        return False
+    return any(host == d or host.endswith("." + d) for d in domains)

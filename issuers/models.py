@@ -1,0 +1,259 @@
+"""Issuers, their API keys, programmes, members, webhooks, imports and data-subject requests."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from issuers.encryption import EncryptedBinaryField, EncryptedTextField
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Issuer(TimeStamped):
+    class Kind(models.TextChoices):
+        ASSOCIATION = "association", "Trade association"
+        REGULATOR = "regulator", "Regulator"
+        CERTIFIER = "certifier", "Certification body"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ASSOCIATION)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    public_email = models.EmailField(blank=True, help_text="Public corporate contact.")
+    # Re-encoded by Pillow on upload (PNG, no metadata); never the uploaded bytes.
+    logo_png = models.BinaryField(null=True, blank=True, editable=False)
+    logo_version = models.PositiveIntegerField(default=0, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Head of the per-issuer SealEvent hash chain, moved only by seals.services.record_event
+    # under a row lock on this issuer.
+    chain_length = models.PositiveBigIntegerField(default=0, editable=False)
+    chain_head = models.CharField(max_length=64, default="0" * 64, editable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (ts_live_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+def default_notice_days() -> list[int]:
+    return [30, 7, 1]
+
+
+class Programme(TimeStamped):
+    """An issuer's seal programme; an Open Badges 3.0 Achievement."""
+
+    class Theme(models.TextChoices):
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="programmes")
+    slug = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    criteria_url = models.URLField(blank=True)
+    validity_days = models.PositiveIntegerField(default=365)
+    notice_days = models.JSONField(default=default_notice_days)
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.LIGHT)
+    accent_colour = models.CharField(max_length=7, default="#1f6feb")
+    wording = models.CharField(max_length=80, default="Verified member")
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "slug"], name="programme_slug_per_issuer"),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=models.Q(is_default=True),
+                name="one_default_programme_per_issuer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(TimeStamped):
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="members")
+    external_ref = models.CharField(max_length=100, help_text="The issuer's membership number.")
+    legal_name = models.CharField(max_length=300)
+    display_name = models.CharField(max_length=300)
+    domains = models.JSONField(default=list, blank=True, help_text="IDNA hostnames, lower-case.")
+    country = models.CharField(max_length=2, blank=True)
+    # Personal data: encrypted at rest; e-mail equality through the keyed hash.
+    contact_name = EncryptedTextField(blank=True, default="")
+    contact_email = EncryptedTextField(blank=True, default="")
+    contact_email_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    contact_phone = EncryptedTextField(blank=True, default="")
+    restricted = models.BooleanField(default=False, help_text="Processing restricted (GDPR 18).")
+    marketing_opt_out = models.BooleanField(default=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "external_ref"], name="member_ref_per_issuer")
+        ]
+        indexes = [models.Index(fields=["issuer", "display_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class WebhookEndpoint(TimeStamped):
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = EncryptedTextField()
+    event_types = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERING = "delivering", "Delivering"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="one_delivery_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint_id} ({self.state})"
+
+
+class ImportJob(TimeStamped):
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+        PARTIAL = "partial", "Partial"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="imports")
+    format = models.CharField(max_length=4)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    dry_run = models.BooleanField(default=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    source = EncryptedBinaryField(null=True, editable=False)  # holds contact details
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.state})"
+
+
+class IdempotencyRecord(models.Model):
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveIntegerField()
+    response_body = EncryptedBinaryField()  # may quote personal data: encrypted
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_per_api_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DataRequest(TimeStamped):
+    """A data-subject request (GDPR arts. 15-21) with its one-month clock."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access"
+        RECTIFICATION = "rectification", "Rectification"
+        ERASURE = "erasure", "Erasure"
+        RESTRICTION = "restriction", "Restriction"
+        OBJECTION = "objection", "Objection"
+        PORTABILITY = "portability", "Portability"
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="data_requests")
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_requests"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    requester_name = EncryptedTextField(blank=True, default="")
+    requester_email = EncryptedTextField(blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    outcome = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    audit = models.JSONField(default=list)
+    # Claimed by one conditional UPDATE each (issuers.retention), so a reminder goes out once.
+    reminded_7d_at = models.DateTimeField(null=True, blank=True)
+    reminded_due_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} request {self.pk} ({self.state})"

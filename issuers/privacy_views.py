@@ -1,0 +1,74 @@
+"""Public privacy pages: ``GET /privacy`` and the one-click unsubscribe endpoint.
+
+Both render without the request (no context processors, so nothing reaches for the session,
+the user or the CSRF token) and so set no cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from issuers.privacy import member_unsubscribe
+from issuers.unsubscribe import member_id_from_token
+
+_CSS = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1b1f24}h1,h2{line-height:1.2}code{font-size:.9em}"
+    "button{font:inherit;padding:.4rem 1rem}"
+)
+_CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+# form-action 'self': the unsubscribe page posts its own form back to itself.
+_CSP = (
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _page(template: str, context: dict, status: int = 200) -> HttpResponse:
+    body = render_to_string(template, {**context, "css": _CSS})
+    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = _CSP
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def privacy_page(request: HttpRequest) -> HttpResponse:
+    response = _page(
+        "issuers/privacy.html",
+        {
+            "trusted_proxies": settings.TRUSTED_PROXY_COUNT,
+            "stats_months": settings.RETENTION_DAILY_STATS_MONTHS,
+            "webhook_days": settings.RETENTION_WEBHOOK_DELIVERY_DAYS,
+            "request_years": settings.RETENTION_CLOSED_DATA_REQUEST_YEARS,
+        },
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# CSRF-exempt on purpose: RFC 8058 one-click POSTs come from mail clients and providers, which
+# hold no CSRF cookie (and we set none). The signed token in the URL is the authorisation, and
+# the only effect is an opt-out, which a forged request could not turn against the member.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    member_id = member_id_from_token(token)
+    if member_id is None:
+        return _page("issuers/unsubscribe.html", {"state": "invalid"}, status=400)
+    if request.method == "GET":
+        # GET only asks: link scanners and previews fetch URLs in mail and must not unsubscribe.
+        response = _page("issuers/unsubscribe.html", {"state": "ask"})
+    else:
+        member_unsubscribe(member_id=member_id)
+        # The same answer whether or not the member still exists: nothing to learn from it.
+        response = _page("issuers/unsubscribe.html", {"state": "done"})
+    response["Cache-Control"] = "no-store"
+    return response

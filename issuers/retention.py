@@ -1,0 +1,195 @@
+"""Retention: how long each kind of record is kept, enforced by one periodic job.
+
+Periods come from settings (RETENTION_*). Every step is idempotent, so the job may run hourly,
+twice, or after an outage with the same result:
+- daily statistics older than RETENTION_DAILY_STATS_MONTHS whole months are summed into
+  ``seals.MonthlyStat`` (one row per seal and month) and deleted, in one transaction;
+- webhook delivery logs that are finished (delivered or failed) and older than
+  RETENTION_WEBHOOK_DELIVERY_DAYS are deleted; pending ones are still work to do;
+- data requests closed more than RETENTION_CLOSED_DATA_REQUEST_YEARS ago are deleted;
+- uploaded import files (which carry contact details in clear) are dropped from finished
+  import jobs after RETENTION_IMPORT_SOURCE_DAYS; the job's counts and row errors stay.
+Data-request reminders ride on the same job: 7 days before the due date and on it, to the
+issuer's public address, each claimed by one conditional UPDATE so it goes out once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Sum
+from django.db.models.functions import TruncMonth
+from django.template.loader import render_to_string
+
+from issuers.models import DataRequest, ImportJob, WebhookDelivery
+from issuers.privacy import CLOSED_STATES, OPEN_STATES
+
+log = logging.getLogger(__name__)
+
+REMINDER_DAYS = 7
+
+
+def stats_cutoff(today: date) -> date:
+    """The first day kept as daily rows: whole months only, so a month is never split between
+    daily rows and its monthly total."""
+    return today.replace(day=1) - relativedelta(months=settings.RETENTION_DAILY_STATS_MONTHS)
+
+
+@transaction.atomic
+def stats_aggregate_old_days(*, now: datetime) -> int:
+    """Fold daily rows before the cutoff into monthly totals; returns daily rows folded.
+
+    The daily rows are locked first (PostgreSQL: a concurrent run waits, then finds them gone;
+    SQLite takes the write lock at BEGIN), so no day is ever added twice.
+    """
+    from seals.models import DailyStat, MonthlyStat
+
+    old = DailyStat.objects.filter(day__lt=stats_cutoff(now.date()))
+    pks = list(old.select_for_update().values_list("pk", flat=True))
+    if not pks:
+        return 0
+    sums = (
+        DailyStat.objects.filter(pk__in=pks)
+        .annotate(month=TruncMonth("day"))
+        .values("seal_id", "month")
+        .annotate(
+            impressions_sum=Sum("impressions"),
+            views_sum=Sum("verification_views"),
+            misuse_sum=Sum("misuse_hits"),
+        )
+    )
+    for row in sums:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime) else month
+        stat, created = MonthlyStat.objects.get_or_create(
+            seal_id=row["seal_id"],
+            month=month,
+            defaults={
+                "impressions": row["impressions_sum"],
+                "verification_views": row["views_sum"],
+                "misuse_hits": row["misuse_sum"],
+            },
+        )
+        if not created:
+            MonthlyStat.objects.filter(pk=stat.pk).update(
+                impressions=F("impressions") + row["impressions_sum"],
+                verification_views=F("verification_views") + row["views_sum"],
+                misuse_hits=F("misuse_hits") + row["misuse_sum"],
+            )
+    DailyStat.objects.filter(pk__in=pks).delete()
+    return len(pks)
+
+
+def webhook_deliveries_purge(*, now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_WEBHOOK_DELIVERY_DAYS)
+    finished = (WebhookDelivery.State.DELIVERED, WebhookDelivery.State.FAILED)
+    deleted, _ = WebhookDelivery.objects.filter(state__in=finished, created_at__lt=cutoff).delete()
+    return deleted
+
+
+def data_requests_purge(*, now: datetime) -> int:
+    cutoff = now - relativedelta(years=settings.RETENTION_CLOSED_DATA_REQUEST_YEARS)
+    deleted, _ = DataRequest.objects.filter(
+        state__in=CLOSED_STATES, completed_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+def import_sources_purge(*, now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_IMPORT_SOURCE_DAYS)
+    finished = (ImportJob.State.SUCCEEDED, ImportJob.State.FAILED)
+    return ImportJob.objects.filter(
+        state__in=finished, updated_at__lt=cutoff, source__isnull=False
+    ).update(source=None)
+
+
+# --- data-request reminders -----------------------------------------------------------------
+
+
+def _reminder_message(request: DataRequest, *, kind: str, now: datetime) -> EmailMessage:
+    issuer = request.issuer
+    days_left = (request.due_at.date() - now.date()).days
+    subject = (
+        f"Data request {request.pk} is due today"
+        if kind == "due"
+        else f"Data request {request.pk} is due in {days_left} days"
+    )
+    # The requester's name and e-mail stay out: the issuer reads them in the API.
+    body = render_to_string(
+        "issuers/email/data_request_reminder.txt",
+        {"request": request, "issuer": issuer, "kind": kind, "days_left": days_left},
+    )
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[issuer.public_email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def _remind(field: str, kind: str, due_before: datetime, now: datetime) -> int:
+    """Claim then send each due reminder; a failed send releases the claim for the next run."""
+    sent = 0
+    candidates = DataRequest.objects.filter(
+        state__in=OPEN_STATES, due_at__lte=due_before, **{f"{field}__isnull": True}
+    ).values_list("pk", flat=True)
+    for pk in list(candidates):
+        if not DataRequest.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(
+            **{field: now}
+        ):
+            continue  # another run claimed it
+        request = DataRequest.objects.select_related("issuer").get(pk=pk)
+        if not request.issuer.public_email:
+            log.warning("data request %s: issuer has no public e-mail for reminders", pk)
+            continue
+        try:
+            _reminder_message(request, kind=kind, now=now).send()
+        except Exception:
+            DataRequest.objects.filter(pk=pk).update(**{field: None})
+            log.exception("data request %s: %s reminder not sent; retried next run", pk, kind)
+            continue
+        sent += 1
+    return sent
+
+
+def data_request_reminders(*, now: datetime) -> dict[str, int]:
+    """Reminders 7 days before the due date and on it (UTC dates), and the overdue flag."""
+    start_of_tomorrow = datetime.combine(
+        now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo
+    )
+    due = _remind("reminded_due_at", "due", start_of_tomorrow, now)
+    # A request first seen on its due date gets the due-date reminder only.
+    DataRequest.objects.filter(reminded_due_at__isnull=False, reminded_7d_at__isnull=True).update(
+        reminded_7d_at=F("reminded_due_at")
+    )
+    week = _remind("reminded_7d_at", "7d", start_of_tomorrow + timedelta(days=REMINDER_DAYS), now)
+    overdue = DataRequest.objects.filter(
+        state__in=OPEN_STATES, due_at__lt=now, overdue_at__isnull=True
+    ).update(overdue_at=now)
+    return {"reminded_7d": week, "reminded_due": due, "flagged_overdue": overdue}
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    stats_days_folded: int
+    webhook_deliveries_deleted: int
+    data_requests_deleted: int
+    import_sources_dropped: int
+    reminders: dict[str, int]
+
+
+def retention_run(*, now: datetime) -> RetentionReport:
+    return RetentionReport(
+        stats_days_folded=stats_aggregate_old_days(now=now),
+        webhook_deliveries_deleted=webhook_deliveries_purge(now=now),
+        data_requests_deleted=data_requests_purge(now=now),
+        import_sources_dropped=import_sources_purge(now=now),
+        reminders=data_request_reminders(now=now),
+    )

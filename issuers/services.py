@@ -1,0 +1,334 @@
+"""Rules for issuers, their API keys, programmes and members."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from issuers.domains import normalise_domains
+from issuers.encryption import blind_index
+from issuers.models import ApiKey, Issuer, Member, Programme
+
+if TYPE_CHECKING:
+    from seals.models import Seal
+
+API_KEY_PREFIX = "ts_live_"
+
+
+@transaction.atomic
+def issuer_create(
+    *,
+    slug: str,
+    name: str,
+    kind: str = Issuer.Kind.ASSOCIATION,
+    website: str = "",
+    public_email: str = "",
+) -> Issuer:
+    """Create an issuer with its default programme."""
+    issuer = Issuer(slug=slug, name=name, kind=kind, website=website, public_email=public_email)
+    issuer.full_clean()
+    issuer.save()
+    Programme.objects.create(
+        issuer=issuer,
+        slug="member",
+        name=f"{name} member",
+        is_default=True,
+        description=f"Member in good standing of {name}.",
+    )
+    from seals.keys import signing_key_create
+
+    signing_key_create(issuer=issuer)
+    return issuer
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key: ApiKey
+    plaintext: str  # shown once, never stored
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def apikey_create(*, issuer: Issuer, name: str, scopes: list[str] | None = None) -> NewApiKey:
+    scopes = scopes or [ApiKey.Scope.READ, ApiKey.Scope.WRITE]
+    unknown = set(scopes) - set(ApiKey.Scope.values)
+    if unknown:
+        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        issuer=issuer,
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash_secret(secret),
+        scopes=sorted(set(scopes)),
+    )
+    return NewApiKey(api_key=key, plaintext=f"{API_KEY_PREFIX}{prefix}_{secret}")
+
+
+def apikey_authenticate(raw: str) -> ApiKey | None:
+    """The active key for ``ts_live_<prefix>_<secret>``, or None. Constant-time on the secret."""
+    if not raw.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw[len(API_KEY_PREFIX) :].partition("_")
+    if not sep or len(prefix) != 12 or not secret:
+        return None
+    key = (
+        ApiKey.objects.select_related("issuer")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    # Hash even when no key matched so timing does not reveal which prefixes exist.
+    candidate = _hash_secret(secret)
+    if key is None:
+        hmac.compare_digest(candidate, "0" * 64)
+        return None
+    return key if hmac.compare_digest(candidate, key.secret_hash) else None
+
+
+def apikey_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+@transaction.atomic
+def member_create(
+    *,
+    issuer: Issuer,
+    external_ref: str,
+    legal_name: str,
+    display_name: str = "",
+    domains: list[str] | None = None,
+    country: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+) -> Member:
+    member = Member(
+        issuer=issuer,
+        external_ref=external_ref,
+        legal_name=legal_name,
+        display_name=display_name or legal_name,
+        domains=normalise_domains(domains or []),
+        country=country.upper(),
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_email_hash=blind_index(contact_email),
+        contact_phone=contact_phone,
+    )
+    member.full_clean()
+    member.save()
+    return member
+
+
+def programme_default(issuer: Issuer) -> Programme:
+    return issuer.programmes.get(is_default=True)
+
+
+def issuer_slug_for(name: str) -> str:
+    return slugify(name)[:60] or "issuer"
+
+
+# --- issuer API ---------------------------------------------------------------------------------
+
+ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email")
+PROGRAMME_EDITABLE = (
+    "name",
+    "description",
+    "criteria_url",
+    "validity_days",
+    "notice_days",
+    "theme",
+    "accent_colour",
+    "wording",
+)
+MEMBER_EDITABLE = (
+    "legal_name",
+    "display_name",
+    "domains",
+    "country",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "marketing_opt_out",
+)
+# Changes to these fields alter what public seals show, so their snapshots must go stale.
+MEMBER_PUBLIC_FIELDS = ("legal_name", "display_name", "domains", "country")
+
+
+class InUseError(ValueError):
+    """The object is still referenced (API: 409 Conflict)."""
+
+
+def _on_commit_invalidate(name: str, obj: object) -> None:
+    def invalidate() -> None:
+        from seals import snapshot
+
+        getattr(snapshot, name)(obj)
+
+    transaction.on_commit(invalidate)
+
+
+def _apply(obj: object, fields: tuple[str, ...], changes: dict) -> list[str]:
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    changed = [f for f, v in changes.items() if getattr(obj, f) != v]
+    for field in changed:
+        setattr(obj, field, changes[field])
+    return changed
+
+
+@transaction.atomic
+def issuer_update(*, issuer: Issuer, **changes: object) -> Issuer:
+    changed = _apply(issuer, ISSUER_EDITABLE, changes)
+    if changed:
+        issuer.full_clean()
+        issuer.save(update_fields=[*changed, "updated_at"])
+        _on_commit_invalidate("invalidate_issuer", issuer)
+    return issuer
+
+
+@transaction.atomic
+def issuer_logo_set(*, issuer: Issuer, data: bytes) -> Issuer:
+    """Validate and re-encode the upload (issuers.logos); raises LogoError."""
+    from issuers.logos import logo_normalise
+
+    png = logo_normalise(data)
+    issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
+    issuer.logo_png = png
+    issuer.logo_version += 1
+    issuer.save(update_fields=["logo_png", "logo_version", "updated_at"])
+    _on_commit_invalidate("invalidate_issuer", issuer)
+    return issuer
+
+
+@transaction.atomic
+def programme_create(*, issuer: Issuer, slug: str, name: str, **fields: object) -> Programme:
+    programme = Programme(issuer=issuer, slug=slug, name=name)
+    _apply(programme, PROGRAMME_EDITABLE, fields)
+    programme.full_clean()
+    programme.save()
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, programme: Programme, **changes: object) -> Programme:
+    changed = _apply(programme, PROGRAMME_EDITABLE, changes)
+    if changed:
+        programme.full_clean()
+        programme.save(update_fields=[*changed, "updated_at"])
+        _on_commit_invalidate("invalidate_programme", programme)
+    return programme
+
+
+@transaction.atomic
+def programme_delete(*, programme: Programme) -> None:
+    if programme.is_default:
+        raise InUseError("The default programme cannot be deleted.")
+    if programme.seals.exists():
+        raise InUseError(
+            "The programme has seals; revoke them instead (seal history is kept for ever)."
+        )
+    programme.delete()
+
+
+@transaction.atomic
+def member_update(*, member: Member, actor: str = "", **changes: object) -> Member:
+    if "domains" in changes:
+        changes["domains"] = normalise_domains(list(changes["domains"] or []))  # type: ignore[arg-type]
+    if "country" in changes:
+        changes["country"] = str(changes["country"] or "").upper()
+    changed = _apply(member, MEMBER_EDITABLE, changes)
+    if not changed:
+        return member
+    if "contact_email" in changed:
+        member.contact_email_hash = blind_index(member.contact_email)
+        changed.append("contact_email_hash")
+    member.full_clean()
+    member.save(update_fields=[*changed, "updated_at"])
+    from issuers.webhooks import webhook_emit
+
+    # Field names only: the values may be personal data (issuers read them through the API).
+    webhook_emit(
+        issuer_id=member.issuer_id,
+        event_type="member.updated",
+        data={
+            "member": member.external_ref,
+            "fields": sorted(set(changed) - {"contact_email_hash"}),
+        },
+    )
+    public = [f for f in changed if f in MEMBER_PUBLIC_FIELDS]
+    if public:
+        _record_details_changed(member=member, fields=public, actor=actor or "api")
+        _on_commit_invalidate("invalidate_member", member)
+    return member
+
+
+def _record_details_changed(*, member: Member, fields: list[str], actor: str) -> None:
+    """One ``details_changed`` event per live seal: the history shows when what a seal says
+    about its holder changed. Only field names go into the chain (it holds no personal data)."""
+    from seals.chain import record_event
+    from seals.models import Seal, SealEvent, SealStatus
+
+    for seal in Seal.objects.filter(member=member).exclude(status=SealStatus.REVOKED):
+        record_event(
+            seal=seal, kind=SealEvent.Kind.DETAILS_CHANGED, actor=actor, data={"fields": fields}
+        )
+
+
+@transaction.atomic
+def member_delete(*, member: Member) -> None:
+    if member.seals.exists():
+        raise InUseError(
+            "The member has seals, whose history is kept: revoke them instead, or file an "
+            "erasure request to erase the member's personal data."
+        )
+    member.delete()
+
+
+def member_seal_award(
+    *,
+    member: Member,
+    programme: Programme,
+    actor: str,
+    valid_from: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> Seal:
+    """Award unless the member already holds a live (not revoked, not expired) seal in the
+    programme: a second one would show two answers for one membership (renew it instead)."""
+    from seals.models import Seal, SealStatus
+    from seals.services import seal_award
+
+    now = timezone.now()
+    live = (
+        Seal.objects.filter(member=member, programme=programme)
+        .exclude(status__in=[SealStatus.REVOKED, SealStatus.EXPIRED])
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+    if live is not None:
+        raise InUseError(
+            f"The member already holds a live seal in this programme ({live.public_id}); "
+            "renew it instead."
+        )
+    return seal_award(
+        member=member,
+        programme=programme,
+        actor=actor,
+        valid_from=valid_from,
+        expires_at=expires_at,
+    )

@@ -1,0 +1,415 @@
+"""Webhooks: endpoints, the event outbox, signed delivery with retries, and the SSRF guard.
+
+Events are written as WebhookDelivery rows in the same transaction as the change they report
+(an outbox), and a delivery task is enqueued only through ``transaction.on_commit``. A delivery
+is claimed with a conditional UPDATE before the request and marked after it, so a worker that
+dies mid-way leaves a row that ``webhooks_reconcile`` re-enqueues once its lease has passed; the
+receiver may then see the same ``Trustseal-Delivery-Id`` twice and de-duplicates on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from issuers.models import Issuer, WebhookDelivery, WebhookEndpoint
+from workers.base import backoff_seconds
+from workers.faults import fault_point
+
+EVENT_TYPES = (
+    "seal.issued",
+    "seal.renewed",
+    "seal.suspended",
+    "seal.reinstated",
+    "seal.revoked",
+    "seal.expired",
+    "member.updated",
+    "import.completed",
+    "notice.failed",
+)
+# Sent by the API's test action to one endpoint, whatever it subscribed to.
+TEST_EVENT = "webhook.test"
+SIGNATURE_HEADER = "Trustseal-Signature"
+DELIVERY_HEADER = "Trustseal-Delivery-Id"
+EVENT_HEADER = "Trustseal-Event"
+# Retries spread over a day (issue 5): after this long, or this many attempts, a delivery fails.
+RETRY_WINDOW = timedelta(hours=24)
+MAX_ATTEMPTS = 15
+REQUEST_TIMEOUT = (5, 10)  # connect, read
+
+
+log = logging.getLogger(__name__)
+
+
+class WebhookDestinationError(ValueError):
+    """The URL points somewhere a webhook may not go (private, loopback, not http(s))."""
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once, on creation
+
+
+def _validate_event_types(event_types: list[str]) -> list[str]:
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationError({"event_types": f"Unknown event types: {', '.join(unknown)}"})
+    return sorted(set(event_types))
+
+
+def _validate_url(url: str) -> str:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise ValidationError({"url": "Enter an http(s) URL."}) from exc
+    try:
+        check_destination(url)
+    except WebhookDestinationError as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+    return url
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, issuer: Issuer, url: str, event_types: list[str] | None = None
+) -> NewEndpoint:
+    """An endpoint subscribed to ``event_types`` (empty: every event). The secret is returned
+    once; it is stored encrypted because every delivery must be signed with it."""
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    endpoint = WebhookEndpoint.objects.create(
+        issuer=issuer,
+        url=_validate_url(url),
+        secret=secret,
+        event_types=_validate_event_types(event_types or []),
+    )
+    return NewEndpoint(endpoint=endpoint, secret=secret)
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    active: bool | None = None,
+) -> WebhookEndpoint:
+    if url is not None:
+        endpoint.url = _validate_url(url)
+    if event_types is not None:
+        endpoint.event_types = _validate_event_types(event_types)
+    if active is not None:
+        endpoint.active = active
+    endpoint.save()
+    return endpoint
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def _envelope(event_type: str, data: dict[str, Any], at: datetime, issuer_slug: str) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "created": at.isoformat(),
+        "issuer": issuer_slug,
+        "data": data,
+    }
+
+
+def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    return not endpoint.event_types or event_type in endpoint.event_types
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    if not delivery_ids:
+        return
+
+    def send() -> None:
+        from workers.webhook_tasks import webhook_deliver
+
+        for pk in delivery_ids:
+            webhook_deliver.delay(pk)
+
+    transaction.on_commit(send)
+
+
+def webhook_emit_many(
+    *, issuer_id: int, events: list[tuple[str, dict[str, Any]]], at: datetime | None = None
+) -> list[WebhookDelivery]:
+    """Queue ``(event_type, data)`` events for every subscribed active endpoint of the issuer.
+
+    Call it inside the transaction that makes the change: the rows commit with it (or not at
+    all), and delivery tasks are enqueued only after the commit. ``data`` must hold no personal
+    data (member references, seal ids and statuses are fine; names and e-mails are not).
+    """
+    endpoints = list(WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True))
+    if not endpoints or not events:
+        return []
+    at = at or timezone.now()
+    slug = Issuer.objects.values_list("slug", flat=True).get(pk=issuer_id)
+    rows = []
+    for event_type, data in events:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"Unknown webhook event type {event_type!r}")
+        envelope = _envelope(event_type, data, at, slug)
+        rows.extend(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=envelope["id"],
+                event_type=event_type,
+                payload=envelope,
+                next_attempt_at=at,
+                created_at=at,
+                claimed_at=at,  # on a pending row: when it was last handed to the broker
+            )
+            for endpoint in endpoints
+            if _subscribed(endpoint, event_type)
+        )
+    created = WebhookDelivery.objects.bulk_create(rows)
+    if any(row.pk is None for row in created):  # backends without RETURNING
+        event_ids = {row.event_id for row in rows}
+        created = list(WebhookDelivery.objects.filter(event_id__in=event_ids))
+    _enqueue([row.pk for row in created])
+    return created
+
+
+def webhook_emit(
+    *, issuer_id: int, event_type: str, data: dict[str, Any], at: datetime | None = None
+) -> list[WebhookDelivery]:
+    """One event (``member.updated``, ``import.completed``, …); see ``webhook_emit_many``."""
+    return webhook_emit_many(issuer_id=issuer_id, events=[(event_type, data)], at=at)
+
+
+SEAL_EVENT_TYPES = {
+    "issued": "seal.issued",
+    "renewed": "seal.renewed",
+    "suspended": "seal.suspended",
+    "reinstated": "seal.reinstated",
+    "revoked": "seal.revoked",
+    "expired": "seal.expired",
+}
+
+
+def seal_event_data(seal: Any, event: Any) -> dict[str, Any]:
+    return {
+        "seal": seal.public_id,
+        "status": seal.status,
+        "version": seal.version,
+        "member": seal.member.external_ref,
+        "programme": seal.programme.slug,
+        "valid_from": seal.valid_from.isoformat(),
+        "expires_at": seal.expires_at.isoformat() if seal.expires_at else None,
+        "event": {"seq": event.seq, "kind": event.kind, "at": event.occurred_at.isoformat()},
+    }
+
+
+def webhook_emit_seal_events(*, issuer_id: int, changes: list[tuple[Any, Any]]) -> None:
+    """Queue the ``seal.*`` webhooks for committed-together ``(seal, SealEvent)`` pairs."""
+    if not WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
+        return
+    events = [
+        (SEAL_EVENT_TYPES[event.kind], seal_event_data(seal, event))
+        for seal, event in changes
+        if event.kind in SEAL_EVENT_TYPES
+    ]
+    webhook_emit_many(issuer_id=issuer_id, events=events)
+
+
+@transaction.atomic
+def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """The API's ``test`` action: a signed ``webhook.test`` delivery to this endpoint only."""
+    now = timezone.now()
+    envelope = _envelope(TEST_EVENT, {"message": "Test delivery"}, now, endpoint.issuer.slug)
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id=envelope["id"],
+        event_type=TEST_EVENT,
+        payload=envelope,
+        next_attempt_at=now,
+        created_at=now,
+        claimed_at=now,
+    )
+    _enqueue([delivery.pk])
+    return delivery
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`` (issue 5); receivers should reject old t."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def check_destination(url: str) -> None:
+    """Refuse URLs that resolve to private, loopback, link-local or reserved addresses.
+
+    Every address the name resolves to is checked, so a name with one public and one private
+    address is refused. Redirects are never followed (see ``_post``). What remains is DNS
+    rebinding between this check and the connection; pinning the address would break TLS name
+    checks in ``requests``, so that residue is accepted and documented in docs/operations.md.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookDestinationError("Webhook URLs must be http(s) with a host name.")
+    if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False):
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise WebhookDestinationError(f"{parts.hostname} does not resolve.") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise WebhookDestinationError(
+                f"{parts.hostname} resolves to a non-public address; webhooks go to the internet."
+            )
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS)
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    state: str  # delivered / pending (retry) / failed / skipped (not ours to send)
+    retry_in: int | None = None
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take the delivery if it is due, or if its previous holder's lease ran out (crashed)."""
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+            | Q(state=WebhookDelivery.State.DELIVERING, claimed_at__lte=now - _lease())
+        )
+        .update(state=WebhookDelivery.State.DELIVERING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def _post(delivery: WebhookDelivery) -> int:
+    check_destination(delivery.endpoint.url)
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Trustseal-Webhooks/1",
+        SIGNATURE_HEADER: sign(delivery.endpoint.secret, int(time.time()), body),
+        DELIVERY_HEADER: str(delivery.event_id),
+        EVENT_HEADER: delivery.event_type,
+    }
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment: the guard checked this host
+        response = session.post(
+            delivery.endpoint.url,
+            data=body,
+            headers=headers,
+            timeout=REQUEST_TIMEOUT,
+            allow_redirects=False,
+        )
+    return response.status_code
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime) -> DeliveryOutcome:
+    """Claim → POST → mark. Steps:
+
+    1. conditional UPDATE to ``delivering`` (row count 0: someone else has it, or it is done);
+    2. POST the signed body (no redirects, private addresses refused);
+    3. mark ``delivered`` on 2xx; otherwise back to ``pending`` with a jittered back-off, or
+       ``failed`` once the attempts or the 24-hour window are used up. The mark is conditional
+       on our claim, so a delivery re-claimed after our lease ran out is not overwritten.
+    """
+    if not _claim(delivery_id, now):
+        return DeliveryOutcome("skipped")
+    delivery = WebhookDelivery.objects.select_related("endpoint__issuer").get(pk=delivery_id)
+    fault_point("webhook.after_claim", delivery_id)
+    ours = WebhookDelivery.objects.filter(
+        pk=delivery_id, state=WebhookDelivery.State.DELIVERING, claimed_at=delivery.claimed_at
+    )
+    code: int | None = None
+    error = ""
+    try:
+        code = _post(delivery)
+    except WebhookDestinationError as exc:
+        error = str(exc)
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    fault_point("webhook.after_send", delivery_id)
+    finished = timezone.now()
+    if code is not None and 200 <= code < 300:
+        ours.update(
+            state=WebhookDelivery.State.DELIVERED,
+            delivered_at=finished,
+            response_code=code,
+            last_error="",
+        )
+        log.info("webhook %s %s delivered (HTTP %s)", delivery.event_type, delivery.event_id, code)
+        return DeliveryOutcome("delivered")
+    error = error or f"HTTP {code}"
+    log.warning(
+        "webhook %s %s attempt %d failed: %s",
+        delivery.event_type,
+        delivery.event_id,
+        delivery.attempts,
+        error,
+    )
+    if delivery.attempts >= MAX_ATTEMPTS or finished >= delivery.created_at + RETRY_WINDOW:
+        ours.update(state=WebhookDelivery.State.FAILED, response_code=code, last_error=error)
+        return DeliveryOutcome("failed")
+    delay = backoff_seconds(delivery.attempts, base=30, cap=settings.WEBHOOK_BACKOFF_CAP_SECONDS)
+    retry_at = finished + timedelta(seconds=delay)
+    ours.update(
+        state=WebhookDelivery.State.PENDING,
+        next_attempt_at=retry_at,
+        claimed_at=retry_at,
+        response_code=code,
+        last_error=error,
+    )
+    return DeliveryOutcome("pending", retry_in=delay)
+
+
+@transaction.atomic
+def webhooks_reconcile(*, now: datetime, limit: int = 1000) -> int:
+    """Re-enqueue deliveries a lost message or a dead worker left behind: ``delivering`` rows
+    whose lease ran out, and due ``pending`` rows last handed to the broker more than
+    WEBHOOK_REQUEUE_SECONDS ago (``claimed_at`` on a pending row records that hand-off, so a
+    backlog is not re-enqueued on every run). An extra message is harmless: one claim wins."""
+    requeue = timedelta(seconds=settings.WEBHOOK_REQUEUE_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            Q(state=WebhookDelivery.State.DELIVERING, claimed_at__lte=now - _lease())
+            | Q(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+            & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - requeue))
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    WebhookDelivery.objects.filter(pk__in=ids, state=WebhookDelivery.State.PENDING).update(
+        claimed_at=now
+    )
+    _enqueue(ids)
+    return len(ids)

@@ -1,0 +1,256 @@
+"""Seals, their hash-chained history, signing keys, status lists, notices and daily counters."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from issuers.models import Issuer, Member, Programme
+
+# 16 random bytes = 128 bits, URL-safe base64 without padding: 22 characters.
+SEAL_ID_BYTES = 16
+SEAL_ID_PATTERN = r"[A-Za-z0-9_-]{22}"
+
+
+def new_seal_id() -> str:
+    return secrets.token_urlsafe(SEAL_ID_BYTES)
+
+
+class SealStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Seal(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_seal_id, editable=False)
+    # Denormalised from member.issuer so every issuer-scoped query is one indexed filter.
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="seals")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="seals")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="seals")
+    status = models.CharField(max_length=12, choices=SealStatus.choices, default=SealStatus.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    valid_from = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Bitstring Status List position: list number + index inside it (random, stable).
+    status_list = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    status_list_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Bumped on every change: cache keys and ETags derive from it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "status_list", "status_list_index"],
+                name="one_seal_per_status_list_bit",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="seal_due_expiry"),
+            models.Index(fields=["status", "valid_from"], name="seal_due_start"),
+            models.Index(fields=["issuer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("SealEvent is append-only; use seals.services.record_event.")
+
+    def delete(self):
+        raise TypeError("SealEvent is append-only.")
+
+    def erase_private_data(self) -> int:
+        """The one sanctioned change: destroy personal payloads (outside the hashed part)."""
+        return super().update(private_data=None)
+
+
+class SealEvent(models.Model):
+    """One entry of an issuer's tamper-evident history.
+
+    ``hash = sha256(prev_hash ‖ canonical JSON of the event)``; ``data`` is hashed and must hold
+    no personal data; ``private_data`` is not hashed (its salted digest is, inside ``data``) so
+    it can be erased without breaking the chain.
+    """
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        RENEWED = "renewed", "Renewed"
+        ACTIVATED = "activated", "Activated"
+        SUSPENDED = "suspended", "Suspended"
+        REINSTATED = "reinstated", "Reinstated"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+        DETAILS_CHANGED = "details_changed", "Details changed"
+        ERASED = "erased", "Erased"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="events")
+    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    private_data = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "seq"], name="one_event_per_chain_position")
+        ]
+        ordering = ["issuer_id", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError("SealEvent is append-only; it cannot be changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("SealEvent is append-only; it cannot be deleted.")
+
+
+class SigningKey(models.Model):
+    class Algorithm(models.TextChoices):
+        ES256 = "ES256", "ES256 (P-256)"
+        RS256 = "RS256", "RS256 (RSA 2048)"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired (still published)"
+        REVOKED = "revoked", "Revoked (withdrawn)"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="signing_keys")
+    key_id = models.CharField(max_length=40, help_text="Last path segment of the kid URL.")
+    algorithm = models.CharField(max_length=5, choices=Algorithm.choices, default=Algorithm.ES256)
+    public_jwk = models.JSONField()
+    private_key_encrypted = models.BinaryField(editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "key_id"], name="key_id_per_issuer"),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=models.Q(state="active"),
+                name="one_active_signing_key_per_issuer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
+class StatusList(models.Model):
+    """One W3C Bitstring Status List of an issuer for one purpose."""
+
+    class Purpose(models.TextChoices):
+        REVOCATION = "revocation", "Revocation"
+        SUSPENSION = "suspension", "Suspension"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="status_lists")
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    number = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=131072)
+    encoded = models.TextField(blank=True, help_text="GZIP + base64url multibase ('u' prefix).")
+    version = models.PositiveIntegerField(default=0)
+    # The version ``encoded`` and ``jwt`` were built from; behind ``version`` means dirty.
+    encoded_version = models.PositiveIntegerField(default=0)
+    jwt = models.TextField(blank=True, help_text="The signed status list credential (VC-JWT).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "purpose", "number"], name="one_list_per_purpose_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} list {self.number}"
+
+
+class Notice(models.Model):
+    class Kind(models.TextChoices):
+        EXPIRY_30D = "expiry_30d", "30 days before expiry"
+        EXPIRY_7D = "expiry_7d", "7 days before expiry"
+        EXPIRY_1D = "expiry_1d", "1 day before expiry"
+        EXPIRED = "expired", "Expired"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=12)
+    cycle = models.DateField(help_text="The expiry date this notice warns about.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient_is_issuer = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seal", "kind", "cycle"], name="one_notice_per_cycle")
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for seal {self.seal_id} ({self.state})"
+
+
+class DailyStat(models.Model):
+    """Per seal per day; counted in the cache, flushed by a worker. No IPs, no cookies."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    impressions = models.PositiveBigIntegerField(default=0)
+    verification_views = models.PositiveBigIntegerField(default=0)
+    misuse_hits = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seal", "day"], name="one_stat_per_day")]
+
+    def __str__(self) -> str:
+        return f"seal {self.seal_id} on {self.day}"
+
+
+class MonthlyStat(models.Model):
+    """Per seal per calendar month: what DailyStat rows become once older than the retention
+    period (issuers.retention), so long-term totals survive without day-level detail."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="monthly_stats")
+    month = models.DateField(help_text="The first day of the month.")
+    impressions = models.PositiveBigIntegerField(default=0)
+    verification_views = models.PositiveBigIntegerField(default=0)
+    misuse_hits = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seal", "month"], name="one_stat_per_month")]
+
+    def __str__(self) -> str:
+        return f"seal {self.seal_id} in {self.month:%Y-%m}"

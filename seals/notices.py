@@ -1,0 +1,377 @@
+"""Membership-expiry notices: plan, claim, send, mark, reconcile.
+
+A Notice row exists once per (seal, kind, cycle) — the database refuses a second — where the
+cycle is the expiry date warned about, so a renewal (a new expiry date) starts a new cycle.
+Kinds follow the programme's ``notice_days``: ``expiry_<n>d`` for each threshold (the defaults
+give ``expiry_30d``, ``expiry_7d``, ``expiry_1d``) and ``expired`` on the expiry itself.
+
+Delivery is at-least-once with a stable ``Message-ID``: the row is claimed (conditional UPDATE)
+before the message goes out and marked after; a worker that dies in between leaves it claimed,
+and ``notices_reconcile`` re-sends it after the lease with the same Message-ID, so the member's
+mail client shows one message. Plain SMTP offers nothing better (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import formataddr, parseaddr
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from issuers.models import Programme
+from seals import links
+from seals.models import Notice, Seal, SealStatus
+from workers.base import backoff_seconds
+from workers.faults import fault_point
+
+EXPIRED = "expired"
+log = logging.getLogger(__name__)
+
+
+def notice_kind(days: int) -> str:
+    return EXPIRED if days == 0 else f"expiry_{days}d"
+
+
+def _thresholds(notice_days: object) -> list[int]:
+    """Programme thresholds, largest first, ending with 0 (the expiry itself); bad values are
+    ignored rather than blocking every notice of the programme."""
+    days = {d for d in (notice_days or []) if isinstance(d, int) and 0 < d <= 365}
+    return [*sorted(days, reverse=True), 0]
+
+
+def _cycle(expires_at: datetime):
+    return expires_at.astimezone(UTC).date()
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS)
+
+
+def _nearest_due(thresholds: list[int], expires_at: datetime, now: datetime) -> int | None:
+    """The threshold whose moment passed most recently, or None before the first one."""
+    passed = [d for d in thresholds if expires_at - timedelta(days=d) <= now]
+    return min(passed) if passed else None
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    created: int
+    skipped: int
+
+
+def notices_plan(*, now: datetime) -> PlanResult:
+    """Create the notices that fell due, at most one per seal and cycle.
+
+    Per programme threshold set and per threshold ``d`` (next smaller threshold ``n``): the seals
+    whose expiry lies in ``(now + n, now + d]`` have ``d`` as their nearest due notice. Those
+    without that notice get it as ``pending``; the larger thresholds they passed without a
+    notice (an outage, or a seal awarded late in its cycle) get ``skipped`` rows, so after an
+    outage only the nearest notice goes out. Revoked seals get none, and an ``expired`` notice
+    is created only within NOTICE_LOOKBACK_DAYS of the expiry.
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for pk, days in Programme.objects.values_list("pk", "notice_days"):
+        groups.setdefault(tuple(_thresholds(days)), []).append(pk)
+    created = skipped = 0
+    for thresholds, programme_ids in groups.items():
+        for i, days in enumerate(thresholds):
+            nxt = thresholds[i + 1] if i + 1 < len(thresholds) else None
+            c, s = _plan_threshold(programme_ids, list(thresholds), i, days, nxt, now)
+            created += c
+            skipped += s
+    return PlanResult(created=created, skipped=skipped)
+
+
+@transaction.atomic
+def _plan_threshold(
+    programme_ids: list[int],
+    thresholds: list[int],
+    index: int,
+    days: int,
+    nxt: int | None,
+    now: datetime,
+) -> tuple[int, int]:
+    kind = notice_kind(days)
+    window = Q(expires_at__lte=now + timedelta(days=days))
+    if nxt is not None:
+        window &= Q(expires_at__gt=now + timedelta(days=nxt))
+    else:
+        window &= Q(expires_at__gt=now - timedelta(days=settings.NOTICE_LOOKBACK_DAYS))
+    existing = Notice.objects.filter(seal=OuterRef("pk"), kind=kind, cycle=OuterRef("cycle"))
+    due = list(
+        Seal.objects.filter(window, programme_id__in=programme_ids, expires_at__isnull=False)
+        .exclude(status=SealStatus.REVOKED)
+        .annotate(cycle=TruncDate("expires_at", tzinfo=UTC))
+        .exclude(Exists(existing))
+        .values_list("pk", "expires_at")
+    )
+    if not due:
+        return 0, 0
+    rows = []
+    for seal_id, expires_at in due:
+        cycle = _cycle(expires_at)
+        rows.append(
+            Notice(
+                seal_id=seal_id,
+                kind=kind,
+                cycle=cycle,
+                due_at=expires_at - timedelta(days=days),
+                created_at=now,
+                claimed_at=now,  # on a pending row: when it was last handed to the broker
+            )
+        )
+        rows.extend(
+            Notice(
+                seal_id=seal_id,
+                kind=notice_kind(earlier),
+                cycle=cycle,
+                due_at=expires_at - timedelta(days=earlier),
+                state=Notice.State.SKIPPED,
+                last_error="A nearer notice of the same cycle was due.",
+                created_at=now,
+            )
+            for earlier in thresholds[:index]
+        )
+    # ignore_conflicts: a concurrent planner may have inserted the same (seal, kind, cycle); the
+    # unique constraint decides, and only rows we can see as pending are enqueued below.
+    Notice.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    pending = list(
+        Notice.objects.filter(
+            seal_id__in=[pk for pk, _ in due], kind=kind, state=Notice.State.PENDING
+        ).values_list("pk", flat=True)
+    )
+    _enqueue(pending)
+    return len(pending), len(rows) - len(due)
+
+
+def _enqueue(notice_ids: list[int]) -> None:
+    if not notice_ids:
+        return
+
+    def send() -> None:
+        from workers.notice_tasks import notice_send
+
+        for pk in notice_ids:
+            notice_send.delay(pk)
+
+    transaction.on_commit(send)
+
+
+# --- the message ----------------------------------------------------------------------------
+
+
+def notice_message_id(notice: Notice) -> str:
+    """Stable per notice: every attempt, including a re-send after a crash, carries it, so the
+    receiving side sees one message however often it is handed over."""
+    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "trustseal.local"
+    return f"<notice-{notice.pk}.{notice.cycle:%Y%m%d}@{host}>"
+
+
+def notice_recipient(notice: Notice) -> tuple[str, bool]:
+    """``(address, addressed_to_issuer)``.
+
+    The member's contact, unless the member was erased, has no contact, or restricted
+    processing (GDPR art. 18: using the stored e-mail is processing). Then the notice goes to
+    the issuer's public address, so the issuer can reach the member by its own lawful means.
+    Marketing opt-out does not count: this is service mail about the membership itself.
+    """
+    member = notice.seal.member
+    if member.erased_at is None and not member.restricted and member.contact_email:
+        return member.contact_email, False
+    return notice.seal.issuer.public_email, True
+
+
+def _subject(notice: Notice) -> str:
+    seal = notice.seal
+    what = f"{seal.programme.name} seal from {seal.issuer.name}"
+    if notice.kind == EXPIRED:
+        return f"Your {what} has expired"
+    days = int(notice.kind.removeprefix("expiry_").removesuffix("d"))
+    return f"Your {what} expires in {days} day{'s' if days != 1 else ''}"
+
+
+def notice_message(notice: Notice) -> EmailMultiAlternatives:
+    seal = notice.seal
+    issuer = seal.issuer
+    to, to_issuer = notice_recipient(notice)
+    context = {
+        "notice": notice,
+        "seal": seal,
+        "issuer": issuer,
+        "member": seal.member,
+        "expired": notice.kind == EXPIRED,
+        "expires_at": seal.expires_at,
+        "to_issuer": to_issuer,
+        "verify_url": links.verify_url(seal),
+        "subject": _subject(notice),
+    }
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    message = EmailMultiAlternatives(
+        subject=context["subject"],
+        body=render_to_string("seals/email/expiry_notice.txt", context),
+        from_email=formataddr((issuer.name, sender)),
+        to=[to],
+        reply_to=[issuer.public_email] if issuer.public_email else None,
+        headers={
+            "Message-ID": notice_message_id(notice),
+            "X-Trustseal-Notice": str(notice.pk),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(
+        render_to_string("seals/email/expiry_notice.html", context), "text/html"
+    )
+    return message
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    state: str  # sent / pending (retry) / failed / skipped / not_claimed
+    retry_in: int | None = None
+
+
+def _claim(notice_id: int, now: datetime) -> bool:
+    return bool(
+        Notice.objects.filter(pk=notice_id)
+        .filter(
+            Q(state=Notice.State.PENDING, due_at__lte=now)
+            | Q(state=Notice.State.CLAIMED, claimed_at__lte=now - _lease())
+        )
+        .update(state=Notice.State.CLAIMED, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def _stale_reason(notice: Notice, now: datetime) -> str:
+    """Why a claimed notice should not go out any more, or ''."""
+    seal = notice.seal
+    if seal.status == SealStatus.REVOKED:
+        return "The seal was revoked."
+    if seal.expires_at is None or _cycle(seal.expires_at) != notice.cycle:
+        return "The seal was renewed; a new cycle has begun."
+    nearest = _nearest_due(_thresholds(seal.programme.notice_days), seal.expires_at, now)
+    if nearest is not None and notice_kind(nearest) != notice.kind:
+        return "A nearer notice of the same cycle is due."
+    return ""
+
+
+def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
+    """Claim → send → mark. Steps:
+
+    1. conditional UPDATE ``pending → claimed`` (or re-claim after the lease ran out); row
+       count 0 means another worker has it or it is done: stop;
+    2. skip it if the seal was revoked or renewed, or a nearer notice became due meanwhile;
+    3. send through Django's e-mail backend with the notice's stable Message-ID;
+    4. mark ``sent``, conditional on still holding our claim. A crash between 3 and 4 is the
+       one place a duplicate can arise: the lease runs out and the same message is re-sent.
+
+    On an SMTP error the notice goes back to ``pending`` with a back-off, or to ``failed`` after
+    NOTICE_MAX_ATTEMPTS, which also queues a ``notice.failed`` webhook for the issuer.
+    """
+    if not _claim(notice_id, now):
+        return SendOutcome("not_claimed")
+    notice = Notice.objects.select_related("seal__member", "seal__issuer", "seal__programme").get(
+        pk=notice_id
+    )
+    ours = Notice.objects.filter(
+        pk=notice_id, state=Notice.State.CLAIMED, claimed_at=notice.claimed_at
+    )
+    reason = _stale_reason(notice, now)
+    if reason:
+        ours.update(state=Notice.State.SKIPPED, last_error=reason)
+        return SendOutcome("skipped")
+    fault_point("notice.after_claim", notice_id)
+    to, to_issuer = notice_recipient(notice)
+    try:
+        if not to:
+            raise smtplib.SMTPRecipientsRefused({})
+        notice_message(notice).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        return _attempt_failed(notice, ours, exc, to_issuer=to_issuer)
+    fault_point("notice.after_send", notice_id)
+    ours.update(state=Notice.State.SENT, sent_at=timezone.now(), recipient_is_issuer=to_issuer)
+    log.info("notice %s (%s, cycle %s) sent", notice.pk, notice.kind, notice.cycle)
+    return SendOutcome("sent")
+
+
+def _describe(exc: Exception) -> str:
+    # SMTP replies often quote the recipient address: keep the class and code, not the text.
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and not exc.recipients:
+        return "No recipient: the member has no usable contact and the issuer no public e-mail."
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"
+
+
+def _attempt_failed(notice: Notice, ours, exc: Exception, *, to_issuer: bool) -> SendOutcome:
+    now = timezone.now()
+    error = _describe(exc)
+    log.warning("notice %s attempt %d failed: %s", notice.pk, notice.attempts, error)
+    if notice.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+        with transaction.atomic():
+            if ours.update(
+                state=Notice.State.FAILED, last_error=error, recipient_is_issuer=to_issuer
+            ):
+                from issuers.webhooks import webhook_emit
+
+                webhook_emit(
+                    issuer_id=notice.seal.issuer_id,
+                    event_type="notice.failed",
+                    data={
+                        "notice": notice.pk,
+                        "kind": notice.kind,
+                        "cycle": notice.cycle.isoformat(),
+                        "seal": notice.seal.public_id,
+                        "member": notice.seal.member.external_ref,
+                        "attempts": notice.attempts,
+                        "error": error,
+                    },
+                )
+        return SendOutcome("failed")
+    delay = backoff_seconds(notice.attempts, base=60, cap=6 * 3600)
+    # due_at doubles as "not before": the retry's countdown and the reconciliation both honour it.
+    ours.update(state=Notice.State.PENDING, due_at=now + timedelta(seconds=delay), last_error=error)
+    return SendOutcome("pending", retry_in=delay)
+
+
+def _requeue_after() -> timedelta:
+    return timedelta(seconds=settings.NOTICE_REQUEUE_SECONDS)
+
+
+@transaction.atomic
+def notices_reconcile(*, now: datetime, limit: int = 1000) -> int:
+    """Re-enqueue notices a lost message or a dead worker left behind.
+
+    ``claimed`` rows past the lease: their worker died mid-send; they are re-sent with the same
+    Message-ID. ``pending`` rows due but handed to the broker longer than NOTICE_REQUEUE_SECONDS
+    ago: their message was lost (a worker killed after fetching it; with Redis it would only come
+    back after the visibility timeout). On a pending row ``claimed_at`` records the last hand-off,
+    so a backlog is re-enqueued once per interval rather than on every run. An extra message is
+    harmless: only one claim succeeds.
+    """
+    ids = list(
+        Notice.objects.filter(
+            Q(state=Notice.State.CLAIMED, claimed_at__lte=now - _lease())
+            | Q(state=Notice.State.PENDING, due_at__lte=now)
+            & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - _requeue_after()))
+        )
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    Notice.objects.filter(pk__in=ids, state=Notice.State.PENDING).update(claimed_at=now)
+    _enqueue(ids)
+    return len(ids)

@@ -1,0 +1,453 @@
+"""Public seal surface (DESIGN §4): images, verification page, JSON, embed snippet.
+
+Each view reads like the recipe of STYLE §12: id (already shape-checked by the URL pattern) →
+cached snapshot → effective status now → cached bytes → headers. Nothing here touches the
+session, the user or the CSRF token, and ``PublicResponseMiddleware`` strips any cookie anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import render as render_template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import parse_etags
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from issuers.domains import host_matches
+from issuers.labels import issuer_kind_word
+from seals import i18n, snapshot, stats
+from seals.credentials import status_token
+from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
+from seals.models import Seal
+from seals.render import DESIGN_VERSION, FORMATS, MISUSE, NOT_FOUND, SIZES, THEMES, Card, render
+from seals.render.layout import status_words
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = 60
+STALE_WHILE_REVALIDATE = 30
+STALE_IF_ERROR = 60
+BYTES_TTL = 3600
+
+
+# --- bytes cache: in-process LRU first (a Redis round trip costs more than a whole hit), then
+# the shared cache, then render. Keyed by the ETag, which names everything the bytes depend on.
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: bytes) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_bytes = _LRU(2048)
+
+
+def _cached_bytes(etag: str, produce) -> bytes:
+    body = _bytes.get(etag)
+    if body is not None:
+        return body
+    key = f"pub:img:{etag.strip(chr(34))}"
+    try:
+        body = cache.get(key)
+    except Exception:
+        body = None
+    if body is None:
+        body = produce()
+        try:
+            cache.set(key, body, BYTES_TTL)
+        except Exception:
+            log.debug("image cache write failed", exc_info=True)
+    _bytes.put(etag, body)
+    return body
+
+
+def _etag(*parts: object) -> str:
+    raw = "|".join(str(p) for p in (DESIGN_VERSION, *parts))
+    return '"' + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest() + '"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
+    tags = {t.removeprefix("W/") for t in parse_etags(header)}
+    return "*" in tags or etag in tags
+
+
+def _max_age(now: datetime, next_change: datetime | None) -> int:
+    """≤ 60 s and never past the next scheduled change (nor midnight: the date is drawn)."""
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    limits = [MAX_AGE, int((midnight - now).total_seconds())]
+    if next_change is not None:
+        limits.append(int((next_change - now).total_seconds()))
+    return max(0, min(limits))
+
+
+def _cache_control(now: datetime, next_change: datetime | None) -> str:
+    age = _max_age(now, next_change)
+    swr = STALE_WHILE_REVALIDATE
+    if next_change is not None:
+        # Serving stale past the scheduled change would show the old status.
+        swr = max(0, min(swr, int((next_change - now).total_seconds()) - age))
+    return f"public, max-age={age}, stale-while-revalidate={swr}, stale-if-error={STALE_IF_ERROR}"
+
+
+def _finish(response: HttpResponse, *, cors: bool = True) -> HttpResponse:
+    if cors:
+        response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    if not isinstance(response, HttpResponseNotModified):
+        response["Content-Length"] = str(len(response.content))
+    return response
+
+
+# --- images ---------------------------------------------------------------------------------
+def _image_params(request: HttpRequest) -> tuple[str, str, str]:
+    # Unknown values fall back to the defaults: an embedding page never gets a broken image.
+    size = request.GET.get("size", "medium")
+    theme = request.GET.get("theme", "")
+    return (
+        size if size in SIZES else "medium",
+        theme if theme in THEMES else "",
+        request.GET.get("d", "")[:253],
+    )
+
+
+_not_found_cache: dict[tuple[str, str, str, str], bytes] = {}
+
+
+def _not_found_image(fmt: str, size: str, theme: str) -> HttpResponse:
+    key = (fmt, size, theme, get_language())
+    body = _not_found_cache.get(key)
+    if body is None:
+        body = render(Card(state=NOT_FOUND), fmt=fmt, size=size, theme=theme)
+        _not_found_cache[key] = body
+    response = HttpResponse(body, content_type=FORMATS[fmt], status=404)
+    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return _finish(response)
+
+
+def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
+    size, theme, host = _image_params(request)
+    snap = snapshot.get(seal_id)
+    if snap is None:
+        return _not_found_image(fmt, size, theme or "light")
+    now = timezone.now()
+    theme = theme or snap["programme"]["theme"] or "light"
+    status = snapshot.status_of(snap, now)
+    misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
+    state = MISUSE if misuse else status
+    day = now.date()
+    stats.count(
+        seal_id, *((stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)), day=day
+    )
+    etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    else:
+        body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme))
+        response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["ETag"] = etag
+    response["Cache-Control"] = _cache_control(now, snapshot.next_change_of(snap, now))
+    # CDN purge by seal (issue 10): Fastly reads Surrogate-Key, Cloudflare Cache-Tag.
+    response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
+    return _finish(response)
+
+
+def _card(snap: snapshot.Snapshot, state: str, day) -> Card:
+    return Card(
+        state=state,
+        issuer=snap["issuer"]["name"],
+        programme=snap["programme"]["name"],
+        member=snap["member"]["display_name"],
+        checked=day,
+        has_logo=bool(snap["issuer"]["logo_version"]),
+    )
+
+
+def _render_seal(snap, state, day, fmt, size, theme) -> bytes:
+    card = _card(snap, state, day)
+    return render(
+        card,
+        fmt=fmt,
+        size=size,
+        theme=theme,
+        logo_png=snapshot.logo(snap) if card.has_logo else None,
+    )
+
+
+@i18n.speaks_query_language
+def seal_svg(request: HttpRequest, seal_id: str) -> HttpResponse:
+    return seal_image(request, seal_id, "svg")
+
+
+@i18n.speaks_query_language
+def seal_png(request: HttpRequest, seal_id: str) -> HttpResponse:
+    return seal_image(request, seal_id, "png")
+
+
+# --- JSON -----------------------------------------------------------------------------------
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _status_token(snap: snapshot.Snapshot, now: datetime) -> str | None:
+    """The short-lived signed status token (``seals.credentials.status_token``), kept in the
+    cache for half its remaining life so a warm JSON read needs no database query."""
+    key = f"pub:tok:{snap['id']}:{snap['digest']}"
+    try:
+        hit = cache.get(key)
+    except Exception:
+        hit = None
+    if hit is not None and hit[1] == snapshot.status_of(snap, now):
+        return hit[0]
+    seal = Seal.objects.select_related("issuer", "member", "programme").get(pk=snap["pk"])
+    try:
+        token = status_token(seal, now)
+    except Exception:
+        # The record itself is still the truth; a token can be fetched again later.
+        log.exception("status token unavailable for seal %s", snap["id"])
+        return None
+    try:
+        exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+        ttl = int((exp - now.timestamp()) / 2)
+        if ttl > 0:
+            cache.set(key, (token, snapshot.status_of(snap, now)), min(ttl, MAX_AGE))
+    except Exception:
+        log.debug("status token not cached", exc_info=True)
+    return token
+
+
+def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
+    """The stable JSON shape of ``/verify/<id>.json`` (docs/public.md)."""
+    issuer, programme, member = snap["issuer"], snap["programme"], snap["member"]
+    next_change = snapshot.next_change_of(snap, now)
+    return {
+        "seal_id": snap["id"],
+        "status": snapshot.status_of(snap, now),
+        "valid_from": _iso(snap["valid_from"]),
+        "expires_at": _iso(snap["expires_at"]),
+        "status_changed_at": _iso(snap["status_changed_at"]),
+        "next_change_at": _iso(next_change),
+        "checked_at": _iso(now.replace(microsecond=0)),
+        "issuer": {
+            "slug": issuer["slug"],
+            "name": issuer["name"],
+            "kind": issuer["kind"],
+            "website": issuer["website"] or None,
+            "chain_head": issuer["chain_head"],
+            "chain_length": issuer["chain_length"],
+        },
+        "programme": {
+            "slug": programme["slug"],
+            "name": programme["name"],
+            "criteria_url": programme["criteria_url"] or None,
+        },
+        "member": {
+            "display_name": member["display_name"],
+            "legal_name": member["legal_name"],
+            "domains": member["domains"],
+            "country": member["country"] or None,
+        },
+        "history": [{"kind": e["kind"], "at": _iso(e["at"])} for e in snap["history"]],
+        "links": {
+            "verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap['id']}",
+            "image_svg": f"{settings.PUBLIC_BASE_URL}/s/{snap['id']}.svg",
+            "image_png": f"{settings.PUBLIC_BASE_URL}/s/{snap['id']}.png",
+            **_credential_links(snap),
+        },
+        # Both W3C BitstringStatusListEntry objects (revocation, suspension; same index): the
+        # credential can carry only the revocation one (OB 3.0), so suspension is announced here.
+        "credential_status": snapshot.status_entries_of(snap),
+        "status_token": _status_token(snap, now),
+    }
+
+
+def _json_response(data: dict, status: int = 200) -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
+    snap = snapshot.get(seal_id)
+    if snap is None:
+        response = _json_response({"error": "not_found", "detail": _("Seal not found.")}, 404)
+        response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        return _finish(response)
+    now = timezone.now()
+    data = public_document(snap, now)
+    response = _json_response(data)
+    etag = _etag(hashlib.blake2b(response.content, digest_size=16).hexdigest())
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    response["ETag"] = etag
+    next_change = snapshot.next_change_of(snap, now)
+    response["Cache-Control"] = _cache_control(now, next_change)
+    response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
+    return _finish(response)
+
+
+# --- verification page ----------------------------------------------------------------------
+def _credential_links(snap: snapshot.Snapshot) -> dict[str, str]:
+    """Links to the credential and the issuer's keys, only when those routes are installed."""
+    from django.urls import NoReverseMatch, reverse
+
+    links = {}
+    for name, route, kwargs in (
+        ("credential", "seal-credential", {"seal_id": snap["id"]}),
+        ("issuer_keys", "issuer-jwks", {"slug": snap["issuer"]["slug"]}),
+    ):
+        try:
+            links[name] = settings.PUBLIC_BASE_URL + reverse(route, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return links
+
+
+def _referer_host(request: HttpRequest) -> str:
+    referer = request.META.get("HTTP_REFERER", "")
+    try:
+        host = urlsplit(referer).hostname or ""
+    except ValueError:
+        return ""
+    own = {urlsplit(settings.PUBLIC_BASE_URL).hostname, request.get_host().split(":")[0]}
+    return "" if host in own else host
+
+
+_CSS_PATH = settings.BASE_DIR / "seals" / "static" / "seals" / "verify.css"
+
+
+def _css() -> tuple[str, str]:
+    css = _CSS_PATH.read_text()
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"'sha256-{digest}'"
+
+
+_STYLE = _css()
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src {style}; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _page_response(request: HttpRequest, template: str, context: dict, status: int = 200):
+    css, style_hash = _STYLE
+    response = render_template(request, template, {**context, "css": css}, status=status)
+    response["Content-Security-Policy"] = CSP.format(style=style_hash)
+    response["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    # The page depends on Referer (misuse warning) and the time: no shared caching.
+    response["Cache-Control"] = "private, no-cache"
+    return _finish(response, cors=False)
+
+
+@i18n.speaks_page_language
+def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
+    snap = snapshot.get(seal_id)
+    if snap is None:
+        return _page_response(request, "seals/not_found.html", {}, status=404)
+    now = timezone.now()
+    status = snapshot.status_of(snap, now)
+    host = _referer_host(request)
+    misuse_host = host if host and not host_matches(host, snap["member"]["domains"]) else ""
+    stats.count(
+        seal_id, *((stats.VIEW, stats.MISUSE) if misuse_host else (stats.VIEW,)), day=now.date()
+    )
+    logo = snapshot.logo(snap)
+    context = {
+        "snap": snap,
+        "status": status,
+        "status_word": status_words()[status],
+        "icon": {"active": "✓", "pending": "◷", "expired": "⧗", "suspended": "Ⅱ", "revoked": "✕"}[
+            status
+        ],
+        "issuer_kind": issuer_kind_word(snap["issuer"]["kind"]),
+        "logo_data": base64.b64encode(logo).decode() if logo else "",
+        "misuse_host": misuse_host,
+        "checked_at": now,
+        "next_change": snapshot.next_change_of(snap, now),
+        "history": [{"at": e["at"], "label": i18n.event_word(e["kind"])} for e in snap["history"]],
+        "links": _credential_links(snap),
+        "json_url": f"/verify/{seal_id}.json",
+    }
+    return _page_response(request, "seals/verify.html", context)
+
+
+# --- embed ----------------------------------------------------------------------------------
+def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
+    seal = (
+        Seal.objects.select_related("issuer", "member", "programme")
+        .filter(public_id=seal_id)
+        .first()
+    )
+    if seal is None:
+        return _page_response(request, "seals/not_found.html", {}, status=404)
+    size = request.GET.get("size", "medium")
+    size = size if size in SIZES else "medium"
+    lang = i18n.query_language(request)
+    snippet = embed_snippet(seal, size=size, lang=lang)
+    script = script_snippet(seal, size, lang=lang)
+    if request.GET.get("format") == "text":
+        response = HttpResponse(snippet, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        return _finish(response)
+    return _page_response(
+        request,
+        "seals/embed.html",
+        {
+            "snippet": snippet,
+            "script_snippet": script,
+            "seal_id": seal_id,
+            "size": size,
+            "sizes": SIZES,
+        },
+    )
+
+
+def script_snippet(seal: Seal, size: str, *, lang: str | None = None) -> str:
+    """The optional variant: adds ``?d=<location.hostname>`` so a copied snippet shows as
+    misuse on a foreign site. The script runs on the member's page, never on ours."""
+    width, height = SIZES[size]
+    element_id = f"trustseal-{seal.public_id}"
+    alt = seal_alt(seal, lang)
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img id="{}" src="{}?size={}" width="{}" '
+        'height="{}" alt="{}"></a>\n<script>(function(i){{i.src+="&d="+'
+        'encodeURIComponent(location.hostname)}})(document.getElementById("{}"));</script>',
+        verify_url(seal) + lang_query(lang, first=True),
+        element_id,
+        image_url(seal),
+        size + lang_query(lang),
+        width,
+        height,
+        alt,
+        element_id,
+    )

@@ -1,0 +1,48 @@
+"""The one seal renderer: ``render(card, fmt=..., size=..., theme=...)`` → image bytes.
+
+``layout`` decides everything (geometry, colours, icons, fitted text); ``svg`` and ``png``
+paint it.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+from PIL import Image
+
+from seals.render.layout import DESIGN_VERSION, MISUSE, NOT_FOUND, SIZES, THEMES, Card, build
+from seals.render.png import render_png
+from seals.render.svg import render_svg
+
+__all__ = [
+    "DESIGN_VERSION",
+    "FORMATS",
+    "MISUSE",
+    "NOT_FOUND",
+    "SIZES",
+    "THEMES",
+    "Card",
+    "logo_thumbnail",
+    "render",
+]
+
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def render(card: Card, *, fmt: str, size: str, theme: str, logo_png: bytes | None = None) -> bytes:
+    drawing = build(card, size=size, theme=theme)
+    if fmt == "svg":
+        return render_svg(drawing, logo_png)
+    return render_png(drawing, logo_png)
+
+
+@lru_cache(maxsize=256)
+def logo_thumbnail(logo_png: bytes, side: int = 64) -> bytes:
+    """The issuer logo shrunk to ``side`` pixels, as PNG: small enough to inline in an SVG."""
+    img = Image.open(io.BytesIO(logo_png))
+    img = img.convert("RGBA")
+    img.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    img.save(out, "PNG", optimize=True)
+    return out.getvalue()

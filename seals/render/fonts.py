@@ -1,0 +1,138 @@
+"""Shipped Noto faces, chosen per character, with cached font objects.
+
+Pillow draws one face per call, so text is split into runs, each in the first face that has
+its characters (Latin/Greek/Cyrillic, Hebrew, Arabic, CJK). Shaping and bidi inside a run are
+libraqm's (Pillow's ``ImageFont.Layout.RAQM``) when available.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+from PIL import ImageFont, features
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+# Faces in fallback order; the CJK face has no bold, so bold CJK uses the regular one.
+_FACES = {
+    False: [
+        "NotoSans-Regular.ttf",
+        "NotoSansHebrew-Regular.ttf",
+        "NotoSansArabic-Regular.ttf",
+        "NotoSansCJKsc-Regular-subset.otf",
+    ],
+    True: [
+        "NotoSans-Bold.ttf",
+        "NotoSansHebrew-Bold.ttf",
+        "NotoSansArabic-Bold.ttf",
+        "NotoSansCJKsc-Regular-subset.otf",
+    ],
+}
+# Ideographs outside the shipped subset use the full system face when the host has it.
+_SYSTEM_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+HAS_RAQM = features.check("raqm")
+LAYOUT = ImageFont.Layout.RAQM if HAS_RAQM else ImageFont.Layout.BASIC
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    face: int  # index into faces(bold)
+
+
+@cache
+def _coverage() -> list[tuple[list[int], list[int]]]:
+    data = json.loads((FONT_DIR / "coverage.json").read_text())
+    result = []
+    for name in _FACES[False]:
+        ranges = data[name]
+        result.append(([r[0] for r in ranges], [r[1] for r in ranges]))
+    return result
+
+
+def _covers(face: int, cp: int) -> bool:
+    starts, ends = _coverage()[face]
+    i = bisect.bisect_right(starts, cp) - 1
+    return i >= 0 and cp <= ends[i]
+
+
+@lru_cache(maxsize=4096)
+def face_for(ch: str) -> int:
+    """First face covering ``ch``; -1 when none of the shipped faces has it."""
+    cp = ord(ch)
+    for face in range(len(_FACES[False])):
+        if _covers(face, cp):
+            return face
+    return len(_FACES[False]) if _SYSTEM_CJK.exists() else 0
+
+
+@lru_cache(maxsize=64)
+def font(face: int, size: float, bold: bool) -> ImageFont.FreeTypeFont:
+    if face >= len(_FACES[bold]):
+        return ImageFont.truetype(str(_SYSTEM_CJK), size, index=2, layout_engine=LAYOUT)
+    return ImageFont.truetype(str(FONT_DIR / _FACES[bold][face]), size, layout_engine=LAYOUT)
+
+
+def _neutral(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in "ZP" or cat in ("Nd", "Sm", "Sc", "Cf")
+
+
+def runs(text: str) -> list[Run]:
+    """Split ``text`` into runs of one face; spaces and punctuation stay with the run around
+    them so an Arabic or Hebrew phrase is shaped and ordered as one piece."""
+    result: list[Run] = []
+    for ch in text:
+        face = face_for(ch)
+        if result and (face == result[-1].face or (_neutral(ch) and _has(result[-1].face, ch))):
+            result[-1] = Run(result[-1].text + ch, result[-1].face)
+        else:
+            result.append(Run(ch, face))
+    return result
+
+
+def _has(face: int, ch: str) -> bool:
+    return face >= len(_FACES[False]) or _covers(face, ord(ch))
+
+
+def is_rtl(text: str) -> bool:
+    """Paragraph direction from the first strong character (UAX #9, rules P2-P3)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def visual_runs(text: str) -> list[Run]:
+    """Runs in drawing order. Within a run libraqm orders the characters; across runs an RTL
+    paragraph reads right to left, so its runs are drawn in reverse. This is the whole of UAX
+    #9 for the one- and two-script names seals carry; deeper nesting is approximated."""
+    parts = runs(text)
+    return parts[::-1] if is_rtl(text) and len(parts) > 1 else parts
+
+
+def text_width(text: str, size: float, bold: bool) -> float:
+    return sum(font(r.face, size, bold).getlength(r.text) for r in runs(text))
+
+
+def fit(text: str, size: float, bold: bool, max_width: float) -> str:
+    """``text`` cut with an ellipsis so it fits ``max_width`` pixels (measured with the faces
+    that will draw it, so SVG and PNG cut at the same character)."""
+    text = " ".join(text.split())
+    if text_width(text, size, bold) <= max_width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if text_width(text[:mid].rstrip() + "…", size, bold) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "…"

@@ -1,0 +1,248 @@
+"""Rules for seals: award, suspend, reinstate, revoke, renew.
+
+Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), records
+one SealEvent through ``record_event`` and runs ``after_seal_change`` once the transaction
+commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from issuers.models import Member, Programme
+from issuers.webhooks import webhook_emit_seal_events
+from seals.chain import record_event
+from seals.models import Seal, SealEvent, SealStatus
+from seals.status_lists import status_list_assign, status_list_mark_dirty
+
+
+class SealStateError(ValueError):
+    """An action that the seal's current state does not allow (API: 409 Conflict)."""
+
+
+def after_seal_change(seal: Seal, event: SealEvent) -> None:
+    """Side effects of a committed change (cache invalidation, status lists, webhooks)."""
+    from seals.snapshot import invalidate_seal
+
+    invalidate_seal(seal)  # public reads see the change at once (DESIGN §1.1)
+    status_list_mark_dirty(seal=seal)
+
+
+def after_seals_change(seals: list[Seal]) -> None:
+    """``after_seal_change`` for many committed changes at once (the status sweep): the same
+    effects, one cache write and one status-list update per list instead of one per seal.
+    Keep the two in step."""
+    from seals.snapshot import invalidate_seals
+
+    invalidate_seals(seal.public_id for seal in seals)
+    for issuer_id, number in {(s.issuer_id, s.status_list) for s in seals}:
+        status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
+
+
+def _commit_change(
+    seal: Seal, *, kind: str, actor: str, reason: str = "", data: dict | None = None, now: datetime
+) -> SealEvent:
+    seal.version += 1
+    seal.save()
+    event = record_event(
+        seal=seal,
+        kind=kind,
+        actor=actor,
+        at=now,
+        data={"status": seal.status, "version": seal.version, **(data or {})},
+        private_data={"reason": reason} if reason else None,
+    )
+    # Queued in this transaction (an outbox), delivered only after it commits.
+    webhook_emit_seal_events(issuer_id=seal.issuer_id, changes=[(seal, event)])
+    transaction.on_commit(lambda: after_seal_change(seal, event))
+    return event
+
+
+def _locked(seal: Seal) -> Seal:
+    return Seal.objects.select_for_update().get(pk=seal.pk)
+
+
+@transaction.atomic
+def seal_award(
+    *,
+    member: Member,
+    programme: Programme,
+    actor: str,
+    valid_from: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> Seal:
+    if programme.issuer_id != member.issuer_id:
+        raise ValueError("The programme belongs to another issuer.")
+    now = timezone.now()
+    valid_from = valid_from or now
+    if expires_at is None:
+        expires_at = valid_from + timedelta(days=programme.validity_days)
+    if expires_at <= valid_from:
+        raise ValueError("expires_at must be after valid_from.")
+    seal = Seal(
+        issuer_id=member.issuer_id,
+        member=member,
+        programme=programme,
+        status=SealStatus.PENDING if valid_from > now else SealStatus.ACTIVE,
+        valid_from=valid_from,
+        expires_at=expires_at,
+        status_changed_at=now,
+        version=0,
+    )
+    status_list_assign(seal=seal)
+    _commit_change(
+        seal,
+        kind=SealEvent.Kind.ISSUED,
+        actor=actor,
+        now=now,
+        data={
+            "programme": programme.slug,
+            "valid_from": valid_from.isoformat(),
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return seal
+
+
+def _set_status(seal: Seal, status: str, reason: str, now: datetime) -> None:
+    seal.status = status
+    seal.status_reason = reason
+    seal.status_changed_at = now
+
+
+@transaction.atomic
+def seal_suspend(*, seal: Seal, reason: str, actor: str) -> Seal:
+    seal = _locked(seal)
+    if seal.status in (SealStatus.REVOKED, SealStatus.SUSPENDED):
+        raise SealStateError(f"A {seal.status} seal cannot be suspended.")
+    now = timezone.now()
+    _set_status(seal, SealStatus.SUSPENDED, reason, now)
+    _commit_change(seal, kind=SealEvent.Kind.SUSPENDED, actor=actor, reason=reason, now=now)
+    return seal
+
+
+def _status_by_dates(seal: Seal, now: datetime) -> str:
+    if seal.expires_at is not None and now >= seal.expires_at:
+        return SealStatus.EXPIRED
+    return SealStatus.PENDING if now < seal.valid_from else SealStatus.ACTIVE
+
+
+@transaction.atomic
+def seal_reinstate(*, seal: Seal, reason: str, actor: str) -> Seal:
+    seal = _locked(seal)
+    if seal.status != SealStatus.SUSPENDED:
+        raise SealStateError(f"Only a suspended seal can be reinstated; this one is {seal.status}.")
+    now = timezone.now()
+    _set_status(seal, _status_by_dates(seal, now), reason, now)
+    _commit_change(seal, kind=SealEvent.Kind.REINSTATED, actor=actor, reason=reason, now=now)
+    return seal
+
+
+@transaction.atomic
+def seal_revoke(*, seal: Seal, reason: str, actor: str) -> Seal:
+    """Revocation is final: no action brings a revoked seal back."""
+    seal = _locked(seal)
+    if seal.status == SealStatus.REVOKED:
+        raise SealStateError("The seal is already revoked; revocation is final.")
+    now = timezone.now()
+    _set_status(seal, SealStatus.REVOKED, reason, now)
+    _commit_change(seal, kind=SealEvent.Kind.REVOKED, actor=actor, reason=reason, now=now)
+    return seal
+
+
+@transaction.atomic
+def seal_renew(*, seal: Seal, expires_at: datetime, reason: str, actor: str) -> Seal:
+    """A new expiry; an expired seal becomes active again, a suspended one stays suspended."""
+    seal = _locked(seal)
+    now = timezone.now()
+    if seal.status == SealStatus.REVOKED:
+        raise SealStateError("A revoked seal cannot be renewed; award a new one.")
+    if expires_at <= now or expires_at <= seal.valid_from:
+        raise ValueError("expires_at must be in the future and after valid_from.")
+    previous = seal.expires_at
+    seal.expires_at = expires_at
+    if seal.status != SealStatus.SUSPENDED:
+        _set_status(seal, _status_by_dates(seal, now), reason, now)
+    _commit_change(
+        seal,
+        kind=SealEvent.Kind.RENEWED,
+        actor=actor,
+        reason=reason,
+        now=now,
+        data={
+            "previous_expires_at": previous.isoformat() if previous else None,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    return seal
+
+
+@transaction.atomic
+def seal_award_many(
+    *, awards: list[tuple[Member, Programme, datetime, datetime]], actor: str
+) -> list[Seal]:
+    """``seal_award`` for many ``(member, programme, valid_from, expires_at)`` of one issuer
+    (bulk import): the same rows, events, webhooks and invalidation, written in batches."""
+    from config.bulk import bulk_insert
+    from issuers.models import WebhookEndpoint
+    from seals.chain import record_events
+    from seals.status_lists import status_list_assign_many
+
+    if not awards:
+        return []
+    issuer_id = awards[0][0].issuer_id
+    now = timezone.now()
+    seals = []
+    for member, programme, valid_from, expires_at in awards:
+        if member.issuer_id != issuer_id or programme.issuer_id != issuer_id:
+            raise ValueError("All awards of one batch belong to one issuer.")
+        if expires_at <= valid_from:
+            raise ValueError("expires_at must be after valid_from.")
+        seals.append(
+            Seal(
+                issuer_id=issuer_id,
+                member=member,
+                programme=programme,
+                status=SealStatus.PENDING if valid_from > now else SealStatus.ACTIVE,
+                valid_from=valid_from,
+                expires_at=expires_at,
+                status_changed_at=now,
+                version=1,
+            )
+        )
+    status_list_assign_many(issuer_id=issuer_id, seals=seals)
+    bulk_insert(Seal, seals)
+    events = record_events(
+        issuer_id=issuer_id,
+        entries=[
+            (
+                seal,
+                SealEvent.Kind.ISSUED,
+                {
+                    "status": seal.status,
+                    "version": seal.version,
+                    "programme": seal.programme.slug,
+                    "valid_from": seal.valid_from.isoformat(),
+                    "expires_at": seal.expires_at.isoformat(),
+                },
+            )
+            for seal in seals
+        ],
+        actor=actor,
+        at=now,
+    )
+    if WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
+        webhook_emit_seal_events(issuer_id=issuer_id, changes=list(zip(seals, events, strict=True)))
+    lists = {seal.status_list for seal in seals}
+
+    def after_commit() -> None:
+        # No snapshot invalidation: a public id drawn a moment ago (128 random bits) cannot
+        # have been requested, so nothing is cached under it.
+        for number in lists:
+            status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
+
+    transaction.on_commit(after_commit)
+    return seals

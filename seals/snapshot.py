@@ -1,0 +1,270 @@
+"""The cached public snapshot of a seal: everything a public read needs, in one cache entry.
+
+Hot path (DESIGN §1.4): one cache round trip (``get_many`` of the snapshot and its generation
+token) and no database query. The snapshot holds stored facts only; the effective status is
+computed from it at request time (``effective_status``), so expiry flips on time with no
+invalidation and no worker.
+
+Invalidation: every write replaces the seal's *generation token* (``invalidate_seal``). A
+snapshot is used only when it carries the current token, so a reader that loaded the database
+just before a write and stores its snapshot just after cannot keep serving it: its token is
+already stale. Cache errors never fail a read: the snapshot is then built from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from issuers.models import Issuer, Member, Programme
+from seals.models import Seal, SealEvent
+from seals.status import effective_status, next_change_at
+from seals.status_lists import status_list_entries
+
+log = logging.getLogger(__name__)
+
+# Bounds how stale the copied issuer chain head can get; status never depends on this TTL.
+SNAPSHOT_TTL = 300
+GEN_TTL = 7 * 24 * 3600
+HISTORY_LIMIT = 100
+MISSING = "missing"  # cached answer for an unknown id, so random ids do not each cost a query
+
+Snapshot = dict[str, Any]
+
+
+def _snap_key(public_id: str) -> str:
+    return f"pub:snap:{public_id}"
+
+
+def _gen_key(public_id: str) -> str:
+    return f"pub:gen:{public_id}"
+
+
+def _logo_key(issuer_id: int, version: int) -> str:
+    return f"pub:logo:{issuer_id}:{version}"
+
+
+def load(public_id: str) -> Snapshot | None:
+    """Build the snapshot from the database (three small queries), or None if unknown."""
+    seal = (
+        Seal.objects.select_related("issuer", "programme", "member")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if seal is None:
+        return None
+    events = list(
+        SealEvent.objects.filter(seal=seal)
+        .order_by("-seq")
+        .values_list("kind", "occurred_at")[:HISTORY_LIMIT]
+    )
+    issuer, programme, member = seal.issuer, seal.programme, seal.member
+    snap: Snapshot = {
+        "id": seal.public_id,
+        "pk": seal.pk,
+        "status": seal.status,
+        "status_changed_at": seal.status_changed_at,
+        "valid_from": seal.valid_from,
+        "expires_at": seal.expires_at,
+        "version": seal.version,
+        # Where the seal's bits sit in the issuer's status lists (same number and index for
+        # revocation and suspension); None until an index is assigned.
+        "status_list": (
+            {"number": seal.status_list, "index": seal.status_list_index}
+            if seal.status_list_index is not None
+            else None
+        ),
+        "issuer": {
+            "id": issuer.pk,
+            "slug": issuer.slug,
+            "name": issuer.name,
+            "kind": issuer.kind,
+            "website": issuer.website,
+            "logo_version": issuer.logo_version if issuer.logo_png else 0,
+            "chain_head": issuer.chain_head,
+            "chain_length": issuer.chain_length,
+        },
+        "programme": {
+            "slug": programme.slug,
+            "name": programme.name,
+            "description": programme.description,
+            "criteria_url": programme.criteria_url,
+            "theme": programme.theme,
+        },
+        "member": {
+            "display_name": member.display_name,
+            "legal_name": member.legal_name,
+            "domains": list(member.domains or []),
+            "country": member.country,
+        },
+        # Kinds and dates only: reasons and actors stay private (DESIGN §3, SealEvent).
+        "history": [{"kind": kind, "at": at} for kind, at in reversed(events)],
+        "loaded_at": timezone.now(),
+    }
+    # Stable across web nodes (no randomness): ETags derive from it.
+    public = {k: v for k, v in snap.items() if k not in ("loaded_at", "history")}
+    public["issuer"] = {k: v for k, v in snap["issuer"].items() if not k.startswith("chain")}
+    snap["digest"] = hashlib.sha256(
+        json.dumps(public, sort_keys=True, default=str).encode()
+    ).hexdigest()[:24]
+    return snap
+
+
+def get(public_id: str) -> Snapshot | None:
+    """The snapshot of ``public_id`` (None when no such seal), from cache when current."""
+    snap_key, gen_key = _snap_key(public_id), _gen_key(public_id)
+    _flush_pending_tokens()  # a no-op unless an invalidation failed earlier
+    if gen_key in _pending_tokens:  # known stale here, whatever the cache holds
+        return load(public_id)
+    try:
+        found = cache.get_many([snap_key, gen_key])
+    except Exception:
+        log.warning("cache unavailable; reading seal %s from the database", public_id)
+        return load(public_id)
+    gen = found.get(gen_key)
+    cached = found.get(snap_key)
+    if gen is not None and cached is not None and cached[0] == gen:
+        return None if cached[1] == MISSING else cached[1]
+    try:
+        if gen is None:
+            # add, not set: two readers racing here must end up agreeing on one token.
+            cache.add(gen_key, secrets.token_hex(8), GEN_TTL)
+            gen = cache.get(gen_key)
+    except Exception:
+        gen = None
+    snap = load(public_id)
+    if gen is not None:
+        try:
+            cache.set(snap_key, (gen, snap if snap is not None else MISSING), SNAPSHOT_TTL)
+        except Exception:
+            log.warning("cache unavailable; snapshot of seal %s not stored", public_id)
+    return snap
+
+
+def invalidate_seals(public_ids: Iterable[str]) -> None:
+    """Make the snapshots of these seals stale at once (new generation tokens)."""
+    batch: dict[str, str] = {}
+    for public_id in public_ids:
+        batch[_gen_key(public_id)] = secrets.token_hex(8)
+        if len(batch) >= 1000:
+            _write_tokens(batch)
+            batch = {}
+    if batch:
+        _write_tokens(batch)
+
+
+# Generation tokens this process could not write (cache unreachable). Without a retry, a snapshot
+# cached before the outage would be served again for up to SNAPSHOT_TTL once the cache is back,
+# showing a seal revoked during the outage as valid; so they are written before this process's
+# next snapshot read or invalidation (tests/security/test_degraded.py).
+_pending_tokens: dict[str, str] = {}
+
+
+def _write_tokens(batch: dict[str, str]) -> None:
+    _pending_tokens.update(batch)
+    _flush_pending_tokens()
+
+
+def _flush_pending_tokens() -> None:
+    if not _pending_tokens:
+        return
+    batch = dict(_pending_tokens)
+    try:
+        failed = cache.set_many(batch, GEN_TTL)
+    except Exception:
+        failed = list(batch)
+    for key in set(batch) - set(failed or ()):
+        _pending_tokens.pop(key, None)
+    if failed:
+        # The snapshot TTL still bounds staleness; a failed cache cannot serve it either.
+        log.warning("could not invalidate %d seal snapshots yet; will retry", len(failed))
+
+
+def invalidate_seal(seal: Seal) -> None:
+    invalidate_seals([seal.public_id])
+
+
+def invalidate_member(member: Member) -> None:
+    """Call after a member's public fields (names, domains, country) change or are erased."""
+    invalidate_seals(Seal.objects.filter(member=member).values_list("public_id", flat=True))
+
+
+def invalidate_programme(programme: Programme) -> None:
+    """Call after a programme's name, description, criteria URL or theme change."""
+    invalidate_seals(
+        Seal.objects.filter(programme=programme).values_list("public_id", flat=True).iterator()
+    )
+
+
+def invalidate_issuer(issuer: Issuer) -> None:
+    """Call after an issuer's name, kind, website or logo change."""
+    invalidate_seals(
+        Seal.objects.filter(issuer=issuer).values_list("public_id", flat=True).iterator()
+    )
+
+
+def _as_seal(snap: Snapshot) -> Seal:
+    # effective_status reads only these three fields; a namespace skips model construction
+    # on the hot path.
+    return SimpleNamespace(  # type: ignore[return-value]
+        status=snap["status"], valid_from=snap["valid_from"], expires_at=snap["expires_at"]
+    )
+
+
+def status_of(snap: Snapshot, now: datetime) -> str:
+    return effective_status(_as_seal(snap), now)
+
+
+def next_change_of(snap: Snapshot, now: datetime) -> datetime | None:
+    return next_change_at(_as_seal(snap), now)
+
+
+def status_entries_of(snap: Snapshot) -> list[dict[str, str]]:
+    """The seal's BitstringStatusListEntry for each purpose, built by the one helper that also
+    builds the credential's ``credentialStatus`` (no query: only the slug, number and index)."""
+    # .get: snapshots cached by an earlier release (at most SNAPSHOT_TTL old) lack the key.
+    position = snap.get("status_list")
+    if position is None:
+        return []
+    seal = SimpleNamespace(
+        issuer=SimpleNamespace(slug=snap["issuer"]["slug"]),
+        status_list=position["number"],
+        status_list_index=position["index"],
+    )
+    return status_list_entries(seal)  # type: ignore[arg-type]
+
+
+def logo(snap: Snapshot) -> bytes | None:
+    """The issuer logo as a small PNG (cached per logo version), or None."""
+    issuer = snap["issuer"]
+    if not issuer["logo_version"]:
+        return None
+    key = _logo_key(issuer["id"], issuer["logo_version"])
+    try:
+        data = cache.get(key)
+    except Exception:
+        data = None
+    if data is not None:
+        return data or None
+    from seals.render import logo_thumbnail
+
+    raw = Issuer.objects.filter(pk=issuer["id"]).values_list("logo_png", flat=True).first()
+    try:
+        data = logo_thumbnail(bytes(raw)) if raw else b""
+    except Exception:
+        log.warning("issuer %s logo could not be read; showing none", issuer["id"])
+        data = b""
+    try:
+        cache.set(key, data, 24 * 3600)
+    except Exception:
+        log.debug("logo cache write failed", exc_info=True)
+    return data or None

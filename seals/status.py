@@ -1,0 +1,37 @@
+"""The single place where a seal's status is decided (DESIGN §1.1: the seal never lies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from seals.models import Seal, SealStatus
+
+
+def effective_status(seal: Seal, now: datetime) -> str:
+    """Status at ``now`` from the authoritative record: revoked > suspended > expired > pending
+    > active. Time boundaries are half-open: a seal is active from ``valid_from`` (inclusive) up
+    to ``expires_at`` (exclusive), so no worker needs to have run for the answer to be right."""
+    if seal.status == SealStatus.REVOKED:
+        return SealStatus.REVOKED
+    if seal.status == SealStatus.SUSPENDED:
+        return SealStatus.SUSPENDED
+    if seal.status == SealStatus.EXPIRED or (
+        seal.expires_at is not None and now >= seal.expires_at
+    ):
+        return SealStatus.EXPIRED
+    if now < seal.valid_from:
+        return SealStatus.PENDING
+    return SealStatus.ACTIVE
+
+
+def next_change_at(seal: Seal, now: datetime) -> datetime | None:
+    """The next instant at which ``effective_status`` changes by itself, or None.
+
+    Caches and ``max-age`` are bounded by this so a scheduled change is never served stale.
+    """
+    status = effective_status(seal, now)
+    if status == SealStatus.PENDING:
+        return seal.valid_from
+    if status == SealStatus.ACTIVE:
+        return seal.expires_at
+    return None

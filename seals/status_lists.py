@@ -1,0 +1,302 @@
+"""W3C Bitstring Status List v1.0 per issuer: one list per purpose (revocation, suspension).
+
+A seal gets a random, stable index at award; the revocation and suspension lists share the same
+list number and index, so one position answers both questions. Bits are derived from the seals'
+stored status by a periodic task (``status_lists_regenerate_dirty``), which signs each changed
+list as a VC-JWT; the public view serves the signed list from the cache.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import secrets
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from issuers.models import Issuer
+from seals.models import Seal, SealStatus, StatusList
+
+# BSL v1.0 §6.1: at least 131,072 entries (16 KiB) so one index says little about its holder.
+LIST_SIZE = 131_072
+PURPOSES = (StatusList.Purpose.REVOCATION, StatusList.Purpose.SUSPENSION)
+# The stored status that sets the bit in each purpose's list.
+_SET_BY = {
+    StatusList.Purpose.REVOCATION: SealStatus.REVOKED,
+    StatusList.Purpose.SUSPENSION: SealStatus.SUSPENDED,
+}
+# How long a verifier may cache a list (BSL `ttl`, milliseconds): bits change within a minute.
+LIST_TTL_MS = 60_000
+_CACHE_SECONDS = 24 * 3600
+
+
+class StatusListError(ValueError):
+    """A malformed encoded list or an index outside it."""
+
+
+# --- encoding (BSL §3.1: GZIP, then multibase base64url without padding, bit 0 left-most) ---
+
+
+def encode_bits(bits: bytes | bytearray) -> str:
+    # mtime=0 keeps the encoding a pure function of the bits.
+    compressed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).decode().rstrip("=")
+
+
+def decode_bits(encoded: str) -> bytes:
+    if not encoded.startswith("u"):
+        raise StatusListError("encodedList must be multibase base64url ('u' prefix).")
+    body = encoded[1:]
+    try:
+        return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, OSError, EOFError) as exc:
+        raise StatusListError(f"encodedList is not GZIP + base64url: {exc}") from exc
+
+
+def bit_is_set(bits: bytes | bytearray, index: int) -> bool:
+    if not 0 <= index < len(bits) * 8:
+        raise StatusListError(f"Index {index} is outside a list of {len(bits) * 8} entries.")
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def set_bit(bits: bytearray, index: int) -> None:
+    bits[index // 8] |= 0x80 >> (index % 8)
+
+
+# --- addresses ---
+
+
+def status_list_url(issuer: Issuer, purpose: str, number: int) -> str:
+    """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``."""
+    base = f"{settings.PUBLIC_BASE_URL}/issuers/{issuer.slug}/status/{purpose}"
+    return base if number == 0 else f"{base}/{number}"
+
+
+def status_list_entries(seal: Seal) -> list[dict[str, str]]:
+    """The seal's BitstringStatusListEntry for each purpose (same list number, same index).
+
+    The credential carries only the revocation entry (OB 3.0 allows one ``credentialStatus``);
+    the verify JSON and the issuer profile announce both.
+    """
+    if seal.status_list_index is None:
+        return []
+    entries = []
+    for purpose in PURPOSES:
+        url = status_list_url(seal.issuer, purpose, seal.status_list)
+        entries.append(
+            {
+                "id": f"{url}#{seal.status_list_index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": str(purpose),
+                "statusListIndex": str(seal.status_list_index),
+                "statusListCredential": url,
+            }
+        )
+    return entries
+
+
+# --- assignment at award ---
+
+
+def _ensure_lists(issuer_id: int, number: int) -> None:
+    for purpose in PURPOSES:
+        StatusList.objects.get_or_create(
+            issuer_id=issuer_id, purpose=purpose, number=number, defaults={"size": LIST_SIZE}
+        )
+
+
+def _free_index(issuer_id: int, number: int, size: int) -> int:
+    taken = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    for _ in range(16):
+        index = secrets.randbelow(size)
+        if not taken.filter(status_list_index=index).exists():
+            return index
+    # Only reached when the list is nearly full: draw from the complement instead.
+    used = set(taken.values_list("status_list_index", flat=True))
+    return secrets.choice([i for i in range(size) if i not in used])
+
+
+def status_list_assign(*, seal: Seal) -> None:
+    """Give ``seal`` (saved or not) a random free index in the issuer's current list.
+
+    Steps: ensure list 0 exists; lock the issuer's newest revocation list row (serialises
+    awards of one issuer, so two cannot draw the same free index); open the next list when
+    this one is full; draw a random free index. The unique constraint on
+    (issuer, status_list, status_list_index) remains the last line of defence.
+    """
+    if seal.status_list_index is not None:
+        return
+    _ensure_lists(seal.issuer_id, 0)
+    current = (
+        StatusList.objects.select_for_update()
+        .filter(issuer_id=seal.issuer_id, purpose=StatusList.Purpose.REVOCATION)
+        .order_by("-number")
+        .first()
+    )
+    number, size = current.number, current.size
+    if Seal.objects.filter(issuer_id=seal.issuer_id, status_list=number).count() >= size:
+        number += 1
+        _ensure_lists(seal.issuer_id, number)
+        size = LIST_SIZE
+    seal.status_list = number
+    seal.status_list_index = _free_index(seal.issuer_id, number, size)
+
+
+def status_list_mark_dirty(*, seal: Seal) -> None:
+    """Called after every committed seal change: the periodic task re-encodes dirty lists."""
+    if seal.status_list is None:
+        return
+    StatusList.objects.filter(issuer_id=seal.issuer_id, number=seal.status_list).update(
+        version=F("version") + 1
+    )
+
+
+# --- regeneration ---
+
+
+def status_list_bits(status_list: StatusList) -> bytearray:
+    """The bits as the authoritative seal rows say now."""
+    bits = bytearray(status_list.size // 8)
+    indices = Seal.objects.filter(
+        issuer_id=status_list.issuer_id,
+        status_list=status_list.number,
+        status=_SET_BY[status_list.purpose],
+    ).values_list("status_list_index", flat=True)
+    for index in indices:
+        set_bit(bits, index)
+    return bits
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_list_credential(status_list: StatusList, encoded: str, now: datetime) -> dict:
+    """The BitstringStatusListCredential (BSL §2.2) plus its JWT claims (VC-JOSE-COSE)."""
+    url = status_list_url(status_list.issuer, status_list.purpose, status_list.number)
+    from seals.keys import issuer_url
+
+    issued = int(now.timestamp())
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_url(status_list.issuer),
+        "validFrom": _timestamp(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.purpose,
+            "encodedList": encoded,
+            "ttl": LIST_TTL_MS,
+        },
+        "iss": issuer_url(status_list.issuer),
+        "sub": f"{url}#list",
+        "iat": issued,
+        "nbf": issued,
+    }
+
+
+def _cache_key(issuer_id: int, purpose: str, number: int) -> str:
+    return f"statuslist:{issuer_id}:{purpose}:{number}"
+
+
+def status_list_regenerate(*, status_list: StatusList, now: datetime | None = None) -> bool:
+    """Re-encode and re-sign one list if it is dirty; False when another run was newer.
+
+    Safe to run twice and concurrently: the write is conditional on no newer version having been
+    written meanwhile, and a change arriving during the build leaves the list dirty for the
+    next run.
+    """
+    from seals.credentials import jwt_sign
+
+    now = (now or timezone.now()).replace(microsecond=0)
+    status_list = StatusList.objects.select_related("issuer").get(pk=status_list.pk)
+    version = status_list.version
+    encoded = encode_bits(status_list_bits(status_list))
+    token = jwt_sign(
+        issuer=status_list.issuer, payload=status_list_credential(status_list, encoded, now)
+    )
+    written = (
+        StatusList.objects.filter(pk=status_list.pk, encoded_version__lte=version)
+        .exclude(encoded_version=version, jwt__gt="")
+        .update(encoded=encoded, jwt=token, encoded_version=version)
+    )
+    if written:
+        key = _cache_key(status_list.issuer_id, status_list.purpose, status_list.number)
+        transaction.on_commit(lambda: cache.set(key, (token, encoded), _CACHE_SECONDS))
+    return bool(written)
+
+
+def status_lists_regenerate_dirty(*, now: datetime | None = None) -> int:
+    """Regenerate every list whose bits may have changed (or never were signed)."""
+    dirty = StatusList.objects.filter(version__gt=F("encoded_version")) | StatusList.objects.filter(
+        jwt=""
+    )
+    return sum(status_list_regenerate(status_list=sl, now=now) for sl in dirty.order_by("pk"))
+
+
+def status_list_published(issuer: Issuer, purpose: str, number: int) -> tuple[str, str] | None:
+    """(signed JWT, encodedList) as published, from the cache; signed on first demand."""
+    key = _cache_key(issuer.pk, purpose, number)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    status_list = StatusList.objects.filter(issuer=issuer, purpose=purpose, number=number).first()
+    if status_list is None:
+        return None
+    if not status_list.jwt:
+        status_list_regenerate(status_list=status_list)
+        status_list.refresh_from_db()
+    published = (status_list.jwt, status_list.encoded)
+    cache.set(key, published, _CACHE_SECONDS)
+    return published
+
+
+def status_list_bit_published(issuer: Issuer, purpose: str, number: int, index: int) -> bool | None:
+    """The published bit at ``index`` (None when there is no such list)."""
+    published = status_list_published(issuer, purpose, number)
+    if published is None:
+        return None
+    return bit_is_set(decode_bits(published[1]), index)
+
+
+def status_list_assign_many(*, issuer_id: int, seals: list[Seal]) -> None:
+    """``status_list_assign`` for many unsaved seals of one issuer (bulk import).
+
+    Same steps under the same lock, but the taken indices are read once per list and the free
+    ones drawn in memory (a query per seal made 100,000-row imports take minutes).
+    """
+    pending = [seal for seal in seals if seal.status_list_index is None]
+    if not pending:
+        return
+    _ensure_lists(issuer_id, 0)
+    current = (
+        StatusList.objects.select_for_update()
+        .filter(issuer_id=issuer_id, purpose=StatusList.Purpose.REVOCATION)
+        .order_by("-number")
+        .first()
+    )
+    number, size = current.number, current.size
+    taken = set(
+        Seal.objects.filter(issuer_id=issuer_id, status_list=number).values_list(
+            "status_list_index", flat=True
+        )
+    )
+    for seal in pending:
+        if len(taken) >= size:
+            number += 1
+            _ensure_lists(issuer_id, number)
+            size, taken = LIST_SIZE, set()
+        # Random positions keep the list from revealing issue order (herd privacy).
+        while True:
+            index = secrets.randbelow(size)
+            if index not in taken:
+                break
+        taken.add(index)
+        seal.status_list, seal.status_list_index = number, index

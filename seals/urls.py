@@ -1,0 +1,43 @@
+"""Public routes (DESIGN §4): no authentication, no cookies.
+
+The seal id converter accepts only the shape of a public id (22 URL-safe base64 characters,
+``seals.models.SEAL_ID_PATTERN``), so a malformed id is a plain 404 before any view or query.
+"""
+
+from django.urls import path, register_converter
+
+from config.ratelimit import rate_limited
+from seals import public_views
+from seals.certificate import certificate_pdf
+from seals.models import SEAL_ID_PATTERN
+
+
+class SealIdConverter:
+    regex = SEAL_ID_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SealIdConverter, "seal")
+
+# Per-network limits on every public page (config/ratelimit.py); the images are left to the edge.
+urlpatterns: list = [
+    path("s/<seal:seal_id>.svg", public_views.seal_svg, name="seal-svg"),
+    path("s/<seal:seal_id>.png", public_views.seal_png, name="seal-png"),
+    path(
+        "verify/<seal:seal_id>.json",
+        rate_limited(public_views.verify_json),
+        name="seal-verify-json",
+    ),
+    path("verify/<seal:seal_id>", rate_limited(public_views.verify_page), name="seal-verify"),
+    path("embed/<seal:seal_id>", rate_limited(public_views.embed), name="seal-embed"),
+    path(
+        "s/<seal:seal_id>/certificate.pdf",
+        rate_limited(certificate_pdf, scope="certificate"),
+        name="seal-certificate",
+    ),
+]

@@ -1,0 +1,301 @@
+"""The verifier: checks a credential, status list or status token JWT as a third party would.
+
+Checks run in order and stop at the first failure, which the answer names:
+``format`` → ``algorithm`` → ``kid`` → ``signature`` → ``issuer`` → ``time`` → ``schema`` →
+``status``. Keys come only from our own published keys, found by the ``kid`` URL: the ``jku``,
+``x5u`` and ``jwk`` headers are ignored, since trusting a key the token brings itself proves
+nothing. Only the algorithms we issue are accepted (never ``none``, never HMAC, whose "secret"
+an attacker would take from our public key).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import cache as memoize
+from pathlib import Path
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.utils import timezone
+from jsonschema import Draft201909Validator, FormatChecker
+
+from issuers.models import Issuer
+from seals.credentials import JWT_CLAIMS
+from seals.keys import issuer_jwks, issuer_url
+from seals.models import SealStatus, StatusList
+from seals.status_lists import StatusListError, status_list_bit_published
+
+ALLOWED_ALGORITHMS = ("ES256", "RS256")
+CLOCK_SKEW_SECONDS = 60
+CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance"
+CHECKS = ("format", "algorithm", "kid", "signature", "issuer", "time", "schema", "status")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class VerificationResult:
+    valid: bool
+    kind: str = ""
+    failed: str | None = None
+    reason: str = ""
+    checks: list[Check] = field(default_factory=list)
+    header: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Failed(Exception):
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(reason)
+        self.check, self.reason = check, reason
+
+
+# --- conformance data (vendored, offline) ---
+
+
+@memoize
+def ob3_schema_validator() -> Draft201909Validator:
+    path = CONFORMANCE_DIR / "schemas" / "ob_v3p0_achievementcredential_schema.json"
+    return Draft201909Validator(json.loads(path.read_text()), format_checker=FormatChecker())
+
+
+@memoize
+def _context_files() -> dict[str, Path]:
+    folder = CONFORMANCE_DIR / "contexts"
+    index = json.loads((folder / "index.json").read_text())
+    return {url: folder / name for url, name in index.items()}
+
+
+def local_document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
+    """A PyLD document loader that only reads the vendored contexts (never the network)."""
+    path = _context_files().get(url)
+    if path is None:
+        raise ValueError(f"No local copy of JSON-LD context {url}")
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": json.loads(path.read_text()),
+    }
+
+
+UNDEFINED_VOCAB = "urn:UNDEFINEDTERM:"
+
+
+def jsonld_undefined_terms(document: dict[str, Any]) -> set[str]:
+    """Terms of ``document`` that no context defines.
+
+    The strict trick the 1EdTech validator uses: append ``@vocab: urn:UNDEFINEDTERM:`` as the
+    last context, so every term that would otherwise be dropped silently expands to an IRI under
+    that prefix, then collect those IRIs (as properties and as type values).
+    """
+    from pyld import jsonld
+
+    contexts = document.get("@context", [])
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    strict = {**document, "@context": [*contexts, {"@vocab": UNDEFINED_VOCAB}]}
+    expanded = jsonld.expand(strict, {"documentLoader": local_document_loader})
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key.startswith(UNDEFINED_VOCAB):
+                    found.add(key[len(UNDEFINED_VOCAB) :])
+                if key == "@type":
+                    for type_ in value if isinstance(value, list) else [value]:
+                        if isinstance(type_, str) and type_.startswith(UNDEFINED_VOCAB):
+                            found.add(type_[len(UNDEFINED_VOCAB) :])
+                walk(value)
+
+    walk(expanded)
+    return found
+
+
+def credential_without_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
+    """The credential a VC-JWT carries: the payload minus the JOSE-layer claims."""
+    return {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+
+
+# --- the checks ---
+
+
+def _kind(payload: dict[str, Any]) -> str:
+    types = payload.get("type") or []
+    types = types if isinstance(types, list) else [types]
+    if "BitstringStatusListCredential" in types:
+        return "status_list"
+    if "OpenBadgeCredential" in types or "AchievementCredential" in types:
+        return "credential"
+    if "status" in payload and "sub" in payload and "@context" not in payload:
+        return "status_token"
+    return "unknown"
+
+
+_KID = re.compile(r"/issuers/(?P<slug>[a-z0-9-]+)/keys/(?P<key_id>[A-Za-z0-9_-]+)")
+
+
+def _find_key(kid: Any) -> tuple[Issuer, dict[str, Any]]:
+    if not isinstance(kid, str) or not kid:
+        raise _Failed("kid", "The header has no kid.")
+    prefix = f"{settings.PUBLIC_BASE_URL}/"
+    match = _KID.fullmatch(kid[len(prefix) - 1 :]) if kid.startswith(prefix) else None
+    if match is None:
+        raise _Failed("kid", f"The kid {kid!r} is not one of our issuers' key URLs.")
+    issuer = Issuer.objects.filter(slug=match["slug"]).first()
+    if issuer is None:
+        raise _Failed("kid", "The kid names an unknown issuer.")
+    for jwk in issuer_jwks(issuer)["keys"]:
+        if jwk["kid"] == kid:
+            return issuer, jwk
+    raise _Failed("kid", "The kid is not a published key of its issuer (unknown or revoked).")
+
+
+def _check_time(payload: dict[str, Any], now: int) -> str:
+    for claim in ("nbf", "iat", "exp"):
+        if claim in payload and not isinstance(payload[claim], int | float):
+            raise _Failed("time", f"The {claim} claim is not a number.")
+    if "nbf" in payload and payload["nbf"] > now + CLOCK_SKEW_SECONDS:
+        raise _Failed("time", "Not yet valid (nbf is in the future).")
+    if "iat" in payload and payload["iat"] > now + CLOCK_SKEW_SECONDS:
+        raise _Failed("time", "Issued in the future (iat).")
+    if "exp" in payload and payload["exp"] <= now - CLOCK_SKEW_SECONDS:
+        raise _Failed("time", "Expired (exp is in the past).")
+    return f"within ±{CLOCK_SKEW_SECONDS} s"
+
+
+def _check_schema(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "credential":
+        errors = sorted(
+            ob3_schema_validator().iter_errors(credential_without_jwt_claims(payload)),
+            key=lambda e: list(e.absolute_path),
+        )
+        if errors:
+            where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
+            raise _Failed("schema", f"OB 3.0 schema: {where}: {errors[0].message}")
+        return "OB 3.0 AchievementCredential schema"
+    if kind == "status_list":
+        subject = payload.get("credentialSubject") or {}
+        if subject.get("type") != "BitstringStatusList" or not str(
+            subject.get("encodedList", "")
+        ).startswith("u"):
+            raise _Failed("schema", "Not a BitstringStatusList credential subject.")
+        return "BitstringStatusListCredential"
+    if kind == "status_token":
+        if payload.get("status") not in SealStatus.values or not isinstance(payload["sub"], str):
+            raise _Failed("schema", "Not a status token (sub and a known status).")
+        if "exp" not in payload:
+            raise _Failed("schema", "A status token must expire (exp).")
+        return "status token"
+    raise _Failed("schema", "Neither an OpenBadgeCredential, a status list nor a status token.")
+
+
+_LIST_URL = re.compile(r"/issuers/(?P<slug>[a-z0-9-]+)/status/revocation(?:/(?P<number>\d+))?")
+
+
+def _check_status(issuer: Issuer, payload: dict[str, Any]) -> dict[str, Any]:
+    entry = payload.get("credentialStatus")
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+        raise _Failed("status", "No BitstringStatusListEntry in credentialStatus.")
+    url = str(entry.get("statusListCredential", ""))
+    prefix = f"{settings.PUBLIC_BASE_URL}/"
+    match = _LIST_URL.fullmatch(url[len(prefix) - 1 :]) if url.startswith(prefix) else None
+    if match is None or match["slug"] != issuer.slug:
+        raise _Failed("status", "The status list is not one of the issuer's lists.")
+    index_text = entry.get("statusListIndex")
+    if not isinstance(index_text, str) or not index_text.isdigit():
+        raise _Failed("status", "statusListIndex must be a decimal string.")
+    number, index = int(match["number"] or 0), int(index_text)
+    result: dict[str, Any] = {}
+    for purpose in (StatusList.Purpose.REVOCATION, StatusList.Purpose.SUSPENSION):
+        try:
+            bit = status_list_bit_published(issuer, purpose, number, index)
+        except StatusListError as exc:
+            raise _Failed("status", str(exc)) from exc
+        if bit is None:
+            raise _Failed("status", f"The {purpose} list is not published.")
+        result[purpose] = bit
+    if result[StatusList.Purpose.REVOCATION]:
+        raise _Failed("status", "Revoked (its bit is set in the revocation list).")
+    if result[StatusList.Purpose.SUSPENSION]:
+        raise _Failed("status", "Suspended (its bit is set in the suspension list).")
+    return result
+
+
+def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult:
+    """Verify ``token``; the result lists each check and names the first that failed."""
+    now_s = int((now or timezone.now()).timestamp())
+    result = VerificationResult(valid=False)
+
+    def passed(name: str, detail: str = "") -> None:
+        result.checks.append(Check(name, True, detail))
+
+    try:
+        token = token.strip()
+        if token.count(".") != 2:
+            raise _Failed("format", "Not a compact JWS (three dot-separated parts).")
+        try:
+            header = jwt.get_unverified_header(token)
+            payload = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise _Failed("format", f"Unreadable JWT: {exc}") from exc
+        result.header, result.payload = header, payload
+        result.kind = _kind(payload)
+        passed("format")
+
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise _Failed("algorithm", f"Algorithm {alg!r} is not accepted; only ES256, RS256.")
+        passed("algorithm", alg)
+
+        issuer, jwk = _find_key(header.get("kid"))
+        if jwk["alg"] != alg:
+            raise _Failed("algorithm", f"The key is for {jwk['alg']}, the token says {alg}.")
+        passed("kid", jwk["kid"])
+
+        try:
+            public_key = jwt.PyJWK(jwk, algorithm=jwk["alg"]).key
+            jwt.api_jws.PyJWS().decode_complete(token, key=public_key, algorithms=[jwk["alg"]])
+        except jwt.PyJWTError as exc:
+            raise _Failed("signature", f"Invalid signature: {exc}") from exc
+        passed("signature")
+
+        expected_iss = issuer_url(issuer)
+        claimed = payload.get("iss")
+        body_issuer = payload.get("issuer")
+        body_issuer_id = body_issuer.get("id") if isinstance(body_issuer, dict) else body_issuer
+        if claimed != expected_iss or (body_issuer is not None and body_issuer_id != claimed):
+            raise _Failed("issuer", "iss/issuer do not name the issuer that owns the key.")
+        passed("issuer", expected_iss)
+
+        passed("time", _check_time(payload, now_s))
+        passed("schema", _check_schema(result.kind, payload))
+
+        if result.kind == "credential":
+            result.status = _check_status(issuer, payload)
+            passed("status", "neither revoked nor suspended")
+        elif result.kind == "status_token":
+            result.status = {"status": payload["status"]}
+    except _Failed as failure:
+        result.failed, result.reason = failure.check, failure.reason
+        result.checks.append(Check(failure.check, False, failure.reason))
+        return result
+    result.valid = True
+    result.reason = "All checks passed."
+    return result

@@ -1,0 +1,13 @@
+"""Bulk import jobs (issuers.imports): files over ASYNC_THRESHOLD rows run here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from issuers.imports import import_job_run
+
+
+@shared_task(name="workers.import_run", acks_late=True, time_limit=900, soft_time_limit=840)
+def import_run(job_id: int, actor: str) -> None:
+    """Safe to deliver twice: the service claims the job with a conditional update."""
+    import_job_run(job_id=job_id, actor=actor)

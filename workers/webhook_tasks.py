@@ -1,0 +1,25 @@
+"""Webhook delivery, one task per delivery row, and the reconciliation of stragglers."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from issuers.webhooks import webhook_deliver as webhook_deliver_service
+from issuers.webhooks import webhooks_reconcile
+from workers.base import ReliableTask, run_beat_job
+from workers.faults import fault_point
+
+
+@shared_task(base=ReliableTask, bind=True, name="workers.webhook_deliver", max_retries=None)
+def webhook_deliver(self: ReliableTask, delivery_id: int) -> None:
+    fault_point("webhook.before_claim", delivery_id)
+    outcome = webhook_deliver_service(delivery_id=delivery_id, now=timezone.now())
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    fault_point("webhook.before_ack", delivery_id)
+
+
+@shared_task(base=ReliableTask, name="workers.webhooks_reconcile")
+def webhooks_reconcile_task() -> None:
+    run_beat_job("webhooks_reconcile", lambda: webhooks_reconcile(now=timezone.now()))

@@ -1,0 +1,59 @@
+"""Suite-wide fixtures and the rule for service-backed tests.
+
+A test marked ``postgres`` or ``redis`` needs that service. Where it is not configured the test
+is skipped with the reason; with TRUSTSEAL_REQUIRE_SERVICES=1 (CI) it fails instead, so CI can
+never look green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("TRUSTSEAL_REQUIRE_SERVICES") == "1"
+# Debian's Chromium, driven by Playwright (tests/browser); never a downloaded browser build.
+CHROMIUM = os.environ.get("TRUSTSEAL_CHROMIUM", "/usr/bin/chromium")
+
+
+def _service_gate(item: pytest.Item, marker: str, available: bool, how: str) -> None:
+    if item.get_closest_marker(marker) is None or available:
+        return
+    message = f"needs {marker}: {how}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (TRUSTSEAL_REQUIRE_SERVICES=1, so this is a failure)")
+    pytest.skip(message)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _service_gate(
+        item, "postgres", connection.vendor == "postgresql", "set DATABASE_URL=postgres://..."
+    )
+    _service_gate(item, "redis", bool(settings.REDIS_URL), "set REDIS_URL=redis://...")
+    _service_gate(
+        item, "browser", os.path.exists(CHROMIUM), f"apt-get install -y chromium ({CHROMIUM})"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def issuer(db):
+    from tests.factories import IssuerFactory
+
+    return IssuerFactory()
+
+
+@pytest.fixture
+def other_issuer(db):
+    from tests.factories import IssuerFactory
+
+    return IssuerFactory()

@@ -1,0 +1,151 @@
+"""Conventions shared by every endpoint: problem+json errors, idempotency, throttling, times."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from issuers.api import views
+from issuers.api.base import ApiKeyRateThrottle
+from issuers.models import IdempotencyRecord, Member
+from tests.issuers.api_support import problem
+
+pytestmark = pytest.mark.django_db
+
+RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+MEMBER = {"external_ref": "A-1", "legal_name": "Acme Ltd", "domains": ["acme.example"]}
+
+
+def test_validation_errors_list_every_field(api):
+    response = api.post(
+        "/members", {"external_ref": "", "domains": ["https://acme.example/", "ok.example"]}
+    )
+
+    assert response.status_code == 400
+    body = problem(response)
+    assert body["type"].endswith("/validation-error")
+    fields = {e["field"]: e for e in body["errors"]}
+    assert set(fields) == {"external_ref", "legal_name", "domains"}
+    assert fields["legal_name"]["code"] == "required"
+    assert "without scheme" in fields["domains"]["message"]
+
+
+def test_malformed_json_is_a_400_problem(api):
+    response = api.client.post("/api/v1/members", b"{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert problem(response)["code"] == "parse_error"
+
+
+def test_an_unknown_api_route_is_a_404_problem(api):
+    response = api.client.get("/api/v1/no-such-thing")
+
+    assert response.status_code == 404
+    assert problem(response)["code"] == "not_found"
+
+
+def test_a_public_404_stays_a_plain_cookie_free_page(client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert not response.cookies
+
+
+def test_a_wrong_method_is_a_405_problem_with_allow(api):
+    response = api.delete("/issuer")
+
+    assert response.status_code == 405
+    assert problem(response)["code"] == "method_not_allowed"
+    assert "PATCH" in response["Allow"]
+
+
+def test_a_form_body_is_a_415_problem(api):
+    response = api.client.post("/api/v1/members", {"external_ref": "x"})  # multipart
+
+    assert response.status_code == 415
+    assert problem(response)["code"] == "unsupported_media_type"
+
+
+def test_an_oversized_body_is_a_413_problem(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.client.post("/api/v1/members", "x" * 2000, content_type="application/json")
+
+    assert response.status_code == 413
+    assert "at most 1000" in problem(response)["detail"]
+
+
+def test_an_unexpected_error_is_a_500_problem(api, monkeypatch):
+    def boom(self, request):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(views.IssuerView, "get", boom)
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api.key}")
+
+    response = client.get("/api/v1/issuer")
+
+    assert response.status_code == 500
+    body = problem(response)
+    assert body["code"] == "server_error"
+    assert "fire" not in body["detail"]  # no internals leak
+
+
+def test_the_same_idempotency_key_and_body_replays_the_first_answer(api):
+    first = api.post("/members", MEMBER, idempotency_key="k-1")
+    again = api.post("/members", MEMBER, idempotency_key="k-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert Member.objects.filter(issuer=api.issuer).count() == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_422(api):
+    api.post("/members", MEMBER, idempotency_key="k-2")
+    response = api.post("/members", {**MEMBER, "external_ref": "A-2"}, idempotency_key="k-2")
+
+    assert response.status_code == 422
+    assert problem(response)["code"] == "idempotency_key_reused"
+    assert Member.objects.filter(issuer=api.issuer).count() == 1
+
+
+def test_idempotency_keys_belong_to_one_api_key(api, other_api):
+    api.post("/members", MEMBER, idempotency_key="shared")
+    response = other_api.post("/members", MEMBER, idempotency_key="shared")
+
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert IdempotencyRecord.objects.filter(key="shared").count() == 2
+
+
+def test_a_replayed_error_is_replayed_too(api):
+    first = api.post("/members", {"external_ref": "x"}, idempotency_key="k-3")
+    again = api.post("/members", {"external_ref": "x"}, idempotency_key="k-3")
+
+    assert first.status_code == again.status_code == 400
+    assert again["Content-Type"] == "application/problem+json"
+
+
+def test_it_throttles_per_api_key_with_retry_after(api, other_api, monkeypatch):
+    monkeypatch.setattr(ApiKeyRateThrottle, "get_rate", lambda self: "3/minute")
+    for _ in range(3):
+        assert api.get("/issuer").status_code == 200
+
+    response = api.get("/issuer")
+
+    assert response.status_code == 429
+    body = problem(response)
+    assert body["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert body["retry_after"] == int(response["Retry-After"])
+    assert other_api.get("/issuer").status_code == 200  # another key has its own bucket
+
+
+def test_timestamps_are_rfc3339_utc(api):
+    body = api.post("/members", MEMBER).json()
+
+    assert RFC3339_UTC.match(body["created_at"]), body["created_at"]
+    assert RFC3339_UTC.match(body["updated_at"])

@@ -1,0 +1,227 @@
+"""Bulk import: CSV/JSON upsert by external_ref, per-row errors, modes, dry run, jobs."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from issuers.imports import ASYNC_THRESHOLD, import_job_run
+from issuers.models import ImportJob, Member
+from seals.chain import verify_chain
+from seals.models import Seal, SealEvent
+from tests.factories import MemberFactory, award
+from tests.issuers.api_support import problem
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["external_ref", "legal_name", "domains", "contact_email", "country", "expires_at"]
+
+
+def csv_bytes(rows: list[list[str]], *, bom: bool = False, header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = out.getvalue().encode()
+    return b"\xef\xbb\xbf" + data if bom else data
+
+
+def good_rows(n: int, start: int = 0) -> list[list[str]]:
+    return [
+        [f"R-{i:05d}", f"Member {i} Ltd", f"m{i}.example", f"c{i}@m.example", "GB", "2030-01-31"]
+        for i in range(start, start + n)
+    ]
+
+
+def post_csv(api, data: bytes, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return api.client.post(
+        f"/api/v1/imports{'?' + query if query else ''}", data, content_type="text/csv"
+    )
+
+
+def thousand_with_three_bad() -> bytes:
+    rows = good_rows(1000)
+    rows[10][3] = "not-an-email"  # row 11
+    rows[500][2] = "https://bad.example/path"  # row 501
+    rows[998][1] = ""  # row 999
+    return csv_bytes(rows, bom=True)
+
+
+def test_it_refuses_1000_rows_with_3_bad_ones_writing_nothing(api):
+    response = post_csv(api, thousand_with_three_bad())
+
+    assert response.status_code == 422
+    body = problem(response)
+    assert body["code"] == "import_rejected"
+    assert "3 of 1000 rows" in body["detail"] and "nothing was written" in body["detail"]
+    where = [(e["row"], e["field"]) for e in body["errors"]]
+    assert where == [(11, "contact_email"), (501, "domains"), (999, "legal_name")]
+    assert all(e["message"] for e in body["errors"])
+    assert not Member.objects.filter(issuer=api.issuer).exists()
+    assert not Seal.objects.filter(issuer=api.issuer).exists()
+
+
+def test_partial_mode_keeps_the_997_valid_rows(api):
+    response = post_csv(api, thousand_with_three_bad(), mode="partial")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["created"], body["updated"], body["failed"]) == (997, 0, 3)
+    assert body["state"] == "succeeded"
+    assert [e["row"] for e in body["errors"]] == [11, 501, 999]
+    assert Member.objects.filter(issuer=api.issuer).count() == 997
+    assert Seal.objects.filter(issuer=api.issuer).count() == 997
+    assert SealEvent.objects.filter(issuer=api.issuer, kind="issued").count() == 997
+    assert verify_chain(api.issuer).ok
+
+
+def test_a_dry_run_reports_without_writing(api):
+    MemberFactory(issuer=api.issuer, external_ref="R-00000", legal_name="Old name")
+    response = post_csv(api, csv_bytes(good_rows(5)), dry_run="true")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["updated"], body["failed"]) == (4, 1, 0)
+    assert Member.objects.filter(issuer=api.issuer).count() == 1
+    assert Member.objects.get(issuer=api.issuer).legal_name == "Old name"
+
+
+def test_it_upserts_by_external_ref_and_renews_or_awards_seals(api):
+    member = MemberFactory(issuer=api.issuer, external_ref="R-00000", legal_name="Old name")
+    seal = award(member)
+    response = post_csv(api, csv_bytes(good_rows(2)))
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["created"], response.json()["updated"]) == (1, 1)
+    member.refresh_from_db()
+    seal.refresh_from_db()
+    assert member.legal_name == "Member 0 Ltd"
+    assert member.domains == ["m0.example"]
+    assert seal.expires_at.date().isoformat() == "2030-01-31"  # renewed, not a second seal
+    assert Seal.objects.filter(member=member).count() == 1
+    kinds = list(SealEvent.objects.filter(seal=seal).values_list("kind", flat=True))
+    assert kinds == ["issued", "renewed", "details_changed"]
+    new = Member.objects.get(issuer=api.issuer, external_ref="R-00001")
+    assert new.seals.get().expires_at.date().isoformat() == "2030-01-31"
+    assert verify_chain(api.issuer).ok
+
+
+def test_it_accepts_json_rows_with_options_in_the_body(api):
+    response = api.post(
+        "/imports",
+        {
+            "mode": "partial",
+            "rows": [
+                {"external_ref": "J-1", "legal_name": "Json Ltd", "domains": ["JSON.example"]},
+                {"external_ref": "J-2"},
+            ],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["created"], body["failed"], body["mode"]) == (1, 1, "partial")
+    assert body["errors"] == [
+        {"row": 2, "field": "legal_name", "message": "This field is required.", "code": "required"}
+    ]
+    assert Member.objects.get(external_ref="J-1").domains == ["json.example"]
+
+
+def test_it_names_unknown_and_missing_columns(api):
+    response = post_csv(api, csv_bytes([["x"]], header=["legal_name_typo"]))
+
+    body = problem(response)
+    assert response.status_code == 400
+    assert "legal_name_typo" in body["detail"]
+
+
+def test_it_refuses_a_file_that_is_not_utf8(api):
+    response = post_csv(api, "external_ref,legal_name\nA,Müller\n".encode("latin-1"))
+
+    assert response.status_code == 400
+    assert "UTF-8" in problem(response)["detail"]
+
+
+def test_it_flags_duplicate_references_within_a_file(api):
+    rows = good_rows(2)
+    rows[1][0] = rows[0][0]
+    response = post_csv(api, csv_bytes(rows))
+
+    body = problem(response)
+    assert body["errors"][0]["row"] == 2
+    assert "Duplicate of row 1" in body["errors"][0]["message"]
+
+
+def test_a_large_file_runs_as_a_job_with_progress(api, django_capture_on_commit_callbacks):
+    data = csv_bytes(good_rows(ASYNC_THRESHOLD + 50))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = post_csv(api, data)
+
+    assert response.status_code == 202, response.content
+    job_id = response.json()["id"]
+    assert response["Location"] == f"/api/v1/imports/{job_id}"
+    assert response.json()["state"] == "queued"
+    assert len(callbacks) == 1  # enqueued only after commit
+    from workers.import_tasks import import_run
+
+    import_run.apply(args=(job_id, "api-key:test"))
+
+    body = api.get(f"/imports/{job_id}").json()
+    assert body["state"] == "succeeded"
+    assert (body["total"], body["processed"], body["created"], body["failed"]) == (
+        1050,
+        1050,
+        1050,
+        0,
+    )
+    assert Member.objects.filter(issuer=api.issuer).count() == 1050
+    assert ImportJob.objects.get(pk=job_id).source is None  # personal data not kept
+
+
+def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
+    rows = good_rows(ASYNC_THRESHOLD + 200)
+    for row in rows[:150]:
+        row[4] = "Great Britain"
+    response = post_csv(api, csv_bytes(rows))
+    job_id = response.json()["id"]
+
+    job = import_job_run(job_id=job_id, actor="test")
+
+    assert job.state == "failed"
+    assert job.failed == 150
+    assert len(job.errors) == 100
+    assert job.errors[0] == {
+        "row": 1,
+        "field": "country",
+        "message": "'GREAT BRITAIN' is not an ISO 3166-1 alpha-2 code.",
+        "code": "invalid",
+    }
+    assert not Member.objects.filter(issuer=api.issuer).exists()
+    assert import_job_run(job_id=job_id, actor="test").state == "failed"  # runs once only
+
+
+def test_another_issuers_import_is_404(api, other_api):
+    job_id = post_csv(api, csv_bytes(good_rows(1))).json()["id"]
+
+    assert other_api.get(f"/imports/{job_id}").status_code == 404
+    assert other_api.get("/imports").json()["results"] == []
+
+
+def test_imported_seals_are_announced_to_webhooks(api):
+    from issuers.models import WebhookDelivery
+    from issuers.webhooks import webhook_endpoint_create
+
+    webhook_endpoint_create(issuer=api.issuer, url="http://127.0.0.1:9/hook")
+    response = post_csv(api, csv_bytes(good_rows(3)))
+
+    assert response.status_code == 201
+    deliveries = WebhookDelivery.objects.filter(endpoint__issuer=api.issuer)
+    assert sorted(d.payload["data"]["member"] for d in deliveries) == [
+        "R-00000",
+        "R-00001",
+        "R-00002",
+    ]
+    assert {d.event_type for d in deliveries} == {"seal.issued"}

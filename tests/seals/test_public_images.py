@@ -1,0 +1,206 @@
+"""GET /s/<id>.svg and .png: the seal image, its headers and its cache behaviour."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from PIL import Image
+
+from seals.services import seal_revoke
+from tests.factories import MemberFactory, award
+from tests.seals.public_helpers import STATUSES, seal_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_each_status_renders_its_own_words_in_svg(client, status):
+    seal = seal_in(status)
+    response = client.get(f"/s/{seal.public_id}.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    words = {
+        "active": ">Valid<",
+        "pending": ">Not yet valid<",
+        "expired": ">Expired<",
+        "suspended": ">Suspended<",
+        "revoked": ">Revoked<",
+    }
+    assert words[status] in response.content.decode()
+
+
+def test_every_status_gets_a_distinct_png(client):
+    bodies = {
+        status: client.get(f"/s/{seal_in(status).public_id}.png").content for status in STATUSES
+    }
+    assert len(set(bodies.values())) == len(STATUSES)
+    for body in bodies.values():
+        assert Image.open(io.BytesIO(body)).size == (240, 72)
+
+
+@pytest.mark.parametrize(
+    ("size", "dims"), [("small", (160, 48)), ("medium", (240, 72)), ("large", (320, 96))]
+)
+def test_sizes_are_fixed_pixel_sizes(client, size, dims):
+    seal = seal_in("active")
+    png = client.get(f"/s/{seal.public_id}.png?size={size}").content
+    assert Image.open(io.BytesIO(png)).size == dims
+    svg = client.get(f"/s/{seal.public_id}.svg?size={size}").content.decode()
+    assert f'width="{dims[0]}" height="{dims[1]}"' in svg
+
+
+def test_medium_png_stays_under_12_kb_even_with_long_mixed_script_names(client):
+    member = MemberFactory(display_name="Ελληνικά Кириллица עברית العربية 日本語 한국어 " * 5)
+    seal = award(member)
+    for theme in ("light", "dark"):
+        body = client.get(f"/s/{seal.public_id}.png?theme={theme}").content
+        assert len(body) <= 12 * 1024
+
+
+def test_a_hostile_name_is_text_in_the_svg(client):
+    member = MemberFactory(display_name='</text><script>alert(1)</script>&"')
+    seal = award(member)
+    svg = client.get(f"/s/{seal.public_id}.svg").content.decode()
+    assert "<script" not in svg
+    assert "&lt;/text&gt;&lt;script&gt;" in svg
+
+
+def test_a_long_name_is_cut_with_an_ellipsis(client):
+    seal = award(MemberFactory(display_name="Supercalifragilistic Holdings " * 10))
+    svg = client.get(f"/s/{seal.public_id}.svg").content.decode()
+    member_line = re.search(r'font-weight="700">([^<]*Supercali[^<]*)</text>', svg).group(1)
+    assert member_line.endswith("…")
+    assert len(member_line) < 60
+
+
+def test_a_seal_flips_to_expired_at_its_expiry_instant_without_any_worker(client):
+    with time_machine.travel(datetime(2030, 1, 1, 12, tzinfo=UTC), tick=False) as traveller:
+        seal = award(MemberFactory(), days=30)
+        url = f"/s/{seal.public_id}.svg"
+        traveller.move_to(seal.expires_at - timedelta(seconds=1))
+        before = client.get(url)
+        assert ">Valid<" in before.content.decode()
+        assert "max-age=1," in before["Cache-Control"]
+        traveller.move_to(seal.expires_at)
+        after = client.get(url)
+        assert ">Expired<" in after.content.decode()
+        assert after["ETag"] != before["ETag"]
+
+
+def test_max_age_never_runs_past_the_next_scheduled_change(client):
+    with time_machine.travel(datetime(2030, 1, 1, 12, tzinfo=UTC), tick=False) as traveller:
+        seal = award(MemberFactory(), days=30)
+        traveller.move_to(seal.expires_at - timedelta(seconds=40))
+        response = client.get(f"/s/{seal.public_id}.png")
+    assert "max-age=40," in response["Cache-Control"]
+    assert "stale-while-revalidate=0," in response["Cache-Control"]
+
+
+def test_headers_of_an_image(client):
+    seal = seal_in("active")
+    response = client.get(f"/s/{seal.public_id}.png")
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response["ETag"])
+    assert re.fullmatch(
+        r"public, max-age=(\d+), stale-while-revalidate=\d+, stale-if-error=\d+",
+        response["Cache-Control"],
+    )
+    assert int(response["Cache-Control"].split("max-age=")[1].split(",")[0]) <= 60
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Content-Length"] == str(len(response.content))
+    assert response["Surrogate-Key"] == f"seal-{seal.public_id}"
+    assert not response.cookies
+
+
+def test_if_none_match_round_trip_gives_304_until_the_seal_changes(
+    client, django_capture_on_commit_callbacks
+):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg"
+    etag = client.get(url)["ETag"]
+    not_modified = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == etag
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert ">Revoked<" in changed.content.decode()
+
+
+def test_etag_differs_per_parameter(client):
+    seal = seal_in("active")
+    tags = {
+        client.get(f"/s/{seal.public_id}.svg?{q}")["ETag"]
+        for q in ("", "size=small", "theme=dark", "d=shop.example&size=large")
+    }
+    tags.add(client.get(f"/s/{seal.public_id}.png")["ETag"])
+    assert len(tags) == 5
+
+
+def test_unknown_id_gets_a_404_seal_not_found_image(client):
+    response = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA.png")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(response.content)).size == (240, 72)
+    svg = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA.svg?size=small")
+    assert svg.status_code == 404
+    assert "Seal not found" in svg.content.decode()
+    assert not svg.cookies
+
+
+@pytest.mark.parametrize(
+    "bad", ["short", "A" * 23 + ".svg", "AAAAAAAAAAAAAAAAAAAA%2F.svg", "AAAAAAAAAAAAAAAAAAAAA!.svg"]
+)
+def test_malformed_ids_never_reach_the_database(client, django_assert_num_queries, bad):
+    with django_assert_num_queries(0):
+        response = client.get(f"/s/{bad}")
+    assert response.status_code == 404
+
+
+def test_a_foreign_d_host_shows_the_not_verified_variant(client):
+    seal = seal_in("active")
+    foreign = client.get(f"/s/{seal.public_id}.svg?d=copycat.example").content.decode()
+    assert "Not verified for this site" in foreign
+    own = client.get(f"/s/{seal.public_id}.svg?d=www.shop.example").content.decode()
+    assert "Not verified for this site" not in own
+    assert ">Valid<" in own
+
+
+def test_a_write_makes_the_cached_image_stale_at_once(client, django_capture_on_commit_callbacks):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg"
+    assert ">Valid<" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+    assert ">Revoked<" in client.get(url).content.decode()
+
+
+def test_with_the_cache_warm_images_and_304_make_no_query(client, django_assert_num_queries):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.png"
+    etag = client.get(url)["ETag"]
+    client.get("/s/AAAAAAAAAAAAAAAAAAAAAB.svg")  # unknown ids are cached too
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert client.get("/s/AAAAAAAAAAAAAAAAAAAAAB.svg").status_code == 404
+
+
+def test_a_broken_cache_never_fails_the_image(client, monkeypatch):
+    from django.core.cache import cache
+
+    def boom(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    seal = seal_in("active")
+    for name in ("get", "get_many", "set", "add", "set_many"):
+        monkeypatch.setattr(cache, name, boom)
+    response = client.get(f"/s/{seal.public_id}.png")
+    assert response.status_code == 200
+    assert client.get(f"/verify/{seal.public_id}.json").json()["status"] == "active"

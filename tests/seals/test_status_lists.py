@@ -1,0 +1,194 @@
+"""Bitstring Status Lists: encoding, index assignment, bits following status, publication."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+
+from seals.keys import issuer_jwks
+from seals.models import Seal, StatusList
+from seals.services import seal_reinstate, seal_revoke, seal_suspend
+from seals.status_lists import (
+    LIST_SIZE,
+    StatusListError,
+    bit_is_set,
+    decode_bits,
+    encode_bits,
+    set_bit,
+)
+from seals.verification import credential_without_jwt_claims, verify_jwt
+from tests.factories import MemberFactory, award
+from tests.seals.credential_checks import (
+    DATA,
+    jsonld_undefined_terms,
+    jwcrypto_claims,
+    jwt_parts,
+    vc2_schema_errors,
+)
+from workers.credential_tasks import regenerate_status_lists
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_it_decodes_the_1edtech_validator_vector_with_only_index_23_set():
+    vector = json.loads(
+        (DATA / "validator-bitstring-status-list-credential-index23-revoked.json").read_text()
+    )
+    bits = decode_bits(vector["credentialSubject"]["encodedList"])
+    assert len(bits) * 8 == 131_072
+    assert [i for i in range(len(bits) * 8) if bit_is_set(bits, i)] == [23]
+
+
+def test_bit_zero_is_the_left_most_bit_of_the_first_byte():
+    bits = bytearray(LIST_SIZE // 8)
+    set_bit(bits, 0)
+    set_bit(bits, 9)
+    assert bits[0] == 0x80 and bits[1] == 0x40
+    decoded = decode_bits(encode_bits(bits))
+    assert decoded == bits and bit_is_set(decoded, 0) and not bit_is_set(decoded, 1)
+
+
+def test_the_encoding_is_multibase_base64url_gzip_without_padding():
+    encoded = encode_bits(bytearray(LIST_SIZE // 8))
+    assert encoded.startswith("uH4sI") and "=" not in encoded and "+" not in encoded
+    assert LIST_SIZE >= 131_072
+
+
+def test_it_refuses_a_list_without_the_multibase_prefix_or_an_index_outside_it():
+    with pytest.raises(StatusListError):
+        decode_bits("H4sIAAAA")
+    with pytest.raises(StatusListError):
+        bit_is_set(bytes(16), 128)
+
+
+@pytest.mark.django_db
+def test_each_seal_gets_a_random_stable_unique_index_in_both_lists(issuer):
+    seals = [award(MemberFactory(issuer=issuer)) for _ in range(5)]
+    indices = {seal.status_list_index for seal in seals}
+    assert len(indices) == 5 and {seal.status_list for seal in seals} == {0}
+    assert indices != set(range(5))  # random, not sequential
+    seal = seals[0]
+    seal_suspend(seal=seal, reason="x", actor="test")
+    seal.refresh_from_db()
+    assert seal.status_list_index == seals[0].status_list_index
+    purposes = set(
+        StatusList.objects.filter(issuer=issuer, number=0).values_list("purpose", flat=True)
+    )
+    assert purposes == {"revocation", "suspension"}
+
+
+@pytest.mark.django_db
+def test_a_new_list_is_opened_when_one_fills(issuer):
+    for purpose in ("revocation", "suspension"):
+        StatusList.objects.create(issuer=issuer, purpose=purpose, number=0, size=8)
+    seals = [award(MemberFactory(issuer=issuer)) for _ in range(9)]
+    assert sorted(s.status_list_index for s in seals[:8]) == list(range(8))
+    assert seals[8].status_list == 1
+    assert StatusList.objects.filter(issuer=issuer, number=1).count() == 2
+    assert seals[8].status_list_index < LIST_SIZE
+
+
+@pytest.mark.django_db(transaction=True)  # the change marks its list dirty on commit
+def test_revoking_a_seal_sets_its_bit_within_one_minute(issuer, client):
+    with time_machine.travel(NOW, tick=False):
+        seal = award(MemberFactory(issuer=issuer))
+        regenerate_status_lists()
+        seal = seal_revoke(seal=seal, reason="fraud", actor="test")
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        regenerate_status_lists()  # the beat job, which runs every 30 s
+        response = client.get(f"/issuers/{issuer.slug}/status/revocation")
+        suspension = client.get(f"/issuers/{issuer.slug}/status/suspension")
+        claims = jwcrypto_claims(response.content.decode(), issuer_jwks(issuer))
+        suspension_claims = jwcrypto_claims(suspension.content.decode(), issuer_jwks(issuer))
+    bits = decode_bits(claims["credentialSubject"]["encodedList"])
+    assert bit_is_set(bits, seal.status_list_index)
+    assert sum(bin(b).count("1") for b in bits) == 1
+    assert not bit_is_set(
+        decode_bits(suspension_claims["credentialSubject"]["encodedList"]), seal.status_list_index
+    )
+    assert response["Content-Type"] == "application/jwt" and not response.cookies
+    assert int(response["Cache-Control"].split("max-age=")[1]) <= 60
+
+
+def test_the_regeneration_job_is_scheduled_at_least_every_minute():
+    job = settings.CELERY_BEAT_SCHEDULE["regenerate-status-lists"]
+    assert job["task"] == "workers.regenerate_status_lists" and job["schedule"] <= 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suspension_and_reinstatement_follow_in_the_suspension_list(issuer, client):
+    seal = award(MemberFactory(issuer=issuer))
+    seal_suspend(seal=seal, reason="audit", actor="test")
+    regenerate_status_lists()
+    token = client.get(f"/issuers/{issuer.slug}/status/suspension").content.decode()
+    assert bit_is_set(
+        decode_bits(jwt_parts(token)[1]["credentialSubject"]["encodedList"]), seal.status_list_index
+    )
+    seal_reinstate(seal=seal, reason="ok", actor="test")
+    assert regenerate_status_lists() == 2  # both lists of that number were dirty
+    assert regenerate_status_lists() == 0  # and are clean now
+    token = client.get(f"/issuers/{issuer.slug}/status/suspension").content.decode()
+    assert not bit_is_set(
+        decode_bits(jwt_parts(token)[1]["credentialSubject"]["encodedList"]), seal.status_list_index
+    )
+
+
+@pytest.mark.django_db
+def test_the_status_list_credential_is_a_valid_signed_vc(issuer, client):
+    award(MemberFactory(issuer=issuer))
+    token = client.get(f"/issuers/{issuer.slug}/status/revocation").content.decode()
+    header, payload = jwt_parts(token)
+    assert set(header) == {"alg", "kid", "typ"}
+    assert payload["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert payload["credentialSubject"]["statusPurpose"] == "revocation"
+    assert payload["id"] == f"http://127.0.0.1:8000/issuers/{issuer.slug}/status/revocation"
+    assert len(decode_bits(payload["credentialSubject"]["encodedList"])) * 8 >= 131_072
+    assert vc2_schema_errors(credential_without_jwt_claims(payload)) == []
+    assert jsonld_undefined_terms(payload) == set()
+    result = verify_jwt(token)
+    assert result.valid and result.kind == "status_list"
+    assert jwcrypto_claims(token, issuer_jwks(issuer))["iss"] == payload["issuer"]
+
+
+@pytest.mark.django_db
+def test_unknown_lists_and_purposes_are_404(issuer, client):
+    award(MemberFactory(issuer=issuer))
+    assert client.get(f"/issuers/{issuer.slug}/status/expiry").status_code == 404
+    assert client.get(f"/issuers/{issuer.slug}/status/revocation/7").status_code == 404
+    assert client.get("/issuers/nobody/status/revocation").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_unique_constraint_refuses_two_seals_on_one_bit(issuer):
+    first = award(MemberFactory(issuer=issuer))
+    second = award(MemberFactory(issuer=issuer))
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Seal.objects.filter(pk=second.pk).update(status_list_index=first.status_list_index)
+
+
+@pytest.mark.django_db
+def test_both_entries_share_the_list_number_and_index_and_the_credential_carries_revocation(
+    issuer,
+):
+    from seals.credentials import credential_payload
+    from seals.status_lists import status_list_entries
+
+    seal = award(MemberFactory(issuer=issuer))
+    revocation, suspension = status_list_entries(seal)
+    assert (revocation["statusPurpose"], suspension["statusPurpose"]) == (
+        "revocation",
+        "suspension",
+    )
+    assert (
+        revocation["statusListIndex"]
+        == suspension["statusListIndex"]
+        == str(seal.status_list_index)
+    )
+    assert suspension["statusListCredential"].endswith("/status/suspension")
+    assert credential_payload(seal)["credentialStatus"] == revocation

@@ -1,0 +1,200 @@
+"""Webhooks: outbox rows, signed delivery, retries over a day, the SSRF guard."""
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+import requests
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from issuers.models import WebhookDelivery
+from issuers.webhooks import (
+    WebhookDestinationError,
+    check_destination,
+    sign,
+    webhook_deliver,
+    webhook_emit,
+    webhook_endpoint_create,
+    webhook_endpoint_test,
+    webhooks_reconcile,
+)
+from seals.services import seal_suspend
+from tests.factories import MemberFactory, award
+
+
+class FakeResponse:
+    def __init__(self, status_code):
+        self.status_code = status_code
+
+
+class Calls(list):
+    status: dict
+
+
+@pytest.fixture
+def posted(monkeypatch):
+    calls = Calls()
+    status = {"code": 200}
+
+    def post(self, url, data, headers, **kwargs):
+        calls.append({"url": url, "body": data, "headers": headers, **kwargs})
+        return FakeResponse(status["code"])
+
+    monkeypatch.setattr("requests.Session.post", post)
+    calls.status = status
+    return calls
+
+
+@pytest.fixture
+def endpoint(issuer):
+    return webhook_endpoint_create(issuer=issuer, url="https://hooks.example/in")
+
+
+def test_the_secret_is_shown_once_and_stored_encrypted(issuer):
+    created = webhook_endpoint_create(issuer=issuer, url="https://hooks.example/in")
+    assert created.secret.startswith("whsec_")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("select secret from issuers_webhookendpoint")
+        (raw,) = cursor.fetchone()
+    assert created.secret not in raw
+
+
+def test_it_refuses_unknown_event_types_and_non_http_urls(issuer):
+    with pytest.raises(ValidationError):
+        webhook_endpoint_create(issuer=issuer, url="https://h.example", event_types=["seal.eaten"])
+    with pytest.raises(ValidationError):
+        webhook_endpoint_create(issuer=issuer, url="ftp://h.example/x")
+
+
+def test_seal_changes_queue_a_delivery_for_subscribed_endpoints_only(issuer):
+    webhook_endpoint_create(issuer=issuer, url="https://a.example", event_types=["seal.revoked"])
+    subscribed = webhook_endpoint_create(
+        issuer=issuer, url="https://b.example", event_types=["seal.suspended"]
+    ).endpoint
+    seal = award(MemberFactory(issuer=issuer))
+    seal_suspend(seal=seal, reason="complaint", actor="t")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.endpoint == subscribed and delivery.event_type == "seal.suspended"
+    assert delivery.payload["data"]["seal"] == seal.public_id
+    assert "complaint" not in json.dumps(delivery.payload)  # reasons may hold personal data
+
+
+def test_a_delivery_is_signed_over_timestamp_and_body(endpoint, posted):
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={"m": 1})
+    delivery = WebhookDelivery.objects.get()
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "delivered"
+    call = posted[0]
+    header = call["headers"]["Trustseal-Signature"]
+    t, v1 = (part.split("=", 1)[1] for part in header.split(","))
+    expected = hmac.new(
+        endpoint.secret.encode(), f"{t}.".encode() + call["body"], hashlib.sha256
+    ).hexdigest()
+    assert v1 == expected == sign(endpoint.secret, int(t), call["body"]).split("v1=")[1]
+    assert call["headers"]["Trustseal-Delivery-Id"] == str(delivery.event_id)
+    assert call["allow_redirects"] is False
+    assert json.loads(call["body"])["type"] == "member.updated"
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.response_code, delivery.attempts) == ("delivered", 200, 1)
+
+
+def test_a_failed_delivery_is_retried_with_back_off_then_fails_after_a_day(endpoint, posted):
+    posted.status["code"] = 503
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    delivery = WebhookDelivery.objects.get()
+    outcome = webhook_deliver(delivery_id=delivery.pk, now=timezone.now())
+    delivery.refresh_from_db()
+    assert outcome.state == "pending" and outcome.retry_in >= 1
+    assert delivery.response_code == 503 and delivery.next_attempt_at > timezone.now()
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "skipped"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    outcome = webhook_deliver(delivery_id=delivery.pk, now=timezone.now() + timedelta(days=1))
+    assert outcome.state == "failed"
+
+
+def test_network_errors_are_logged_and_retried(endpoint, monkeypatch):
+    def boom(*a, **k):
+        raise requests.ConnectionError("refused")
+
+    monkeypatch.setattr("requests.Session.post", boom)
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    delivery = WebhookDelivery.objects.get()
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "pending"
+    delivery.refresh_from_db()
+    assert "ConnectionError" in delivery.last_error
+
+
+def test_the_test_action_sends_to_one_endpoint_whatever_it_subscribed(issuer, posted):
+    only_revoked = webhook_endpoint_create(
+        issuer=issuer, url="https://a.example", event_types=["seal.revoked"]
+    ).endpoint
+    delivery = webhook_endpoint_test(endpoint=only_revoked)
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "delivered"
+    assert json.loads(posted[0]["body"])["type"] == "webhook.test"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://localhost:8000/x",
+        "http://10.0.0.8/x",
+        "http://192.168.1.1/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://0.0.0.0/x",
+    ],
+)
+def test_it_refuses_private_and_loopback_destinations(settings, url):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(WebhookDestinationError):
+        check_destination(url)
+
+
+def test_a_private_destination_fails_the_delivery_attempt_without_a_request(
+    settings, endpoint, posted
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    type(endpoint.endpoint).objects.filter(pk=endpoint.endpoint.pk).update(
+        url="http://127.0.0.1:9/x"
+    )
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    delivery = WebhookDelivery.objects.get()
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "pending"
+    assert posted == []
+
+
+def test_a_delivery_left_mid_flight_is_reconciled_after_its_lease(
+    endpoint, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    delivery = WebhookDelivery.objects.get()
+    start = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(state="delivering", claimed_at=start)
+    enqueued = []
+    monkeypatch.setattr("workers.webhook_tasks.webhook_deliver.delay", enqueued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhooks_reconcile(now=start + timedelta(seconds=5)) == 0
+        later = start + timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS + 1)
+        assert webhooks_reconcile(now=later) == 1
+    assert enqueued == [delivery.pk]
+
+
+def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
+    from issuers.services import member_update
+
+    webhook_endpoint_create(issuer=issuer, url="https://a.example", event_types=["member.updated"])
+    member = MemberFactory(issuer=issuer)
+    member_update(member=member, contact_email="new@member.example", display_name="New Name")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.payload["data"] == {
+        "member": member.external_ref,
+        "fields": ["contact_email", "display_name"],
+    }
+    assert "new@member.example" not in json.dumps(delivery.payload)

@@ -236,6 +236,13 @@ def certificate_pdf(request: HttpRequest, seal_id: str) -> HttpResponse:
         )
         response["Cache-Control"] = f"public, max-age={public_views.MAX_AGE}"
         return public_views._finish(response)
+    if snapshot.is_erased(snap):
+        # Its holder's data was erased: nothing left to print.
+        response = HttpResponse(
+            _("This seal is no longer valid."), status=410, content_type="text/plain; charset=utf-8"
+        )
+        response["Cache-Control"] = f"public, max-age={public_views.MAX_AGE}"
+        return public_views._finish(response)
     now = timezone.now()
     status = snapshot.status_of(snap, now)
     day = now.date()

@@ -11,11 +11,13 @@ import re
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from config import ratelimit
 from issuers.models import Issuer
+from seals import snapshot
 from seals.credentials import OB3_CONTEXTS, credential_jwt
 from seals.keys import issuer_jwks, issuer_url, key_public_jwk
 from seals.models import SEAL_ID_PATTERN, Seal, SigningKey, StatusList
@@ -121,6 +123,14 @@ def credential_view(request: HttpRequest, seal_id: str) -> HttpResponse:
     seal = get_object_or_404(
         Seal.objects.select_related("issuer", "programme", "member"), public_id=seal_id
     )
+    snap = snapshot.get(seal_id)
+    if snap is not None and snapshot.is_erased(snap):
+        # A fresh credential would name the erased holder; copies already issued still verify
+        # offline, and their revocation bit is set.
+        response = HttpResponse(
+            _("This seal is no longer valid."), status=410, content_type="text/plain; charset=utf-8"
+        )
+        return _public(response, CREDENTIAL_MAX_AGE)
     response = HttpResponse(credential_jwt(seal), content_type="application/jwt")
     return _public(response, CREDENTIAL_MAX_AGE)
 

@@ -33,7 +33,17 @@ from seals import i18n, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal
-from seals.render import DESIGN_VERSION, FORMATS, MISUSE, NOT_FOUND, SIZES, THEMES, Card, render
+from seals.render import (
+    DESIGN_VERSION,
+    FORMATS,
+    MISUSE,
+    NO_LONGER_VALID,
+    NOT_FOUND,
+    SIZES,
+    THEMES,
+    Card,
+    render,
+)
 from seals.render.layout import status_words
 
 log = logging.getLogger(__name__)
@@ -163,13 +173,17 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         return _not_found_image(fmt, size, theme or "light")
     now = timezone.now()
     theme = theme or snap["programme"]["theme"] or "light"
-    status = snapshot.status_of(snap, now)
-    misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
-    state = MISUSE if misuse else status
     day = now.date()
-    stats.count(
-        seal_id, *((stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)), day=day
-    )
+    if snapshot.is_erased(snap):
+        # Its holder's data was erased: a card naming nobody, and nothing counted.
+        state = NO_LONGER_VALID
+    else:
+        status = snapshot.status_of(snap, now)
+        misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
+        state = MISUSE if misuse else status
+        stats.count(
+            seal_id, *((stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)), day=day
+        )
     etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
     if _not_modified(request, etag):
         response = HttpResponseNotModified()
@@ -184,6 +198,8 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
 
 
 def _card(snap: snapshot.Snapshot, state: str, day) -> Card:
+    if state == NO_LONGER_VALID:
+        return Card(state=state)
     return Card(
         state=state,
         issuer=snap["issuer"]["name"],
@@ -249,6 +265,8 @@ def _status_token(snap: snapshot.Snapshot, now: datetime) -> str | None:
 
 def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
     """The stable JSON shape of ``/verify/<id>.json`` (docs/public.md)."""
+    if snapshot.is_erased(snap):
+        return _no_longer_valid_document(snap, now)
     issuer, programme, member = snap["issuer"], snap["programme"], snap["member"]
     next_change = snapshot.next_change_of(snap, now)
     return {
@@ -289,6 +307,29 @@ def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
         # credential can carry only the revocation one (OB 3.0), so suspension is announced here.
         "credential_status": snapshot.status_entries_of(snap),
         "status_token": _status_token(snap, now),
+    }
+
+
+def _no_longer_valid_document(snap: snapshot.Snapshot, now: datetime) -> dict:
+    """The same keys, emptied: after an erasure the answer says only that the seal is no longer
+    valid (issue 6). No issuer, status list entry or status token either: each names the issuer,
+    and with it the seal's former holder's membership."""
+    return {
+        "seal_id": snap["id"],
+        "status": snapshot.status_of(snap, now),
+        "detail": _("This seal is no longer valid."),
+        "valid_from": None,
+        "expires_at": None,
+        "status_changed_at": None,
+        "next_change_at": None,
+        "checked_at": _iso(now.replace(microsecond=0)),
+        "issuer": None,
+        "programme": None,
+        "member": None,
+        "history": [],
+        "links": {"verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap['id']}"},
+        "credential_status": [],
+        "status_token": None,
     }
 
 
@@ -375,6 +416,8 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     if snap is None:
         return _page_response(request, "seals/not_found.html", {}, status=404)
     now = timezone.now()
+    if snapshot.is_erased(snap):
+        return no_longer_valid_page(request, seal_id, now)
     status = snapshot.status_of(snap, now)
     host = _referer_host(request)
     misuse_host = host if host and not host_matches(host, snap["member"]["domains"]) else ""
@@ -401,8 +444,24 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     return _page_response(request, "seals/verify.html", context)
 
 
+def no_longer_valid_page(
+    request: HttpRequest, seal_id: str, now: datetime, status: int = 200
+) -> HttpResponse:
+    """The page of a seal whose holder's data was erased: its state, its id, nothing more."""
+    return _page_response(
+        request,
+        "seals/no_longer_valid.html",
+        {"seal_id": seal_id, "checked_at": now},
+        status=status,
+    )
+
+
 # --- embed ----------------------------------------------------------------------------------
 def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
+    snap = snapshot.get(seal_id)
+    if snap is not None and snapshot.is_erased(snap):
+        # Nothing left to embed; the snippet's alt text would name the former holder.
+        return no_longer_valid_page(request, seal_id, timezone.now(), status=410)
     seal = (
         Seal.objects.select_related("issuer", "member", "programme")
         .filter(public_id=seal_id)

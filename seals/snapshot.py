@@ -37,12 +37,15 @@ SNAPSHOT_TTL = 300
 GEN_TTL = 7 * 24 * 3600
 HISTORY_LIMIT = 100
 MISSING = "missing"  # cached answer for an unknown id, so random ids do not each cost a query
+# Part of the cache key: bump when the snapshot's shape changes, so no node reads an entry an
+# earlier release wrote without the new fields.
+SNAPSHOT_VERSION = 2
 
 Snapshot = dict[str, Any]
 
 
 def _snap_key(public_id: str) -> str:
-    return f"pub:snap:{public_id}"
+    return f"pub:snap:{SNAPSHOT_VERSION}:{public_id}"
 
 
 def _gen_key(public_id: str) -> str:
@@ -108,6 +111,7 @@ def load(public_id: str) -> Snapshot | None:
         },
         # Kinds and dates only: reasons and actors stay private (DESIGN §3, SealEvent).
         "history": [{"kind": kind, "at": at} for kind, at in reversed(events)],
+        "erased": _corporate_data_erased(seal),
         "loaded_at": timezone.now(),
     }
     # Stable across web nodes (no randomness): ETags derive from it.
@@ -117,6 +121,21 @@ def load(public_id: str) -> Snapshot | None:
         json.dumps(public, sort_keys=True, default=str).encode()
     ).hexdigest()[:24]
     return snap
+
+
+def _corporate_data_erased(seal: Seal) -> bool:
+    """Whether the seal's holder had its corporate data erased (issue 6): the public side then
+    says only that the seal is no longer valid. The seal's own ``erased`` event records it, so
+    a seal awarded after the erasure is not affected; the query runs only for erased members."""
+    if seal.member.erased_at is None:
+        return False
+    return SealEvent.objects.filter(
+        seal=seal, kind=SealEvent.Kind.ERASED, data__corporate=True
+    ).exists()
+
+
+def is_erased(snap: Snapshot) -> bool:
+    return bool(snap.get("erased"))
 
 
 def get(public_id: str) -> Snapshot | None:

@@ -11,7 +11,16 @@ from functools import lru_cache
 
 from PIL import Image
 
-from seals.render.layout import DESIGN_VERSION, MISUSE, NOT_FOUND, SIZES, THEMES, Card, build
+from seals.render.layout import (
+    DESIGN_VERSION,
+    MISUSE,
+    NO_LONGER_VALID,
+    NOT_FOUND,
+    SIZES,
+    THEMES,
+    Card,
+    build,
+)
 from seals.render.png import render_png
 from seals.render.svg import render_svg
 
@@ -20,6 +29,7 @@ __all__ = [
     "FORMATS",
     "MISUSE",
     "NOT_FOUND",
+    "NO_LONGER_VALID",
     "SIZES",
     "THEMES",
     "Card",

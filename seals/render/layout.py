@@ -20,6 +20,8 @@ SIZES: dict[str, tuple[int, int]] = {"small": (160, 48), "medium": (240, 72), "l
 THEMES = ("light", "dark")
 NOT_FOUND = "not_found"
 MISUSE = "misuse"
+# A seal whose holder's data was erased (issue 6): the card names nobody, only the state.
+NO_LONGER_VALID = "no_longer_valid"
 
 # Strip colours carry white icons and are the status word's colour on the light card; each
 # pair passes WCAG AA (≥ 4.5:1) against its background. Colour is never alone: each state has
@@ -33,6 +35,7 @@ _STATUS_COLOURS = {
     "revoked": ("#cf222e", "#da3633", "#f85149"),
     MISUSE: ("#bc4c00", "#bd561d", "#f0883e"),
     NOT_FOUND: ("#59636e", "#484f58", "#9198a1"),
+    NO_LONGER_VALID: ("#cf222e", "#da3633", "#f85149"),
 }
 _THEME = {
     "light": {"bg": "#ffffff", "border": "#d0d7de", "text": "#1f2328", "muted": "#59636e"},
@@ -49,12 +52,14 @@ def status_words() -> dict[str, str]:
         "revoked": _("Revoked"),
         MISUSE: _("Not verified for this site"),
         NOT_FOUND: _("Seal not found"),
+        NO_LONGER_VALID: _("No longer valid"),
     }
 
 
 @dataclass(frozen=True)
 class Card:
-    """What the image says. ``state`` is an effective status, ``misuse`` or ``not_found``."""
+    """What the image says. ``state`` is an effective status, ``misuse``, ``not_found`` or
+    ``no_longer_valid`` (the last two name nobody)."""
 
     state: str
     issuer: str = ""
@@ -98,6 +103,7 @@ ICONS = {
     "revoked": "cross",
     MISUSE: "warning",
     NOT_FOUND: "question",
+    NO_LONGER_VALID: "cross",
 }
 
 
@@ -126,7 +132,7 @@ def build(card: Card, *, size: str, theme: str) -> Drawing:
         clip=(x0, 0, text_w, height),
     )
     word = words[card.state]
-    if card.state == NOT_FOUND:
+    if card.state in (NOT_FOUND, NO_LONGER_VALID):
         drawing.texts = [
             Text(x0, 32 * s, fonts.fit(word, 13 * s, True, text_w), 13 * s, palette["text"], True),
             Text(

@@ -4,16 +4,17 @@ database scanned by raw SQL for the personal plaintext after every step."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 
-from issuers.models import DataRequest, Member
+from issuers.models import DataRequest, Member, WebhookEndpoint
 from seals.chain import verify_chain
-from seals.models import Seal, SealStatus
-from tests.factories import IssuerFactory, MemberFactory, award
+from seals.models import Notice, Seal, SealStatus
+from tests.factories import IssuerFactory, MemberFactory
 from tests.issuers.api_support import Api, problem
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,7 @@ NEW_NAME = "Augusta Ada King"
 NEW_EMAIL = "augusta.king@bakery-ada.example"
 LEGAL = "Analytical Bakery Lovelace Ltd"
 DOMAIN = "analytical-bakery.example"
+REASON = "Hygiene audit 2026-Q1 outstanding"
 
 
 def _cells(value: object) -> str:
@@ -69,82 +71,189 @@ def test_scanner_finds_plaintext_where_it_is(issuer):
     assert "issuers_member.legal_name" in tables_containing(LEGAL)
 
 
-def test_a_member_exported_rectified_restricted_and_erased_through_the_api(api):
+DISPLAY = "Lovelace Loaves"
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # the request is due on 2 April 2026, 10:00
+
+
+def test_a_member_exported_rectified_restricted_and_erased_through_the_api(
+    api, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 6's check: each right exercised through the API, the database scanned with raw SQL
+    after every step, the data-request reminders fired by the daily job under time travel."""
+    from seals.notices import notice_send, notices_plan
+    from seals.stats import flush_counts
+    from workers.privacy_tasks import privacy_daily
+
+    monkeypatch.setattr("workers.locks.beat_lock", lambda name, *, interval: True)
     personal = (NAME, EMAIL, PHONE)
-    created = api.post(
-        "/members",
-        {
-            "external_ref": "ADA-1",
-            "legal_name": LEGAL,
-            "domains": [DOMAIN],
-            "contact_name": NAME,
-            "contact_email": EMAIL,
-            "contact_phone": PHONE,
-        },
-        idempotency_key="create-ada-1",
-    )
-    assert created.status_code == 201, created.content
-    member_id = created.json()["id"]
-    member = Member.objects.get(pk=member_id)
-    seal = award(member)
-    assert tables_containing(*personal) == {}
+    corporate = (LEGAL, DISPLAY, DOMAIN)
+    # Webhook deliveries are stored too: they must carry references, never the data itself.
+    WebhookEndpoint.objects.create(issuer=api.issuer, url="https://hooks.example/in", secret="s")
+    traveller = time_machine.travel(START, tick=False)
+    clock = traveller.start()
+    try:
+        created = api.post(
+            "/members",
+            {
+                "external_ref": "ADA-1",
+                "legal_name": LEGAL,
+                "display_name": DISPLAY,
+                "domains": [DOMAIN],
+                "country": "GB",
+                "contact_name": NAME,
+                "contact_email": EMAIL,
+                "contact_phone": PHONE,
+            },
+            idempotency_key="create-ada-1",
+        )
+        assert created.status_code == 201, created.content
+        member_id = created.json()["id"]
+        awarded = api.post(
+            "/seals",
+            {"member": member_id, "expires_at": (START + timedelta(days=20)).isoformat()},
+        )
+        assert awarded.status_code == 201, awarded.content
+        seal = Seal.objects.get(public_id=awarded.json()["id"])
+        suspended = api.post(f"/seals/{seal.public_id}/suspend", {"reason": REASON})
+        assert suspended.status_code == 200, suspended.content
+        reinstated = api.post(f"/seals/{seal.public_id}/reinstate", {"reason": "Audit passed"})
+        assert reinstated.status_code == 200, reinstated.content
+        assert tables_containing(*personal) == {}
 
-    request = api.post(
-        "/data-requests",
-        {"kind": "access", "member": member_id, "requester_name": NAME, "requester_email": EMAIL},
-    )
-    assert request.status_code == 201, request.content
-    assert request.json()["overdue"] is False
-    assert tables_containing(*personal) == {}
+        # Something in every section of the export: counted views, a sent expiry notice.
+        assert api.client.get(f"/s/{seal.public_id}.svg").status_code == 200
+        assert api.client.get(f"/verify/{seal.public_id}").status_code == 200
+        assert flush_counts(now=START) >= 1
+        notices_plan(now=START)
+        notice = Notice.objects.get(seal=seal)
+        assert notice_send(notice_id=notice.pk, now=START).state == "sent"
+        assert mail.outbox[-1].to == [EMAIL]
+        mail.outbox.clear()
 
-    exported = api.get(f"/members/{member_id}/export")
-    assert exported.status_code == 200
-    document = exported.json()
-    assert document["member"]["contact"] == {"name": NAME, "email": EMAIL, "phone": PHONE}
-    assert document["member"]["legal_name"] == LEGAL
-    assert [s["id"] for s in document["seals"]] == [seal.public_id]
-    assert document["seals"][0]["events"][0]["kind"] == "issued"
-    assert document["data_requests"][0]["requester_name"] == NAME
-    assert set(document) >= {"member", "seals", "notices", "statistics", "data_requests"}
-    assert exported["Cache-Control"] == "no-store"
+        request = api.post(
+            "/data-requests",
+            {
+                "kind": "erasure",
+                "member": member_id,
+                "requester_name": NAME,
+                "requester_email": EMAIL,
+            },
+        )
+        assert request.status_code == 201, request.content
+        request_id = request.json()["id"]
+        assert request.json()["due_at"] == "2026-04-02T10:00:00Z"
+        assert request.json()["overdue"] is False
+        assert tables_containing(*personal) == {}
 
-    rectified = api.patch(
-        f"/members/{member_id}", {"contact_name": NEW_NAME, "contact_email": NEW_EMAIL}
-    )
-    assert rectified.status_code == 200, rectified.content
-    assert rectified.json()["contact_email"] == NEW_EMAIL
-    assert tables_containing(*personal, NEW_NAME, NEW_EMAIL) == {}
+        exported = api.get(f"/members/{member_id}/export")
+        assert exported.status_code == 200
+        assert exported["Cache-Control"] == "no-store"
+        document = exported.json()
+        assert set(document) == {
+            "format",
+            "generated_at",
+            "issuer",
+            "member",
+            "seals",
+            "notices",
+            "statistics",
+            "data_requests",
+        }
+        assert document["member"]["contact"] == {"name": NAME, "email": EMAIL, "phone": PHONE}
+        assert (document["member"]["legal_name"], document["member"]["display_name"]) == (
+            LEGAL,
+            DISPLAY,
+        )
+        assert document["member"]["domains"] == [DOMAIN]
+        [exported_seal] = document["seals"]
+        assert exported_seal["id"] == seal.public_id
+        assert [e["kind"] for e in exported_seal["events"]] == ["issued", "suspended", "reinstated"]
+        assert exported_seal["events"][1]["private_data"] == {"reason": REASON}
+        assert [(n["kind"], n["state"]) for n in document["notices"]] == [("expiry_30d", "sent")]
+        [daily] = document["statistics"]["daily"]
+        assert (daily["impressions"], daily["verification_views"]) == (1, 1)
+        assert document["statistics"]["monthly"] == []
+        [exported_request] = document["data_requests"]
+        assert (exported_request["requester_name"], exported_request["requester_email"]) == (
+            NAME,
+            EMAIL,
+        )
+        assert tables_containing(*personal) == {}
 
-    restricted = api.post(f"/members/{member_id}/restrict", {"restricted": True})
-    assert restricted.status_code == 200
-    assert restricted.json()["restricted"] is True
-    assert tables_containing(*personal, NEW_NAME, NEW_EMAIL) == {}
+        rectified = api.patch(
+            f"/members/{member_id}", {"contact_name": NEW_NAME, "contact_email": NEW_EMAIL}
+        )
+        assert rectified.status_code == 200, rectified.content
+        assert rectified.json()["contact_email"] == NEW_EMAIL
+        assert tables_containing(*personal, NEW_NAME, NEW_EMAIL) == {}
 
-    erased = api.post(
-        f"/members/{member_id}/erase",
-        {"corporate": True, "data_request": request.json()["id"]},
-        idempotency_key="erase-ada-1",
-    )
-    assert erased.status_code == 200, erased.content
-    assert erased.json()["seals_revoked"] == 1
-    # Gone, not hidden: neither the personal nor the corporate plaintext anywhere...
-    assert tables_containing(*personal, NEW_NAME, NEW_EMAIL, LEGAL, DOMAIN) == {}
-    # ... nor its ciphertext: the encrypted columns are empty.
-    member.refresh_from_db()
-    assert (member.contact_name, member.contact_email, member.contact_phone) == ("", "", "")
-    assert verify_chain(api.issuer).ok
-    seal.refresh_from_db()
-    assert (seal.status, seal.status_reason) == (SealStatus.REVOKED, "erased")
+        restricted = api.post(
+            f"/members/{member_id}/restrict", {"restricted": True, "data_request": request_id}
+        )
+        assert restricted.status_code == 200
+        assert restricted.json()["restricted"] is True
+        assert tables_containing(*personal, NEW_NAME, NEW_EMAIL) == {}
 
-    page = api.client.get(f"/verify/{seal.public_id}")
-    assert page.status_code == 200
-    text = page.content.decode()
-    assert LEGAL not in text and DOMAIN not in text
-    assert "Erased member" in text
-    assert "Revoked" in text or "revoked" in text
+        # Seven days before the due date, then on it: the daily job reminds the issuer once
+        # each, without quoting the requester.
+        clock.move_to(datetime(2026, 3, 26, 0, 30, tzinfo=UTC))
+        privacy_daily.apply()
+        clock.move_to(datetime(2026, 3, 26, 6, 30, tzinfo=UTC))
+        privacy_daily.apply()
+        clock.move_to(datetime(2026, 4, 2, 0, 30, tzinfo=UTC))
+        privacy_daily.apply()
+        assert [(m.to, m.subject) for m in mail.outbox] == [
+            (["office@issuer.example"], f"Data request {request_id} is due in 7 days"),
+            (["office@issuer.example"], f"Data request {request_id} is due today"),
+        ]
+        for message in mail.outbox:
+            assert not any(n in message.body for n in (*personal, NEW_NAME, NEW_EMAIL))
 
-    again = api.post(f"/members/{member_id}/erase", {"corporate": True})
-    assert problem(again)["status"] == 409
+        with django_capture_on_commit_callbacks(execute=True):
+            erased = api.post(
+                f"/members/{member_id}/erase",
+                {"corporate": True, "data_request": request_id},
+                idempotency_key="erase-ada-1",
+            )
+        assert erased.status_code == 200, erased.content
+        assert erased.json()["seals_revoked"] == 1
+        done = api.post(
+            f"/data-requests/{request_id}/transition",
+            {"state": "completed", "outcome": "Erased, corporate data included."},
+        )
+        assert done.status_code == 200, done.content
+
+        # Gone, not hidden: no plaintext anywhere, personal or corporate, nor the reason...
+        former = (*personal, NEW_NAME, NEW_EMAIL, *corporate, REASON)
+        assert tables_containing(*former) == {}
+        # ... nor its ciphertext: the encrypted columns are empty.
+        member = Member.objects.get(pk=member_id)
+        assert (member.contact_name, member.contact_email, member.contact_phone) == ("", "", "")
+        assert verify_chain(api.issuer).ok
+        seal.refresh_from_db()
+        assert (seal.status, seal.status_reason) == (SealStatus.REVOKED, "erased")
+        audit = DataRequest.objects.get(pk=request_id).audit
+        assert [e["action"] for e in audit] == ["received", "restricted", "erased", "transition"]
+
+        # The public side says only that the seal is no longer valid.
+        page = api.client.get(f"/verify/{seal.public_id}")
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "This seal is no longer valid." in text
+        assert not any(n.casefold() in text.casefold() for n in former)
+        assert api.issuer.name not in text and "Erased member" not in text
+        answer = api.client.get(f"/verify/{seal.public_id}.json").json()
+        assert (answer["status"], answer["member"], answer["history"]) == ("revoked", None, [])
+        assert "No longer valid" in api.client.get(f"/s/{seal.public_id}.svg").content.decode()
+
+        again = api.post(f"/members/{member_id}/erase", {"corporate": True})
+        assert problem(again)["status"] == 409
+        clock.move_to(datetime(2026, 4, 3, 0, 30, tzinfo=UTC))
+        privacy_daily.apply()
+        assert len(mail.outbox) == 2  # closed: no more reminders, never flagged overdue
+        assert api.get(f"/data-requests/{request_id}").json()["overdue"] is False
+    finally:
+        traveller.stop()
 
 
 def test_another_issuers_member_is_a_404_for_every_privacy_endpoint(api, other_api):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from issuers import privacy
 from issuers.api.base import IssuerAPIView, IssuerViewSet
 from issuers.api.problems import Conflict
+from issuers.api.serializers import ObjectIdField
 from issuers.models import DataRequest, Member
 
 
@@ -89,7 +90,7 @@ class DataRequestSerializer(serializers.ModelSerializer):
 class DataRequestFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=DataRequest.State.choices, required=False)
     kind = serializers.ChoiceField(choices=DataRequest.Kind.choices, required=False)
-    member = serializers.IntegerField(required=False, min_value=1)
+    member = ObjectIdField(required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
@@ -106,7 +107,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class _LinkedRequest(serializers.Serializer):
-    data_request = serializers.IntegerField(
+    data_request = ObjectIdField(
         required=False, allow_null=True, help_text="The data request this answers (audit)."
     )
 

@@ -13,6 +13,17 @@ from seals import links
 from seals.models import Seal, SealEvent, SealStatus
 from seals.status import effective_status
 
+# Object ids are 64-bit keys. Bounding them at the edge answers an out-of-range id with a 400
+# naming the field, instead of an overflow inside the database driver.
+MAX_OBJECT_ID = 2**63 - 1
+
+
+class ObjectIdField(serializers.IntegerField):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_OBJECT_ID)
+        super().__init__(**kwargs)
+
 
 class IssuerSerializer(serializers.ModelSerializer):
     has_logo = serializers.SerializerMethodField()
@@ -219,7 +230,7 @@ def seal_links(seal: Seal) -> dict[str, str]:
 
 
 class SealAwardSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text="The member's id.")
+    member = ObjectIdField(help_text="The member's id.")
     programme = serializers.SlugField(
         required=False, help_text="Programme slug; the issuer's default programme when absent."
     )

@@ -444,7 +444,7 @@ class SealFilterSerializer(serializers.Serializer):
         choices=SealStatus.choices, required=False, help_text="Effective status now."
     )
     programme = serializers.SlugField(required=False)
-    member = serializers.IntegerField(required=False, help_text="Member id.")
+    member = s.ObjectIdField(required=False, help_text="Member id.")
     expiring_before = serializers.DateTimeField(required=False)
 
 

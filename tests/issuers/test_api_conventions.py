@@ -149,3 +149,25 @@ def test_timestamps_are_rfc3339_utc(api):
 
     assert RFC3339_UTC.match(body["created_at"]), body["created_at"]
     assert RFC3339_UTC.match(body["updated_at"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/seals?member=99999999999999999999999",
+        "/seals?member=-219953622793705117188096",
+        "/data-requests?member=99999999999999999999999",
+    ],
+)
+def test_out_of_range_ids_in_filters_are_a_400_naming_the_field(api, path):
+    response = api.get(path)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in problem(response)["errors"]] == ["member"]
+
+
+def test_out_of_range_member_id_when_awarding_is_a_400(api):
+    response = api.post("/seals", {"member": 2**63})
+
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["field"] == "member"

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
-from config.views import healthz
+from config.views import ApiDocsView, healthz
 from issuers import privacy_views
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", include("issuers.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a file, so the docs need no inline script (CSP).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("seals.credential_urls")),
     path("", include("seals.urls")),
 ]

@@ -14,7 +14,19 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-PUBLIC_PREFIXES = ("/s/", "/verify/", "/embed/", "/issuers/")
+# Every route that needs no account (tests/test_no_tracking.py fails when one is missing). The
+# WSGI entry point also serves GET/HEAD on these through the trimmed chain (config/wsgi.py).
+PUBLIC_PREFIXES = (
+    "/s/",
+    "/verify/",
+    "/embed/",
+    "/issuers/",
+    "/privacy",
+    "/unsubscribe/",
+    "/healthz",
+    "/api/schema/",
+    "/api/docs/",
+)
 
 
 def is_public(path: str) -> bool:

@@ -7,9 +7,17 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run test install migrate demo lint format migrations-check serve clean
 
-run: migrate ## install, migrate, seed the demo, start web + worker + beat
+# Ports of `make run` (make run PORT=8010 SINK_PORT=8011 when 8000/8001 are taken). Not honcho's
+# PORT: honcho hands every process its own PORT, so the Procfile reads TRUSTSEAL_PORT instead.
+PORT      ?= 8000
+SINK_PORT ?= 8001
+run demo: export TRUSTSEAL_PORT := $(PORT)
+run demo: export TRUSTSEAL_SINK_PORT := $(SINK_PORT)
+run demo: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+run: migrate ## install, migrate, seed the demo, start web + worker + beat + webhook sink
 	$(BIN)/python manage.py demo
-	@echo "Starting web (http://127.0.0.1:8000), Celery worker and beat; Ctrl-C stops all three."
+	@echo "Starting web ($(PUBLIC_BASE_URL)), Celery worker and beat, and the webhook sink (:$(SINK_PORT)); Ctrl-C stops them all."
 	$(BIN)/honcho -f Procfile.dev start
 
 test: install ## install and run the whole suite

@@ -39,6 +39,7 @@ from config.bulk import bulk_insert
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ImportJob, Issuer, Member, Programme
+from issuers.webhooks import webhook_emit
 
 COLUMNS = (
     "external_ref",
@@ -455,10 +456,7 @@ def import_start(
         transaction.on_commit(lambda: _enqueue(job.pk, actor))
         return job, None
     report = import_rows(issuer=issuer, rows=rows, mode=mode, dry_run=dry_run, actor=actor)
-    _report_fields(job, report)
-    job.state = _final_state(mode, report)
-    job.finished_at = timezone.now()
-    job.save()
+    _finish(job, report)
     return job, report
 
 
@@ -498,15 +496,15 @@ def import_job_run(*, job_id: int, actor: str) -> ImportJob:
         report.error(0, None, str(exc), "invalid_file")
     except Exception:
         # Not retried: a half-understood file is not worth a second attempt; the job says so.
-        ImportJob.objects.filter(pk=job_id).update(
-            state=ImportJob.State.FAILED, source=None, finished_at=timezone.now()
-        )
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job_id).update(
+                state=ImportJob.State.FAILED, source=None, finished_at=timezone.now()
+            )
+            job.refresh_from_db()
+            _emit_completed(job, unchanged=0)
         raise
-    _report_fields(job, report)
-    job.state = _final_state(job.mode, report)
     job.source = None
-    job.finished_at = timezone.now()
-    job.save()
+    _finish(job, report)
     return job
 
 
@@ -514,3 +512,44 @@ def _final_state(mode: str, report: ImportReport) -> str:
     if report.failed and mode == ImportJob.Mode.ALL_OR_NOTHING:
         return ImportJob.State.FAILED
     return ImportJob.State.SUCCEEDED
+
+
+def _finish(job: ImportJob, report: ImportReport) -> None:
+    """Record the outcome and queue ``import.completed`` in one transaction (the webhook is an
+    outbox row: it exists exactly when the finished job does)."""
+    _report_fields(job, report)
+    job.state = _final_state(job.mode, report)
+    job.finished_at = timezone.now()
+    with transaction.atomic():
+        job.save()
+        _emit_completed(job, unchanged=report.unchanged)
+
+
+def import_completed_data(job: ImportJob, *, unchanged: int) -> dict[str, Any]:
+    """The ``import.completed`` payload: counts only. Row errors stay in the job resource
+    (``GET /api/v1/imports/<id>``) because their messages may quote personal data."""
+    return {
+        "import": job.pk,
+        "state": job.state,
+        "format": job.format,
+        "mode": job.mode,
+        "dry_run": job.dry_run,
+        "counts": {
+            "total": job.total,
+            "created": job.created,
+            "updated": job.updated,
+            "unchanged": unchanged,
+            "failed": job.failed,
+        },
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def _emit_completed(job: ImportJob, *, unchanged: int) -> None:
+    # Dry runs emit too (``dry_run: true``): a large dry run is an asynchronous job, and this
+    # event is how an integration learns that its check finished without polling.
+    webhook_emit(
+        issuer_id=job.issuer_id,
+        event_type="import.completed",
+        data=import_completed_data(job, unchanged=unchanged),
+    )

@@ -259,10 +259,38 @@ def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
 # --- delivery -------------------------------------------------------------------------------
 
 
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`` (issue 5); receivers should reject old t."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+
+SIGNATURE_TOLERANCE = 300  # seconds a receiver accepts between our clock and its own
+
+
+def verify_signature(
+    *,
+    secret: str,
+    header: str,
+    body: bytes,
+    now: int | None = None,
+    tolerance: int = SIGNATURE_TOLERANCE,
+) -> bool:
+    """The receiver's side of ``sign``: the ``Trustseal-Signature`` header matches the raw body
+    and its timestamp lies within ``tolerance`` seconds of ``now`` (a replayed old request
+    fails). Compared in constant time."""
+    fields = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(fields.get("t", ""))
+    except ValueError:
+        return False
+    if abs((int(time.time()) if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = _mac(secret, timestamp, body).encode()
+    return hmac.compare_digest(fields.get("v1", "").encode(), expected)
 
 
 def check_destination(url: str) -> None:

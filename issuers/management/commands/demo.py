@@ -1,16 +1,28 @@
-"""Seed the demo issuer idempotently and print what a newcomer needs to try it."""
+"""Seed the demo issuer idempotently and print what a newcomer needs to try it.
 
-from datetime import timedelta
+Besides members in every status, the demo holds one seal that expires two minutes after each
+run (re-armed on every run) and a webhook endpoint for the local sink ``make run`` starts
+(``webhook_sink``), so the whole worker path can be watched: the flip, the expiry notice, the
+``seal.expired`` webhook and its delivery log.
+"""
 
-from django.core.management.base import BaseCommand
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
-from issuers.models import Issuer, Member
+from issuers.management.commands import webhook_sink
+from issuers.models import Issuer, Member, Programme, WebhookEndpoint
 from issuers.services import apikey_create, issuer_create, member_create, programme_default
+from issuers.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from seals import links
-from seals.models import Seal
-from seals.services import seal_award, seal_revoke, seal_suspend
+from seals.models import Notice, Seal, SealStatus
+from seals.services import seal_award, seal_reinstate, seal_renew, seal_revoke, seal_suspend
 
 DEMO_SLUG = "demo-guild"
 
@@ -22,26 +34,51 @@ DEMO_MEMBERS = [
     ("DEMO-SUSPENDED", "Dunmore Glazing", "dunmore.example", (-100, 265), "suspend"),
     ("DEMO-REVOKED", "Eastwick Builders", "eastwick.example", (-200, 165), "revoke"),
 ]
+# The seal to watch: it expires this long after every run of the command.
+SOON_REF, SOON_NAME, SOON_DOMAIN = "DEMO-TWO-MINUTES", "Fairway Joinery", "fairway.example"
+SOON = timedelta(minutes=2)
+
+
+@dataclass
+class Seeded:
+    plaintext: str
+    seals: list[tuple[str, Seal]]
+    soon: Seal
+    endpoint: WebhookEndpoint
 
 
 class Command(BaseCommand):
-    help = "Create (once) a demo issuer whose members hold seals in every status."
+    help = (
+        "Create (once) a demo issuer whose members hold seals in every status; re-arm its "
+        "two-minute seal and its webhook endpoint for the local sink."
+    )
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--sink-port",
+            type=int,
+            default=webhook_sink.sink_port(),
+            help="port of the local webhook sink (default: TRUSTSEAL_SINK_PORT or "
+            f"{webhook_sink.DEFAULT_PORT})",
+        )
+
+    def handle(self, *args: object, sink_port: int, **options: object) -> None:
         # Seed first, print after the commit: output trouble must not roll the seed back.
-        plaintext, seals = self._seed()
-        if plaintext:
-            self.stdout.write(f"Demo API key (shown once, store it now): {plaintext}")
+        seeded = self._seed(sink_port)
+        secret_path = webhook_sink.write_secret(seeded.endpoint.secret)
+        if seeded.plaintext:
+            self.stdout.write(f"Demo API key (shown once, store it now): {seeded.plaintext}")
         else:
             self.stdout.write(
                 "Demo issuer exists; its API key was shown when it was created. "
                 f"Make another with: manage.py createapikey {DEMO_SLUG}"
             )
-        for ref, seal in seals:
+        for ref, seal in seeded.seals:
             self._print_seal(ref, seal)
+        self._print_watch(seeded.soon, seeded.endpoint, secret_path)
 
     @transaction.atomic
-    def _seed(self) -> tuple[str, list[tuple[str, Seal]]]:
+    def _seed(self, sink_port: int) -> Seeded:
         plaintext = ""
         issuer = Issuer.objects.filter(slug=DEMO_SLUG).first()
         if issuer is None:
@@ -81,10 +118,93 @@ class Command(BaseCommand):
                 elif action == "revoke":
                     seal = seal_revoke(seal=seal, reason="Membership withdrawn", actor="demo")
             seals.append((ref, seal))
-        return plaintext, seals
+        # The endpoint before the two-minute seal, so the sink also shows that seal's
+        # issued/renewed event at start-up, not only its expiry.
+        endpoint = self._endpoint(issuer, f"http://127.0.0.1:{sink_port}{webhook_sink.PATH}")
+        soon = self._arm_soon(issuer, programme, now)
+        return Seeded(plaintext=plaintext, seals=seals, soon=soon, endpoint=endpoint)
+
+    def _endpoint(self, issuer: Issuer, url: str) -> WebhookEndpoint:
+        """The demo issuer's endpoint for the local sink, subscribed to every event.
+
+        The URL is on loopback, which the outbound guard refuses unless WEBHOOKS_ALLOW_PRIVATE
+        is set. Only this registration is exempted here; deliveries are checked again by the
+        worker, which ``make run`` (Procfile.dev) starts with the setting on.
+        """
+        endpoint = (
+            WebhookEndpoint.objects.filter(issuer=issuer, url__endswith=webhook_sink.PATH)
+            .order_by("pk")
+            .first()
+        )
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):
+            if endpoint is None:
+                return webhook_endpoint_create(issuer=issuer, url=url, event_types=[]).endpoint
+            if endpoint.url != url or endpoint.event_types or not endpoint.active:
+                endpoint = webhook_endpoint_update(
+                    endpoint=endpoint, url=url, event_types=[], active=True
+                )
+        return endpoint
+
+    def _arm_soon(self, issuer: Issuer, programme: Programme, now: datetime) -> Seal:
+        """Award the two-minute seal, or renew it to expire two minutes from now."""
+        expires_at = now + SOON
+        member = Member.objects.filter(issuer=issuer, external_ref=SOON_REF).first()
+        if member is None:
+            member = member_create(
+                issuer=issuer,
+                external_ref=SOON_REF,
+                legal_name=f"{SOON_NAME} Ltd",
+                display_name=SOON_NAME,
+                domains=[SOON_DOMAIN],
+                country="GB",
+                contact_name="Demo Contact",
+                contact_email=f"office@{SOON_DOMAIN}",
+            )
+        seal = member.seals.exclude(status=SealStatus.REVOKED).order_by("-pk").first()
+        if seal is None:
+            return seal_award(
+                member=member,
+                programme=programme,
+                actor="demo",
+                valid_from=now - timedelta(days=30),
+                expires_at=expires_at,
+            )
+        if seal.status == SealStatus.SUSPENDED:
+            seal = seal_reinstate(seal=seal, reason="Demo re-armed", actor="demo")
+        # A notice cycle is the expiry *date* (seals/notices.py), so a second run on the same
+        # day would find this cycle's notices already sent and send none: the demo forgets
+        # them so that the re-armed seal's notices go out again.
+        Notice.objects.filter(seal=seal, cycle=expires_at.astimezone(UTC).date()).delete()
+        return seal_renew(seal=seal, expires_at=expires_at, reason="Demo re-armed", actor="demo")
 
     def _print_seal(self, ref: str, seal: Seal) -> None:
         self.stdout.write(f"\n{ref} ({seal.member.display_name}):")
         self.stdout.write(f"  image:   {links.image_url(seal, 'svg')}")
         self.stdout.write(f"  verify:  {links.verify_url(seal)}")
         self.stdout.write(f"  embed:   {links.embed_snippet(seal)}")
+
+    def _print_watch(self, seal: Seal, endpoint: WebhookEndpoint, secret_path: Path) -> None:
+        at = seal.expires_at.astimezone(UTC).strftime("%H:%M:%S UTC")
+        self._print_seal(SOON_REF, seal)
+        lines = [
+            f"  expires: {at}, two minutes from now (every run of `manage.py demo` re-arms it)",
+            "",
+            f"Webhooks: endpoint {endpoint.pk} -> {endpoint.url} (every event); the sink reads "
+            f"its secret from {secret_path}.",
+            "",
+            f"What to watch for after {at} (beat runs each job every "
+            f"{settings.TRUSTSEAL_BEAT_SECONDS} s, so allow a minute or two):",
+            "  1. the flip: the worker logs 'beat job seals_refresh_status ran ... expired=1' "
+            f"(or more), and {links.verify_url(seal)}.json says expired",
+            "     (the public page and image say so at once: they never wait for the worker);",
+            "  2. the notice: the worker prints the e-mail (console backend) to "
+            f"{seal.member.contact_email}, subject 'Your {seal.programme.name} seal from "
+            f"{seal.issuer.name} has expired' (folded over lines)",
+            "     (an 'expires in 1 day' notice goes out at the first planning run before it);",
+            "  3. the webhook: the sink prints "
+            f"'webhook seal.expired delivery=... seal={seal.public_id} signature=ok';",
+            "  4. the delivery log: curl -H 'Authorization: Bearer <demo API key>' "
+            f"{settings.PUBLIC_BASE_URL}/api/v1/webhooks/{endpoint.pk}/deliveries",
+        ]
+        for line in lines:
+            self.stdout.write(line)

@@ -208,6 +208,7 @@ def test_a_member_exported_rectified_restricted_and_erased_through_the_api(
         ]
         for message in mail.outbox:
             assert not any(n in message.body for n in (*personal, NEW_NAME, NEW_EMAIL))
+        assert tables_containing(*personal, NEW_NAME, NEW_EMAIL) == {}
 
         with django_capture_on_commit_callbacks(execute=True):
             erased = api.post(

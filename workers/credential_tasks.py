@@ -10,7 +10,9 @@ from seals.status_lists import status_lists_regenerate_dirty
 REGENERATE_EVERY_SECONDS = 30.0
 
 
-@shared_task(name="workers.regenerate_status_lists", acks_late=True, time_limit=55)
+@shared_task(
+    name="workers.regenerate_status_lists", acks_late=True, soft_time_limit=50, time_limit=55
+)
 def regenerate_status_lists() -> int:
     # Safe to overlap: each list is written conditionally on no newer version having landed.
     return status_lists_regenerate_dirty()

@@ -41,19 +41,7 @@ from issuers.encryption import blind_index
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.webhooks import webhook_emit
 
-COLUMNS = (
-    "external_ref",
-    "legal_name",
-    "display_name",
-    "domains",
-    "country",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "programme",
-    "valid_from",
-    "expires_at",
-)
+COLUMNS = ("external_ref", *Member.PROFILE_FIELDS, "programme", "valid_from", "expires_at")
 REQUIRED = ("external_ref", "legal_name")
 MAX_LENGTH = {
     "external_ref": 100,
@@ -69,16 +57,6 @@ ERRORS_KEPT = 100
 CHUNK = 2000
 _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_MEMBER_FIELDS = (
-    "legal_name",
-    "display_name",
-    "domains",
-    "country",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
-_PUBLIC_FIELDS = ("legal_name", "display_name", "domains", "country")
 
 
 class ImportFileError(ValueError):
@@ -238,9 +216,12 @@ def _check_row(
             problems.append(
                 ("contact_email", f"{values['contact_email']!r} is not an e-mail.", "invalid")
             )
-    country = _text(raw.get("country")).upper()
+    given_country = _text(raw.get("country"))
+    country = given_country.upper()
     if country and not _COUNTRY.match(country):
-        problems.append(("country", f"{country!r} is not an ISO 3166-1 alpha-2 code.", "invalid"))
+        problems.append(
+            ("country", f"{given_country!r} is not an ISO 3166-1 alpha-2 code.", "invalid")
+        )
     values["country"] = country
     domains_raw = raw.get("domains")
     if isinstance(domains_raw, list):
@@ -341,7 +322,7 @@ def _plan_or_write(
                 new_members.append(member)
                 existing[member.external_ref] = member
             continue
-        changed = [f for f in _MEMBER_FIELDS if getattr(member, f) != row.values[f]]
+        changed = [f for f in Member.PROFILE_FIELDS if getattr(member, f) != row.values[f]]
         if changed:
             report.updated += 1
             changed_members[member.external_ref] = changed
@@ -402,7 +383,7 @@ def _write(
             seal_renew(seal=seal, expires_at=row.expires_at, reason="import", actor=actor)
     seal_award_many(awards=awards, actor=actor)
     public_changes = {
-        members[ref].pk: [f for f in names if f in _PUBLIC_FIELDS]
+        members[ref].pk: [f for f in names if f in Member.PUBLIC_FIELDS]
         for ref, names in changed_members.items()
     }
     public_changes = {pk: names for pk, names in public_changes.items() if names}

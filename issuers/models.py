@@ -106,6 +106,13 @@ class Programme(TimeStamped):
 
 
 class Member(TimeStamped):
+    # What a public seal shows of the member: a change to any of these makes its snapshots stale.
+    PUBLIC_FIELDS = ("legal_name", "display_name", "domains", "country")
+    # Personal data of the contact person: encrypted at rest, destroyed by an erasure.
+    CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+    # Everything an issuer states about a member: what imports set and rectification may change.
+    PROFILE_FIELDS = PUBLIC_FIELDS + CONTACT_FIELDS
+
     issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="members")
     external_ref = models.CharField(max_length=100, help_text="The issuer's membership number.")
     legal_name = models.CharField(max_length=300)

@@ -39,15 +39,7 @@ _TRANSITIONS: dict[str, set[str]] = {
     DataRequest.State.REJECTED: set(),
 }
 # Fields a rectification may change (art. 16); the flags have their own services below.
-RECTIFIABLE = (
-    "legal_name",
-    "display_name",
-    "domains",
-    "country",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
+RECTIFIABLE = Member.PROFILE_FIELDS
 
 
 class DataRequestStateError(ValueError):

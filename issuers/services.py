@@ -155,18 +155,7 @@ PROGRAMME_EDITABLE = (
     "accent_colour",
     "wording",
 )
-MEMBER_EDITABLE = (
-    "legal_name",
-    "display_name",
-    "domains",
-    "country",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "marketing_opt_out",
-)
-# Changes to these fields alter what public seals show, so their snapshots must go stale.
-MEMBER_PUBLIC_FIELDS = ("legal_name", "display_name", "domains", "country")
+MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out")
 
 
 class InUseError(ValueError):
@@ -271,7 +260,7 @@ def member_update(*, member: Member, actor: str = "", **changes: object) -> Memb
             "fields": sorted(set(changed) - {"contact_email_hash"}),
         },
     )
-    public = [f for f in changed if f in MEMBER_PUBLIC_FIELDS]
+    public = [f for f in changed if f in Member.PUBLIC_FIELDS]
     if public:
         _record_details_changed(member=member, fields=public, actor=actor or "api")
         _on_commit_invalidate("invalidate_member", member)

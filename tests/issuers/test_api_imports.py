@@ -196,7 +196,7 @@ def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
     assert job.errors[0] == {
         "row": 1,
         "field": "country",
-        "message": "'GREAT BRITAIN' is not an ISO 3166-1 alpha-2 code.",
+        "message": "'Great Britain' is not an ISO 3166-1 alpha-2 code.",
         "code": "invalid",
     }
     assert not Member.objects.filter(issuer=api.issuer).exists()

@@ -92,18 +92,7 @@ class Command(BaseCommand):
         programme = programme_default(issuer)
         now = timezone.now()
         for ref, name, domain, (start, end), action in DEMO_MEMBERS:
-            member = Member.objects.filter(issuer=issuer, external_ref=ref).first()
-            if member is None:
-                member = member_create(
-                    issuer=issuer,
-                    external_ref=ref,
-                    legal_name=f"{name} Ltd",
-                    display_name=name,
-                    domains=[domain],
-                    country="GB",
-                    contact_name="Demo Contact",
-                    contact_email=f"office@{domain}",
-                )
+            member = _demo_member(issuer, ref, name, domain)
             seal = member.seals.first()
             if seal is None:
                 seal = seal_award(
@@ -148,18 +137,7 @@ class Command(BaseCommand):
     def _arm_soon(self, issuer: Issuer, programme: Programme, now: datetime) -> Seal:
         """Award the two-minute seal, or renew it to expire two minutes from now."""
         expires_at = now + SOON
-        member = Member.objects.filter(issuer=issuer, external_ref=SOON_REF).first()
-        if member is None:
-            member = member_create(
-                issuer=issuer,
-                external_ref=SOON_REF,
-                legal_name=f"{SOON_NAME} Ltd",
-                display_name=SOON_NAME,
-                domains=[SOON_DOMAIN],
-                country="GB",
-                contact_name="Demo Contact",
-                contact_email=f"office@{SOON_DOMAIN}",
-            )
+        member = _demo_member(issuer, SOON_REF, SOON_NAME, SOON_DOMAIN)
         seal = member.seals.exclude(status=SealStatus.REVOKED).order_by("-pk").first()
         if seal is None:
             return seal_award(
@@ -208,3 +186,19 @@ class Command(BaseCommand):
         ]
         for line in lines:
             self.stdout.write(line)
+
+
+def _demo_member(issuer: Issuer, ref: str, name: str, domain: str) -> Member:
+    member = Member.objects.filter(issuer=issuer, external_ref=ref).first()
+    if member is None:
+        member = member_create(
+            issuer=issuer,
+            external_ref=ref,
+            legal_name=f"{name} Ltd",
+            display_name=name,
+            domains=[domain],
+            country="GB",
+            contact_name="Demo Contact",
+            contact_email=f"office@{domain}",
+        )
+    return member

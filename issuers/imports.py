@@ -291,10 +291,35 @@ def import_rows(
         report.processed = index
         if progress is not None and index % CHUNK == 0:
             progress(report)
+    checked = _refuse_erased(issuer, checked, report)
     if report.failed and mode == ImportJob.Mode.ALL_OR_NOTHING:
         return report
     _plan_or_write(issuer=issuer, rows=checked, report=report, dry_run=dry_run, actor=actor)
     return report
+
+
+def _refuse_erased(issuer: Issuer, rows: list[_Row], report: ImportReport) -> list[_Row]:
+    """An erased member's record never changes again (as through the API): a row naming one is
+    an error, or the import would bring back what was destroyed."""
+    erased = set(
+        Member.objects.filter(issuer=issuer, erased_at__isnull=False).values_list(
+            "external_ref", flat=True
+        )
+    )
+    kept = []
+    for row in rows:
+        if row.values["external_ref"] in erased:
+            report.failed += 1
+            report.error(
+                row.number,
+                "external_ref",
+                f"Member {row.values['external_ref']!r} was erased; its record can no longer "
+                "change. Give the organisation a new reference if it rejoins.",
+                "member_erased",
+            )
+        else:
+            kept.append(row)
+    return kept
 
 
 def _existing_members(issuer: Issuer, refs: list[str]) -> dict[str, Member]:

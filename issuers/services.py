@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Issuer, Member, Programme
+from issuers.privacy import MemberErasedError
 
 if TYPE_CHECKING:
     from seals.models import Seal
@@ -236,7 +237,18 @@ def programme_delete(*, programme: Programme) -> None:
 
 
 @transaction.atomic
+def _refuse_if_erased(member: Member) -> None:
+    # An erasure is final: writing to the record again would bring back what the member asked
+    # to have destroyed. An organisation that rejoins is registered anew.
+    if member.erased_at is not None:
+        raise MemberErasedError(
+            "The member's data was erased; its record can no longer change. "
+            "Register the organisation as a new member if it rejoins."
+        )
+
+
 def member_update(*, member: Member, actor: str = "", **changes: object) -> Member:
+    _refuse_if_erased(member)
     if "domains" in changes:
         changes["domains"] = normalise_domains(list(changes["domains"] or []))  # type: ignore[arg-type]
     if "country" in changes:
@@ -300,6 +312,7 @@ def member_seal_award(
     """Award unless the member already holds a live (not revoked, not expired) seal in the
     programme: a second one would show two answers for one membership (renew it instead)."""
     from seals.models import Seal, SealStatus
+    _refuse_if_erased(member)
     from seals.services import seal_award
 
     now = timezone.now()

@@ -391,11 +391,14 @@ class MemberViewSet(
         serializer.instance = services.member_create(issuer=self.request.issuer, **data)
 
     def perform_update(self, serializer: s.MemberSerializer) -> None:
-        serializer.instance = services.member_update(
-            member=serializer.instance,
-            actor=actor_of(self.request),
-            **serializer.validated_data,
-        )
+        try:
+            serializer.instance = services.member_update(
+                member=serializer.instance,
+                actor=actor_of(self.request),
+                **serializer.validated_data,
+            )
+        except services.MemberErasedError as exc:
+            raise Conflict(str(exc), code="member_erased") from exc
 
     def perform_destroy(self, instance: Member) -> None:
         try:
@@ -541,6 +544,8 @@ class SealViewSet(
             )
         except services.InUseError as exc:
             raise Conflict(str(exc), code="seal_exists") from exc
+        except services.MemberErasedError as exc:
+            raise Conflict(str(exc), code="member_erased") from exc
         except ValueError as exc:
             raise serializers.ValidationError({"expires_at": [str(exc)]}) from exc
         return Response(self.get_serializer(seal).data, status=status.HTTP_201_CREATED)

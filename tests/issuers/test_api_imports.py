@@ -226,3 +226,22 @@ def test_imported_seals_are_announced_to_webhooks(api):
         "R-00002",
     ]
     assert sorted(d.event_type for d in deliveries.exclude(pk__in=issued)) == ["import.completed"]
+
+
+def test_a_row_naming_an_erased_member_is_refused_and_brings_nothing_back(api):
+    erased = MemberFactory(issuer=api.issuer, external_ref="R-00001", contact_email="x@m.example")
+    assert api.post(f"/members/{erased.pk}/erase", {"corporate": True}).status_code == 200
+    rows = good_rows(3)
+
+    refused = post_csv(api, csv_bytes(rows))
+    partial = post_csv(api, csv_bytes(rows), mode="partial")
+
+    assert refused.status_code == 422
+    assert [(e["row"], e["field"], e["code"]) for e in problem(refused)["errors"]] == [
+        (2, "external_ref", "member_erased")
+    ]
+    assert partial.json()["created"] == 2
+    assert partial.json()["failed"] == 1
+    erased.refresh_from_db()
+    assert (erased.legal_name, erased.domains, erased.contact_email) == ("Erased member", [], "")
+    assert not erased.seals.exclude(status="revoked").exists()

@@ -302,3 +302,19 @@ def test_objection_through_the_api(api):
     assert answer.json()["marketing_opt_out"] is True
     assert json.loads(answer.content)["restricted"] is False
     assert Seal.objects.count() == 0
+
+
+@pytest.mark.parametrize("corporate", [True, False])
+def test_an_erased_member_can_no_longer_be_changed_or_awarded(api, corporate):
+    member = MemberFactory(issuer=api.issuer, contact_email=EMAIL)
+    assert api.post(f"/members/{member.pk}/erase", {"corporate": corporate}).status_code == 200
+
+    patched = api.patch(f"/members/{member.pk}", {"contact_email": NEW_EMAIL})
+    awarded = api.post("/seals", {"member": member.pk})
+
+    for response in (patched, awarded):
+        assert response.status_code == 409, response.content
+        assert problem(response)["code"] == "member_erased"
+    member.refresh_from_db()
+    assert member.contact_email == ""
+    assert not member.seals.exists()

@@ -312,6 +312,7 @@ def member_seal_award(
     """Award unless the member already holds a live (not revoked, not expired) seal in the
     programme: a second one would show two answers for one membership (renew it instead)."""
     from seals.models import Seal, SealStatus
+
     _refuse_if_erased(member)
     from seals.services import seal_award
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from issuers.privacy import member_restrict
 from seals import stats
 from seals.models import DailyStat
 from tests.seals.public_helpers import seal_in
@@ -16,8 +17,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_counters():
+    stats._buffer.clear()
     stats._local.clear()
     yield
+    stats._buffer.clear()
     stats._local.clear()
 
 
@@ -63,3 +66,71 @@ def test_redis_counters_are_atomic_and_flush(client):
             client.get(f"/s/{seal.public_id}.svg")
         stats.flush_counts(now=datetime(2030, 3, 2, 9, 1, tzinfo=UTC))
     assert DailyStat.objects.get(seal=seal).impressions == 5
+
+
+def test_a_hit_is_buffered_in_the_process_until_pushed():
+    day = datetime(2030, 3, 1, tzinfo=UTC).date()
+    stats.count("AAAAAAAAAAAAAAAAAAAAAA", stats.IMPRESSION, stats.MISUSE, day=day)
+    stats.count("AAAAAAAAAAAAAAAAAAAAAA", stats.IMPRESSION, day=day)
+    assert stats._totals(day) == {}
+    stats.push()
+    assert stats._totals(day) == {"AAAAAAAAAAAAAAAAAAAAAA:i": 2, "AAAAAAAAAAAAAAAAAAAAAA:m": 1}
+
+
+def test_the_hit_that_fills_the_buffer_pushes_it(monkeypatch):
+    monkeypatch.setattr(stats, "FLUSH_EVERY_HITS", 3)
+    day = datetime(2030, 3, 1, tzinfo=UTC).date()
+    for _ in range(2):
+        stats.count("BBBBBBBBBBBBBBBBBBBBBB", stats.IMPRESSION, day=day)
+    assert stats._totals(day) == {}
+    stats.count("BBBBBBBBBBBBBBBBBBBBBB", stats.IMPRESSION, day=day)
+    assert stats._totals(day) == {"BBBBBBBBBBBBBBBBBBBBBB:i": 3}
+
+
+def test_concurrent_hits_are_all_counted():
+    import threading
+
+    day = datetime(2030, 3, 1, tzinfo=UTC).date()
+
+    def hits():
+        for _ in range(500):
+            stats.count("CCCCCCCCCCCCCCCCCCCCCC", stats.IMPRESSION, day=day)
+
+    threads = [threading.Thread(target=hits) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats.push()
+    assert stats._totals(day) == {"CCCCCCCCCCCCCCCCCCCCCC:i": 4000}
+
+
+def test_a_failed_push_drops_only_what_it_took(monkeypatch):
+    day = datetime(2030, 3, 1, tzinfo=UTC).date()
+    stats.count("DDDDDDDDDDDDDDDDDDDDDD", stats.IMPRESSION, day=day)
+    monkeypatch.setattr(stats, "_redis", lambda: (_ for _ in ()).throw(ConnectionError("x")))
+    stats.push()  # never raises
+    monkeypatch.undo()
+    stats.count("DDDDDDDDDDDDDDDDDDDDDD", stats.IMPRESSION, day=day)
+    stats.push()
+    assert stats._totals(day) == {"DDDDDDDDDDDDDDDDDDDDDD:i": 1}
+
+
+def test_a_restricted_members_views_are_never_written_to_daily_stats(client):
+    """docs/privacy.md: a restricted member's seals are left out of statistics, and what was
+    counted while the restriction held is not written after it is lifted either."""
+    seal = seal_in("active")
+    other = seal_in("active")
+    member_restrict(member=seal.member, restricted=True, actor="test")
+    with time_machine.travel(datetime(2030, 3, 1, 10, tzinfo=UTC), tick=False):
+        for public_id in (seal.public_id, other.public_id):
+            client.get(f"/s/{public_id}.svg")
+            client.get(f"/s/{public_id}.png?d=copycat.example")
+            client.get(f"/verify/{public_id}")
+        now = datetime(2030, 3, 1, 10, 1, tzinfo=UTC)
+        assert stats.flush_counts(now=now) == 1
+        member_restrict(member=seal.member, restricted=False, actor="test")
+        stats.flush_counts(now=now)
+    assert not DailyStat.objects.filter(seal=seal).exists()
+    row = DailyStat.objects.get(seal=other)
+    assert (row.impressions, row.verification_views, row.misuse_hits) == (2, 1, 1)

@@ -5,11 +5,16 @@ redis-py ≥ 5 fills a case-insensitive table of ~170 response callbacks in each
 measured here at ~0.28 ms per call (redis 8.1), more than the Redis round trip itself and
 most of the seal image's origin cost (issue 10). A ``redis.Redis`` is only a thin, thread-safe
 handle on its pool, so building it once per pool changes nothing else.
+
+``local_copies(prefix)`` hands out process-local copies kept true by Redis invalidation pushes
+(config/cache_tracking.py): the seal snapshot uses them so a hit needs no round trip at all.
+``CACHES["default"]["TRACKING"] = False`` (env ``CACHE_TRACKING=0``) switches them off.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -17,6 +22,8 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from config.cache_tracking import KeyMirror, LocalCopies
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -37,9 +44,40 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    # Per process, shared by the per-thread instances Django creates; a test simulating a
+    # second web node gives its instance its own dict.
+    mirrors: dict[tuple[str, str], KeyMirror] = {}
+    _mirrors_lock = threading.Lock()
+
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+        # Client-side copies need every read to come from the server that sends invalidations.
+        self.tracking = bool(params.get("TRACKING", True)) and len(self._servers) == 1
+
+    def local_copies(self, prefix: str) -> LocalCopies | None:
+        """Process-local copies of values bound to the keys under ``prefix``, invalidated by
+        Redis (config/cache_tracking.py), or None when tracking is off or unavailable."""
+        if not self.tracking:
+            return None
+        full = self.make_and_validate_key(prefix)
+        mirror = self.mirrors.get((self._servers[0], full))
+        if mirror is None:
+            with self._mirrors_lock:
+                mirror = self.mirrors.setdefault(
+                    (self._servers[0], full), KeyMirror(self._servers[0], full)
+                )
+        if mirror.disabled:
+            return None
+        return LocalCopies(mirror, self.make_and_validate_key, self.settle)
+
+    def settle(self) -> None:
+        """Return once Redis has pushed the invalidations of this thread's earlier writes to
+        every tracking connection: any command answered after them proves it (one PING)."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except _UNAVAILABLE as exc:
+            _warn(exc)
 
 
 # --- Degraded mode: the cache is an accelerator, never a dependency (DESIGN §1.1, issue 7) ---
@@ -95,3 +133,18 @@ for _name, _fallback in (
     ("clear", False),
 ):
     setattr(RedisCache, _name, _soft(_name, _fallback))
+
+
+_soft_clear = RedisCache.clear
+
+
+def _clear(self: RedisCache) -> bool:
+    cleared = _soft_clear(self)
+    # FLUSHDB's own invalidation reaches the tracking socket a moment later; this process
+    # must not serve a copy in between.
+    for mirror in self.mirrors.values():
+        mirror.flush()
+    return cleared
+
+
+RedisCache.clear = _clear  # type: ignore[method-assign]

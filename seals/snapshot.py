@@ -1,9 +1,11 @@
 """The cached public snapshot of a seal: everything a public read needs, in one cache entry.
 
-Hot path (DESIGN §1.4): one cache round trip (``get_many`` of the snapshot and its generation
-token) and no database query. The snapshot holds stored facts only; the effective status is
-computed from it at request time (``effective_status``), so expiry flips on time with no
-invalidation and no worker.
+Hot path (DESIGN §1.4): no database query, and no cache round trip either when this process
+holds a copy that Redis tracking vouches for (``config/cache_tracking.py``: Redis pushes every
+generation-token change to every web process, and a copy is dropped before the next request
+reads it); otherwise one round trip (``get_many`` of the snapshot and its generation token).
+The snapshot holds stored facts only; the effective status is computed from it at request
+time (``effective_status``), so expiry flips on time with no invalidation and no worker.
 
 Invalidation: every write replaces the seal's *generation token* (``invalidate_seal``). A
 snapshot is used only when it carries the current token, so a reader that loaded the database
@@ -17,6 +19,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from types import SimpleNamespace
@@ -138,12 +141,37 @@ def is_erased(snap: Snapshot) -> bool:
     return bool(snap.get("erased"))
 
 
+def _local_copies():
+    """This process's copies of current snapshots, bound to their generation-token keys and
+    dropped by Redis the moment a token changes (config/cache_tracking.py); None without Redis
+    tracking."""
+    local_copies = getattr(cache, "local_copies", None)
+    return local_copies("pub:gen:") if local_copies is not None else None
+
+
+def _keep_local(copies, gen_key: str, mark, snap: Snapshot | None) -> None:
+    if copies is None or snap is None:
+        return  # unknown ids are not kept: random ids must not push real seals out
+    # The shared copy's SNAPSHOT_TTL bounds the chain head's age; this copy keeps that bound.
+    age = min(max((timezone.now() - snap["loaded_at"]).total_seconds(), 0), SNAPSHOT_TTL)
+    copies.fill(gen_key, mark, (snap, time.monotonic() + SNAPSHOT_TTL - age))
+
+
 def get(public_id: str) -> Snapshot | None:
-    """The snapshot of ``public_id`` (None when no such seal), from cache when current."""
+    """The snapshot of ``public_id`` (None when no such seal), from cache when current.
+
+    A hit is served from this process's copy when Redis tracking vouches for it (no round
+    trip), else from one ``get_many`` of the snapshot and its generation token."""
     snap_key, gen_key = _snap_key(public_id), _gen_key(public_id)
     _flush_pending_tokens()  # a no-op unless an invalidation failed earlier
     if gen_key in _pending_tokens:  # known stale here, whatever the cache holds
         return load(public_id)
+    copies, mark = _local_copies(), None
+    if copies is not None:
+        held = copies.get(gen_key)
+        if held is not None and held[1] > time.monotonic():
+            return held[0]
+        mark = copies.reserve(gen_key)
     try:
         found = cache.get_many([snap_key, gen_key])
     except Exception:
@@ -152,7 +180,9 @@ def get(public_id: str) -> Snapshot | None:
     gen = found.get(gen_key)
     cached = found.get(snap_key)
     if gen is not None and cached is not None and cached[0] == gen:
-        return None if cached[1] == MISSING else cached[1]
+        snap = None if cached[1] == MISSING else cached[1]
+        _keep_local(copies, gen_key, mark, snap)
+        return snap
     try:
         if gen is None:
             # add, not set: two readers racing here must end up agreeing on one token.
@@ -166,6 +196,8 @@ def get(public_id: str) -> Snapshot | None:
             cache.set(snap_key, (gen, snap if snap is not None else MISSING), SNAPSHOT_TTL)
         except Exception:
             log.warning("cache unavailable; snapshot of seal %s not stored", public_id)
+        else:
+            _keep_local(copies, gen_key, mark, snap)
     return snap
 
 
@@ -203,6 +235,9 @@ def _flush_pending_tokens() -> None:
         failed = list(batch)
     for key in set(batch) - set(failed or ()):
         _pending_tokens.pop(key, None)
+    copies = _local_copies()
+    if copies is not None:
+        copies.forget(batch)  # and wait until every other node has been told
     if failed:
         # The snapshot TTL still bounds staleness; a failed cache cannot serve it either.
         log.warning("could not invalidate %d seal snapshots yet; will retry", len(failed))

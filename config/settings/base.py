@@ -91,6 +91,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            # Process-local copies invalidated by Redis pushes (config/cache_tracking.py).
+            "TRACKING": env.bool("CACHE_TRACKING", default=True),
         }
     }
 else:

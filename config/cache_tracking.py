@@ -1,0 +1,376 @@
+"""Process-local copies of values bound to Redis keys, kept true by Redis itself.
+
+Server-assisted client-side caching (Redis ≥ 6, RESP3 ``CLIENT TRACKING ... BCAST PREFIX``):
+each web process holds one extra connection on which Redis pushes the name of every key under
+the tracked prefix that changes, expires, is evicted or flushed, whoever changed it. A copy is
+used only after that connection's socket has been drained, so a hit costs one non-blocking
+``recv`` instead of a round trip (issue 10: the round trip was most of the origin's cost).
+
+Why a copy is never staler than the next request (the "origin answers the truth now" rule):
+
+1. Redis queues the invalidation to every tracking connection while it executes the write,
+   and writes all pending replies and pushes before it next waits for input.
+2. Writers call ``settle()`` after their write: one PING round trip. Its answer proves Redis
+   went round its loop, so the invalidation is already in every node's socket (loopback) or on
+   the wire (a LAN: a packet already sent, ahead of anything the writer's own answer causes).
+3. A reader drains its socket before it trusts any copy, under a lock, in the request.
+4. A read that raced a write is never kept: ``reserve`` marks the key before the Redis read,
+   an invalidation drops the mark, and ``fill`` keeps the value only if the mark survived.
+5. Copies are trusted only while the connection has answered a PING within
+   ``TRUST_SECONDS`` (one is sent every ``HEARTBEAT_SECONDS`` of traffic), so a connection
+   that died silently, or a backlog of pushes still queued in Redis behind a PING, stops
+   trust within that bound; a connection that broke drops every copy. Without trust the
+   caller reads Redis as before: correct, one round trip slower.
+
+Not used (``LocalCopies`` is None) when the cache has replicas (a lagging replica could answer
+after the invalidation arrived), when ``CACHES["default"]["TRACKING"]`` is false, or when the
+server refuses ``HELLO 3``/``CLIENT TRACKING``. redis-py's own client-side cache
+(``cache_config``) was not used: it refuses servers older than 7.4 (Debian 12 ships 7.0) and
+deep-copies and unpickles the cached reply on every hit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("config.cache")
+
+HEARTBEAT_SECONDS = 0.5
+TRUST_SECONDS = 1.5
+RETRY_SECONDS = 1.0
+CONNECT_TIMEOUT = 0.5
+_READ_SIZE = 65536
+_PING = b"*1\r\n$4\r\nPING\r\n"
+
+
+class _Incomplete(Exception):
+    """The buffer ends inside a frame: wait for more bytes."""
+
+
+def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
+    """One RESP2/RESP3 value from ``buf`` at ``pos``: (value, next position).
+
+    Pushes come back as ``("push", [...])`` and errors as ``("error", text)``, so callers can
+    tell them from replies."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        raise _Incomplete
+    kind, line, nxt = buf[pos : pos + 1], bytes(buf[pos + 1 : end]), end + 2
+    if kind in (b"+", b"(", b","):
+        return line, nxt
+    if kind == b"-":
+        return ("error", line.decode(errors="replace")), nxt
+    if kind == b":":
+        return int(line), nxt
+    if kind == b"#":
+        return line == b"t", nxt
+    if kind == b"_":
+        return None, nxt
+    if kind in (b"$", b"=", b"!"):
+        size = int(line)
+        if size < 0:
+            return None, nxt
+        if len(buf) < nxt + size + 2:
+            raise _Incomplete
+        data = bytes(buf[nxt : nxt + size])
+        return (("error", data.decode(errors="replace")) if kind == b"!" else data), nxt + size + 2
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        count = int(line)
+        if count < 0:
+            return None, nxt
+        items = []
+        for _ in range(count * (2 if kind in (b"%", b"|") else 1)):
+            item, nxt = _parse(buf, nxt)
+            items.append(item)
+        if kind == b"|":  # an attribute annotates the value that follows: skip it
+            return _parse(buf, nxt)
+        if kind == b">":
+            return ("push", items), nxt
+        return items, nxt
+    raise ValueError(f"unexpected RESP type {kind!r}")
+
+
+def _command(*parts: str | bytes) -> bytes:
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class _Reservation:
+    __slots__ = ()
+
+
+class KeyMirror:
+    """Values bound to Redis keys under ``prefix`` (full Redis key names), dropped the moment
+    Redis reports the key changed. Thread-safe; one per process and prefix."""
+
+    def __init__(self, url: str, prefix: str, *, size: int = 4096) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.size = size
+        self.disabled = False
+        self.client_id: int | None = None
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._sock: socket.socket | None = None
+        self._buf = bytearray()
+        self._pid = os.getpid()
+        self._retry_at = 0.0
+        self._pong_at = float("-inf")
+        self._ping_sent_at: float | None = None
+
+    # --- the copies ---------------------------------------------------------------------
+    def get(self, key: str) -> Any:
+        """The value held for ``key``, or None when there is none or it cannot be trusted."""
+        with self._lock:
+            if not self._trusted():
+                return None
+            value = self._entries.get(key)
+            if value is None or isinstance(value, _Reservation):
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def reserve(self, key: str) -> _Reservation | None:
+        """Mark ``key`` before reading it from Redis; pass the mark to ``fill``."""
+        with self._lock:
+            if not self._connected():
+                return None
+            mark = _Reservation()
+            self._entries[key] = mark
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return mark
+
+    def fill(self, key: str, mark: _Reservation | None, value: Any) -> bool:
+        """Keep ``value`` for ``key`` unless the key changed since ``reserve``."""
+        if mark is None or value is None:
+            return False
+        with self._lock:
+            if self._sock is not None:
+                self._drain()
+            if self._entries.get(key) is not mark:
+                return False
+            self._entries[key] = value
+            return True
+
+    def forget(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._entries.pop(key, None)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._entries.values() if not isinstance(v, _Reservation))
+
+    # --- the tracking connection ----------------------------------------------------------
+    def _connected(self) -> bool:
+        if self.disabled:
+            return False
+        if self._pid != os.getpid():
+            # A forked child must not read its parent's socket, nor trust its parent's copies.
+            self._sock, self._buf, self._pid = None, bytearray(), os.getpid()
+            self._entries.clear()
+        if self._sock is None:
+            now = time.monotonic()
+            if now < self._retry_at:
+                return False
+            try:
+                self._connect()
+            except Exception as exc:
+                self._retry_at = now + RETRY_SECONDS
+                log.warning("cache tracking unavailable (%s); reading Redis on every hit", exc)
+                return False
+        self._drain()
+        return self._sock is not None
+
+    def _trusted(self) -> bool:
+        if not self._connected():
+            return False
+        now = time.monotonic()
+        if self._ping_sent_at is not None:
+            if now - self._ping_sent_at > TRUST_SECONDS:
+                self._broken("no answer to PING")
+                return False
+        elif now - self._pong_at > HEARTBEAT_SECONDS:
+            self._send_ping(now)
+        return now - self._pong_at <= TRUST_SECONDS
+
+    def _connect(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme == "unix":
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(CONNECT_TIMEOUT)
+            sock.connect(parts.path)
+        elif parts.scheme in ("redis", "rediss"):
+            sock = socket.create_connection(
+                (parts.hostname or "localhost", parts.port or 6379), timeout=CONNECT_TIMEOUT
+            )
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if parts.scheme == "rediss":
+                context = ssl.create_default_context()
+                sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+        else:
+            self.disabled = True
+            raise ValueError(f"cache tracking does not support {parts.scheme}:// URLs")
+        try:
+            hello: list[str | bytes] = ["HELLO", "3"]
+            if parts.password is not None:
+                hello += ["AUTH", unquote(parts.username or "default"), unquote(parts.password)]
+            hello += ["SETNAME", "trustseal-tracking"]
+            tracking = ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix]
+            sock.sendall(_command(*hello) + _command(*tracking) + _command("CLIENT", "ID"))
+            replies = self._blocking_replies(sock, 3)
+            for reply in replies:
+                if isinstance(reply, tuple) and reply[0] == "error":
+                    # An old server (no RESP3) stays old: stop trying until restart.
+                    self.disabled = "unknown" in reply[1].lower() or "HELLO" in reply[1]
+                    raise ConnectionError(reply[1])
+            self.client_id = replies[2]  # for CLIENT LIST / CLIENT KILL by an operator
+        except BaseException:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        self._sock, self._pong_at, self._ping_sent_at = sock, time.monotonic(), None
+        # Anything held from before this connection may have missed its invalidation.
+        self._entries.clear()
+
+    def _blocking_replies(self, sock: socket.socket, count: int) -> list[Any]:
+        buf, pos, replies = bytearray(), 0, []
+        while len(replies) < count:
+            try:
+                value, nxt = _parse(buf, pos)
+            except _Incomplete:
+                chunk = sock.recv(_READ_SIZE)
+                if not chunk:
+                    raise ConnectionError("connection closed during handshake") from None
+                buf += chunk
+                continue
+            pos = nxt
+            if not (isinstance(value, tuple) and value[0] == "push"):
+                replies.append(value)
+        self._buf = buf[pos:]
+        return replies
+
+    def _drain(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            while True:
+                chunk = sock.recv(_READ_SIZE)
+                if not chunk:
+                    self._broken("closed by the server")
+                    return
+                self._buf += chunk
+                if len(chunk) < _READ_SIZE:
+                    break
+        except (BlockingIOError, ssl.SSLWantReadError):
+            pass
+        except OSError as exc:
+            self._broken(str(exc))
+            return
+        if self._buf:
+            self._apply()
+
+    def _apply(self) -> None:
+        pos = 0
+        try:
+            while pos < len(self._buf):
+                value, pos_next = _parse(self._buf, pos)
+                pos = pos_next
+                if isinstance(value, tuple) and value[0] == "push":
+                    self._on_push(value[1])
+                elif value == b"PONG":
+                    self._pong_at, self._ping_sent_at = time.monotonic(), None
+                elif isinstance(value, tuple) and value[0] == "error":
+                    self._broken(value[1])
+                    return
+        except _Incomplete:
+            pass
+        except ValueError as exc:
+            self._broken(str(exc))
+            return
+        del self._buf[:pos]
+
+    def _on_push(self, items: list[Any]) -> None:
+        if not items or items[0] not in (b"invalidate", "invalidate"):
+            return
+        keys = items[1] if len(items) > 1 else None
+        if keys is None:  # FLUSHDB / FLUSHALL: everything goes
+            self._entries.clear()
+            return
+        for key in keys:
+            self._entries.pop(key.decode() if isinstance(key, bytes) else key, None)
+
+    def _send_ping(self, now: float) -> None:
+        if self._sock is None:
+            return
+        try:
+            sent = self._sock.send(_PING)
+        except (BlockingIOError, ssl.SSLWantWriteError):
+            return  # the send buffer is full; the next hit tries again
+        except OSError as exc:
+            self._broken(str(exc))
+            return
+        if sent != len(_PING):
+            self._broken("partial write")
+            return
+        self._ping_sent_at = now
+
+    def close(self) -> None:
+        """Drop the copies and the connection (a later use reconnects)."""
+        with self._lock:
+            self._broken("")
+
+    def _broken(self, why: str) -> None:
+        if why:
+            log.warning("cache tracking connection lost (%s); local copies dropped", why)
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        self._sock, self._buf, self._ping_sent_at = None, bytearray(), None
+        self._pong_at = float("-inf")
+        self._entries.clear()
+
+
+class LocalCopies:
+    """A ``KeyMirror`` addressed with the cache's own (unprefixed) keys."""
+
+    def __init__(
+        self, mirror: KeyMirror, make_key: Callable[[str], str], settle: Callable[[], None]
+    ):
+        self.mirror = mirror
+        self._make_key = make_key
+        self._settle = settle
+
+    def get(self, key: str) -> Any:
+        return self.mirror.get(self._make_key(key))
+
+    def reserve(self, key: str) -> _Reservation | None:
+        return self.mirror.reserve(self._make_key(key))
+
+    def fill(self, key: str, mark: _Reservation | None, value: Any) -> bool:
+        return self.mirror.fill(self._make_key(key), mark, value)
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Call after writing ``keys``: drops this process's copies at once and waits until
+        Redis has sent every other node the invalidation (module docstring, step 2)."""
+        self.mirror.forget(self._make_key(k) for k in keys)
+        self._settle()

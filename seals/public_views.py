@@ -11,8 +11,6 @@ import base64
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -34,7 +32,6 @@ from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal
 from seals.render import (
-    DESIGN_VERSION,
     FORMATS,
     MISUSE,
     NO_LONGER_VALID,
@@ -42,6 +39,7 @@ from seals.render import (
     SIZES,
     THEMES,
     Card,
+    images,
     render,
 )
 from seals.render.layout import status_words
@@ -51,57 +49,14 @@ log = logging.getLogger(__name__)
 MAX_AGE = 60
 STALE_WHILE_REVALIDATE = 30
 STALE_IF_ERROR = 60
-BYTES_TTL = 3600
 
 
-# --- bytes cache: in-process LRU first (a Redis round trip costs more than a whole hit), then
-# the shared cache, then render. Keyed by the ETag, which names everything the bytes depend on.
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[str, bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: bytes) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_bytes = _LRU(2048)
-
-
-def _cached_bytes(etag: str, produce) -> bytes:
-    body = _bytes.get(etag)
-    if body is not None:
-        return body
-    key = f"pub:img:{etag.strip(chr(34))}"
-    try:
-        body = cache.get(key)
-    except Exception:
-        body = None
-    if body is None:
-        body = produce()
-        try:
-            cache.set(key, body, BYTES_TTL)
-        except Exception:
-            log.debug("image cache write failed", exc_info=True)
-    _bytes.put(etag, body)
-    return body
-
-
-def _etag(*parts: object) -> str:
-    raw = "|".join(str(p) for p in (DESIGN_VERSION, *parts))
-    return '"' + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest() + '"'
+# --- bytes: in-process LRU, then the shared cache, then render, keyed by the ETag
+# (seals/render/images.py, shared with the write-time pre-render).
+_bytes = images.local_bytes
+_cached_bytes = images.cached_image
+_etag = images.image_etag
+_render_seal = images.render_seal
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
@@ -195,30 +150,6 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     # CDN purge by seal (issue 10): Fastly reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return _finish(response)
-
-
-def _card(snap: snapshot.Snapshot, state: str, day) -> Card:
-    if state == NO_LONGER_VALID:
-        return Card(state=state)
-    return Card(
-        state=state,
-        issuer=snap["issuer"]["name"],
-        programme=snap["programme"]["name"],
-        member=snap["member"]["display_name"],
-        checked=day,
-        has_logo=bool(snap["issuer"]["logo_version"]),
-    )
-
-
-def _render_seal(snap, state, day, fmt, size, theme) -> bytes:
-    card = _card(snap, state, day)
-    return render(
-        card,
-        fmt=fmt,
-        size=size,
-        theme=theme,
-        logo_png=snapshot.logo(snap) if card.has_logo else None,
-    )
 
 
 @i18n.speaks_query_language

@@ -24,22 +24,27 @@ class SealStateError(ValueError):
 
 
 def after_seal_change(seal: Seal, event: SealEvent) -> None:
-    """Side effects of a committed change (cache invalidation, status lists, webhooks)."""
+    """Side effects of a committed change (cache invalidation, status lists, webhooks, the
+    image pre-render)."""
+    from seals.render.images import enqueue_seal_images_prerender
     from seals.snapshot import invalidate_seal
 
     invalidate_seal(seal)  # public reads see the change at once (DESIGN §1.1)
     status_list_mark_dirty(seal=seal)
+    enqueue_seal_images_prerender([seal.public_id])  # the first visitor then gets bytes
 
 
 def after_seals_change(seals: list[Seal]) -> None:
     """``after_seal_change`` for many committed changes at once (the status sweep): the same
     effects, one cache write and one status-list update per list instead of one per seal.
     Keep the two in step."""
+    from seals.render.images import enqueue_seal_images_prerender
     from seals.snapshot import invalidate_seals
 
     invalidate_seals(seal.public_id for seal in seals)
     for issuer_id, number in {(s.issuer_id, s.status_list) for s in seals}:
         status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
+    enqueue_seal_images_prerender(seal.public_id for seal in seals)
 
 
 def _commit_change(

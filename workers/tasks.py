@@ -9,6 +9,7 @@ from workers import (  # noqa: F401
     import_tasks,
     notice_tasks,
     privacy_tasks,
+    render_tasks,
     seal_tasks,
     stats_tasks,
     webhook_tasks,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from config import cache_tracking
 from config.cache import RedisCache
 from seals import public_views, snapshot
+from seals.render import images
 from seals.services import seal_revoke
 from tests.factories import MemberFactory, award
 from tests.seals.public_helpers import seal_in
@@ -34,7 +35,7 @@ class Node:
     def __init__(self) -> None:
         self.cache = RedisCache(settings.REDIS_URL, dict(settings.CACHES["default"]))
         self.cache.mirrors = {}
-        self.bytes = type(public_views._bytes)(64)
+        self.bytes = images.LRU(64)
         self.round_trips = 0
         get_many = self.cache.get_many
 
@@ -53,7 +54,8 @@ class Node:
         with monkeypatch.context() as patch:
             patch.setattr(snapshot, "cache", self.cache)
             patch.setattr(public_views, "cache", self.cache)
-            patch.setattr(public_views, "_bytes", self.bytes)
+            patch.setattr(images, "cache", self.cache)
+            patch.setattr(images, "local_bytes", self.bytes)
             yield
 
 

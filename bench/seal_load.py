@@ -2,10 +2,13 @@
 
 Starts, each on its own loopback port with its own config, and stops at the end:
   edge    nginx proxy_cache (deploy/nginx/seal-cache.conf) in front of the app server
-  origin  the app server alone (config.wsgi, PostgreSQL + Redis)
+  origin  the app server alone (config.wsgi, PostgreSQL + Redis), and a second one with
+          Redis tracking off (CACHE_TRACKING=0: one round trip per hit instead of a local copy)
   bare    bench/bare_django.py (constant bytes) under the same server and settings
   static  nginx serving the same PNG bytes as a file
-then drives them with wrk in one run and prints req/s, p50/p99 and the ratios.
+then drives them with wrk in one run and prints req/s, p50/p99, the app server's CPU time per
+request (user + system of its workers, from /proc: steadier than req/s on a loaded box) and
+the ratios.
 
 Run by hand, never in CI (needs wrk and nginx: apt-get install -y wrk nginx):
   DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/8 \\
@@ -145,6 +148,33 @@ end
     return str(path)
 
 
+def _session_pids(session: int) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat[3]) == session:  # field 6: session id (we start servers in new sessions)
+            pids.append(int(proc.name))
+    return pids
+
+
+def cpu_seconds(session: int) -> float:
+    """User + system CPU time of every process in a server's session (its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _session_pids(session):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(stat[11]) + int(stat[12])  # fields 14, 15: utime, stime
+    return total / ticks
+
+
 def rss_mb(pid: int) -> list[float]:
     """Resident memory of each process in ``pid``'s session (the server's workers)."""
     sizes = []
@@ -182,13 +212,16 @@ def main() -> None:
     edge.nginx_binary()
 
     hot, cold_ids = seed(args.cold_seals)
-    p_edge, p_app, p_bare, p_static = (args.port_base + i for i in range(4))
+    p_edge, p_app, p_bare, p_static, p_plain = (args.port_base + i for i in range(5))
     work = Path(tempfile.mkdtemp(prefix="seal-load-"))
     env = {
         **os.environ,
         # A fresh key space per run: the cold pass really starts cold, and runs never mix.
         "CACHE_KEY_PREFIX": f"bench{int(time.time())}",
         "DEBUG": "0",
+        # One client network drives every route: the limiter still counts each request (its
+        # cost is measured) but never refuses one.
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": "1000000000",
     }
     server_args = {"workers": args.workers, "threads": args.threads}
     procs = []
@@ -220,6 +253,20 @@ def main() -> None:
             {**env, "BARE_BODY_FILE": str(work / "body.png")},
         )
         procs.append(bare)
+        # The same origin with Redis tracking off: one get_many round trip per hit instead of
+        # a process-local copy (config/cache_tracking.py), for the same-run comparison.
+        plain = edge.start_server(
+            edge.server_command(
+                args.server,
+                port=p_plain,
+                wsgi="config.wsgi:application",
+                asgi="config.asgi:application",
+                **server_args,
+            ),
+            {**env, "CACHE_TRACKING": "0"},
+        )
+        procs.append(plain)
+        servers = {p_app: app.pid, p_bare: bare.pid, p_plain: plain.pid}
         if not args.only_servers:
             procs.append(
                 edge.start_nginx(
@@ -233,6 +280,7 @@ def main() -> None:
                 )
             )
         wait_http(f"http://127.0.0.1:{p_bare}/")
+        wait_http(f"http://127.0.0.1:{p_plain}/s/{hot}.png")
         image = f"/s/{hot}.png"
         with urllib.request.urlopen(f"http://127.0.0.1:{p_app}{image}") as response:
             etag = response.headers["ETag"]
@@ -243,6 +291,7 @@ def main() -> None:
             ("origin hit .svg", f"http://127.0.0.1:{p_app}/s/{hot}.svg", ""),
             ("origin /verify page", f"http://127.0.0.1:{p_app}/verify/{hot}", ""),
             ("origin /verify .json", f"http://127.0.0.1:{p_app}/verify/{hot}.json", ""),
+            ("origin hit .png, tracking off", f"http://127.0.0.1:{p_plain}{image}", ""),
             ("bare Django (same server)", f"http://127.0.0.1:{p_bare}/", ""),
         ]
         if not args.only_servers:
@@ -255,6 +304,9 @@ def main() -> None:
             ]
         for round_no in range(args.repeat):
             for label, url, header in runs:
+                port = int(url.split(":")[2].split("/")[0])
+                session = servers.get(port)
+                cpu_before = cpu_seconds(session) if session else 0.0
                 if header == "cold":
                     if round_no:
                         continue  # cold only once: the second pass would be warm
@@ -269,6 +321,9 @@ def main() -> None:
                     result = wrk(
                         url, duration=args.duration, connections=args.connections, header=header
                     )
+                if session:
+                    spent = cpu_seconds(session) - cpu_before
+                    result["cpu_us"] = spent / max(result["requests"], 1) * 1e6
                 results.setdefault(label, []).append(result)
         memory = {"origin": rss_mb(app.pid), "bare": rss_mb(bare.pid)}
     finally:
@@ -283,9 +338,10 @@ def main() -> None:
     )
     print(
         f"{'scenario':<34}{'req/s (median)':>15}{'min-max':>17}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us/req':>12}"
     )
     median = {}
+    cpu_per_request: dict[str, float] = {}
     for label, rs in results.items():
         rps = [r["rps"] for r in rs]
         median[label] = statistics.median(rps)
@@ -297,10 +353,14 @@ def main() -> None:
             else ""
         )
         note += f"  socket: {rs[0]['socket']}" if rs[0]["socket"] else ""
+        cpu = statistics.median([r["cpu_us"] for r in rs]) if "cpu_us" in rs[0] else None
         print(
             f"{label:<34}{median[label]:>15,.0f}{min(rps):>8,.0f}-{max(rps):<8,.0f}"
-            f"{best['p50']:>9.2f}{best['p99']:>9.2f}{errors:>8}{note}"
+            f"{best['p50']:>9.2f}{best['p99']:>9.2f}{errors:>8}"
+            f"{(f'{cpu:,.0f}' if cpu is not None else '-'):>12}{note}"
         )
+        if cpu is not None:
+            cpu_per_request[label] = cpu
 
     def ratio(a: str, b: str) -> str:
         return f"{median[a] / median[b]:.1%}" if a in median and b in median else "n/a"
@@ -311,6 +371,7 @@ def main() -> None:
         ("origin hit / nginx static", "origin hit .png", "nginx static file", ">= 15%"),
         ("origin hit / bare Django", "origin hit .png", "bare Django (same server)", ">= 85%"),
         ("origin 304 / origin hit", "origin 304", "origin hit .png", ">= 100%"),
+        ("tracking off / on (hit)", "origin hit .png, tracking off", "origin hit .png", "-"),
         (
             "origin cold / static",
             "origin cold (DB + render + fill)",
@@ -320,6 +381,13 @@ def main() -> None:
     ]
     for name, a, b, target in targets:
         print(f"{name:<30} {ratio(a, b):>7}  (target {target})")
+    floor_label = "bare Django (same server)"
+    if "origin hit .png" in cpu_per_request and floor_label in cpu_per_request:
+        hit, floor = cpu_per_request["origin hit .png"], cpu_per_request[floor_label]
+        print(
+            f"app-server CPU per request: origin hit {hit:,.0f} us, bare Django {floor:,.0f} us "
+            f"(bare / origin = {floor / hit:.1%}, the load-independent form of the ratio)"
+        )
     served = sum(
         r["requests"] for label, rs in results.items() if label.startswith("origin") for r in rs
     )

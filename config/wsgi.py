@@ -6,6 +6,9 @@ prefixes of ``seals.public_middleware.PUBLIC_PREFIXES``) never use a session, a 
 or a CSRF token, and their URLs never need CommonMiddleware's slash redirects, so they go
 through ``settings.MIDDLEWARE`` minus those layers; every other request (admin, API, any
 write) keeps the full chain. Security headers and the no-cookie guarantee stay on both.
+
+A GET of a seal image may be answered before any of that: ``seals.replay`` replays the answer
+Django gave to the same request while the seal, its status and the day are unchanged.
 """
 
 from __future__ import annotations
@@ -71,12 +74,15 @@ class PublicReadHandler(WSGIHandler):
 def dispatcher(
     full: Callable[..., Iterable[bytes]], public: Callable[..., Iterable[bytes]]
 ) -> Callable[..., Iterable[bytes]]:
+    from seals import replay
     from seals.public_middleware import PUBLIC_PREFIXES
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and environ.get(
-            "PATH_INFO", ""
-        ).startswith(PUBLIC_PREFIXES):
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.startswith(PUBLIC_PREFIXES):
+            if replay.ROUTE.match(path):
+                # A current cache hit is Django's own earlier answer, replayed (seals/replay.py).
+                return replay.handle(environ, start_response, public)
             return public(environ, start_response)
         return full(environ, start_response)
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
-from seals import i18n, snapshot, stats
+from seals import i18n, replay, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal
@@ -131,14 +131,13 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     day = now.date()
     if snapshot.is_erased(snap):
         # Its holder's data was erased: a card naming nobody, and nothing counted.
-        state = NO_LONGER_VALID
+        state, counted = NO_LONGER_VALID, ()
     else:
         status = snapshot.status_of(snap, now)
         misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
         state = MISUSE if misuse else status
-        stats.count(
-            seal_id, *((stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)), day=day
-        )
+        counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
+        stats.count(seal_id, *counted, day=day)
     etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
     if _not_modified(request, etag):
         response = HttpResponseNotModified()
@@ -149,6 +148,10 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     response["Cache-Control"] = _cache_control(now, snapshot.next_change_of(snap, now))
     # CDN purge by seal (issue 10): Fastly reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
+    # What this answer rests on: config/wsgi.py replays it while all of it holds (seals/replay.py).
+    response.replay_basis = replay.Basis(
+        seal_id, snap["digest"], snapshot.status_of(snap, now), day, counted
+    )
     return _finish(response)
 
 

@@ -157,6 +157,18 @@ def _keep_local(copies, gen_key: str, mark, snap: Snapshot | None) -> None:
     copies.fill(gen_key, mark, (snap, time.monotonic() + SNAPSHOT_TTL - age))
 
 
+def get_local(public_id: str) -> Snapshot | None:
+    """This process's copy of the snapshot while Redis tracking vouches for it, else None;
+    never a round trip (``seals.replay`` asks Django whenever this is None)."""
+    if _pending_tokens:  # an invalidation is still owed: let ``get`` sort it out
+        return None
+    copies = _local_copies()
+    held = copies.get(_gen_key(public_id)) if copies is not None else None
+    if held is None or held[1] <= time.monotonic():
+        return None
+    return held[0]
+
+
 def get(public_id: str) -> Snapshot | None:
     """The snapshot of ``public_id`` (None when no such seal), from cache when current.
 

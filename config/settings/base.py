@@ -103,6 +103,9 @@ else:
         }
     }
 
+# Seal image hits replayed before Django's handler while the seal is unchanged (seals/replay.py).
+PUBLIC_IMAGE_REPLAY = env.bool("PUBLIC_IMAGE_REPLAY", default=True)
+
 # --- Celery ---------------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

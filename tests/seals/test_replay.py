@@ -1,0 +1,223 @@
+"""Seal image hits replayed before Django's handler (seals/replay.py, issue 10).
+
+A replayed answer must be byte for byte and header for header what Django answered for the
+same request, and must never outlive the truth: any change to the seal, its effective status
+or the day sends the request back through Django.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory, override_settings
+
+from config import wsgi
+from seals import public_views, replay, snapshot, stats
+from seals.services import seal_revoke
+from tests.factories import MemberFactory, award
+from tests.seals.public_helpers import seal_in
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+
+NOON = datetime(2030, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch):
+    monkeypatch.setattr(replay, "answers", replay._Answers(64))
+    stats._buffer.clear()
+    yield
+    stats._buffer.clear()
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """How many answers were replayed (rather than made by Django)."""
+    served = []
+    serve = replay.serve
+
+    def spy(environ, start_response):
+        answer = serve(environ, start_response)
+        served.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(replay, "serve", spy)
+    return served
+
+
+def _call(app, path: str, method: str = "GET", **headers: str) -> tuple[str, list, bytes]:
+    environ = RequestFactory().generic(method, path, **headers).environ
+    seen: dict = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, list(response_headers)
+
+    # As Django's test client does: the test's database connection must outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return seen["status"], seen["headers"], body
+
+
+def _warm(path: str, replays: list, **headers: str) -> None:
+    """Request ``path`` until it is replayed (the snapshot copy is trusted once the tracking
+    connection has answered)."""
+    deadline = time.monotonic() + 5
+    while not (replays and replays[-1]):
+        assert time.monotonic() < deadline, "never replayed"
+        _call(wsgi.application, path, **headers)
+    replays.clear()
+
+
+def _refuse_django(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("answered by the view")
+
+    monkeypatch.setattr(public_views, "seal_image", refuse)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?size=small&theme=dark", "?lang=fr", "?d=copycat.example", "?size=bogus"]
+)
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, fmt, query):
+    path = f"/s/{seal_in('active').public_id}.{fmt}{query}"
+    with time_machine.travel(NOON, tick=False):
+        _warm(path, replays)
+        django = _call(wsgi.public_application, path)
+        _refuse_django(monkeypatch)
+        replayed = _call(wsgi.application, path)
+    assert replays == [True]
+    assert replayed[0] == django[0] == "200 OK"
+    assert sorted(replayed[1]) == sorted(django[1])
+    assert replayed[2] == django[2]
+
+
+def test_a_conditional_request_replays_the_304_django_gives(monkeypatch, replays):
+    path = f"/s/{seal_in('active').public_id}.png"
+    with time_machine.travel(NOON, tick=False):
+        _warm(path, replays)
+        etag = dict(_call(wsgi.application, path)[1])["ETag"]
+        django = _call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)  # learnt
+        _refuse_django(monkeypatch)
+        replayed = _call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)
+    assert replayed[0] == django[0] == "304 Not Modified"
+    assert sorted(replayed[1]) == sorted(django[1])
+    assert replayed[2] == b""
+
+
+def test_a_revocation_is_never_replayed(replays, django_capture_on_commit_callbacks):
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.png"
+    _warm(path, replays)
+    before = dict(_call(wsgi.application, path)[1])["ETag"]
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+    # Another route loads the new snapshot into this process first: the copy is current again,
+    # but the image answer learnt before the revocation must not be replayed from it.
+    deadline = time.monotonic() + 5
+    while snapshot.get_local(seal.public_id) is None:
+        assert time.monotonic() < deadline
+        _call(wsgi.application, f"/verify/{seal.public_id}.json")
+    replays.clear()
+    after = dict(_call(wsgi.application, path)[1])["ETag"]
+    assert replays == [False]
+    assert after != before
+
+
+def test_a_scheduled_expiry_is_never_replayed(replays):
+    seal = award(MemberFactory(), days=1)
+    path = f"/s/{seal.public_id}.png"
+    _warm(path, replays)
+    before = dict(_call(wsgi.application, path)[1])["ETag"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
+        replays.clear()
+        after = dict(_call(wsgi.application, path)[1])["ETag"]
+        assert replays == [False]
+        assert snapshot.status_of(snapshot.get(seal.public_id), datetime.now(UTC)) == "expired"
+    assert after != before
+
+
+def test_a_replayed_hit_counts_as_the_view_counts(replays):
+    seal = seal_in("active")
+    day = datetime.now(UTC).date()
+    plain, copied = f"/s/{seal.public_id}.png", f"/s/{seal.public_id}.png?d=copycat.example"
+    _warm(plain, replays)
+    _warm(copied, replays)
+    stats._buffer.clear()
+    for path in (plain, plain, copied):
+        _call(wsgi.application, path)
+    assert replays == [True, True, True]
+    counts = dict(stats._buffer.counts)
+    assert counts[day, f"{seal.public_id}:{stats.IMPRESSION}"] == 3
+    assert counts[day, f"{seal.public_id}:{stats.MISUSE}"] == 1
+
+
+@override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+def test_another_host_or_scheme_is_answered_by_django(replays):
+    # Each may change Django's answer (ALLOWED_HOSTS, HTTPS redirect, HSTS): never replayed
+    # from an answer to another.
+    path = f"/s/{seal_in('active').public_id}.png"
+    _warm(path, replays)
+    _call(wsgi.application, path, HTTP_HOST="elsewhere.example")
+    _call(wsgi.application, path, **{"wsgi.url_scheme": "https"})
+    _call(wsgi.application, path, HTTP_X_FORWARDED_PROTO="https")
+    assert replays == [False, False, False]
+
+
+def test_head_requests_are_answered_by_django(replays):
+    path = f"/s/{seal_in('active').public_id}.png"
+    _warm(path, replays)
+    status, _headers, _body = _call(wsgi.application, path, method="HEAD")
+    assert status == "200 OK"
+    assert replays == []
+
+
+def test_without_a_trusted_copy_django_answers(monkeypatch, replays):
+    path = f"/s/{seal_in('active').public_id}.png"
+    _warm(path, replays)
+    monkeypatch.setattr(snapshot, "_local_copies", lambda: None)
+    _call(wsgi.application, path)
+    assert replays == [False]
+
+
+@override_settings(PUBLIC_IMAGE_REPLAY=False)
+def test_replay_can_be_switched_off(replays):
+    path = f"/s/{seal_in('active').public_id}.png"
+    for _ in range(3):
+        _call(wsgi.application, path)
+    assert replays == []
+    assert not replay.answers.items
+
+
+def test_a_renamed_member_is_never_replayed(replays, django_capture_on_commit_callbacks):
+    from issuers.services import member_update
+
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.svg"
+    _warm(path, replays)
+    with django_capture_on_commit_callbacks(execute=True):
+        member_update(member=seal.member, actor="test", display_name="Renamed Trading Ltd")
+    # The same status, a new snapshot copy loaded through another route: only the digest
+    # tells the learnt image answer from the truth.
+    deadline = time.monotonic() + 5
+    while snapshot.get_local(seal.public_id) is None:
+        assert time.monotonic() < deadline
+        _call(wsgi.application, f"/verify/{seal.public_id}.json")
+    replays.clear()
+    body = _call(wsgi.application, path)[2]
+    assert replays == [False]
+    assert b"Renamed Trading Ltd" in body

@@ -142,7 +142,8 @@ class KeyMirror:
     """Values bound to Redis keys under ``prefix`` (full Redis key names), dropped the moment
     Redis reports the key changed. Thread-safe; one per process and prefix."""
 
-    def __init__(self, url: str, prefix: str, *, size: int = 4096) -> None:
+    # 2,048 snapshots of a few KB each: ~10 MB per process (issue 10: a web worker < 150 MB).
+    def __init__(self, url: str, prefix: str, *, size: int = 2048) -> None:
         self.url = url
         self.prefix = prefix
         self.size = size

@@ -121,6 +121,12 @@ def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: 
             known.not_modified = _without_cache_control(headers)
 
 
+def _matches(header: str, etag: str) -> bool:
+    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2), as the view does.
+    tags = {t.removeprefix("W/") for t in parse_etags(header)}
+    return "*" in tags or etag in tags
+
+
 def _current(answer: _Answer):
     """The seal's snapshot and now, if ``answer`` is still what the view would answer."""
     basis = answer.basis
@@ -149,8 +155,8 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
         if conditional:
             if answer.not_modified is None:
                 return None
-            tags = {t.removeprefix("W/") for t in parse_etags(conditional)}
-            not_modified = "*" in tags or answer.etag in tags
+            # Usually the client sends back exactly the tag it got: skip the parsing then.
+            not_modified = conditional == answer.etag or _matches(conditional, answer.etag)
         else:
             not_modified = False
         from seals import public_views  # it imports this module

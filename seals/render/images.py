@@ -116,11 +116,14 @@ def render_seal(
     )
 
 
-def seal_images_prerender(*, public_ids: Iterable[str], now: datetime | None = None) -> int:
+def seal_images_prerender(
+    *, public_ids: Iterable[str], now: datetime | None = None, sizes: Iterable[str] = SIZES
+) -> int:
     """Render the default variants of these seals into the shared cache, as
-    ``seals.public_views.seal_image`` would for a request without parameters; returns how many
-    were rendered. Idempotent: a variant already cached is left alone, so running twice (a
-    re-delivered task) renders nothing the second time."""
+    ``seals.public_views.seal_image`` would for a request with no other parameter than
+    ``size``; returns how many were rendered. Idempotent: a variant already cached is left
+    alone, so running twice (a re-delivered task) renders nothing the second time."""
+    sizes = tuple(sizes)
     now = now or timezone.now()
     day = now.date()
     rendered = 0
@@ -135,7 +138,7 @@ def seal_images_prerender(*, public_ids: Iterable[str], now: datetime | None = N
             state = NO_LONGER_VALID if snapshot.is_erased(snap) else snapshot.status_of(snap, now)
             theme = snap["programme"]["theme"] or "light"
             for fmt in PRERENDERED_FORMATS:
-                for size in SIZES:
+                for size in sizes:
                     etag = image_etag(public_id, snap["digest"], state, day, fmt, size, theme, lang)
                     key = _shared_key(etag)
                     if cache.get(key) is not None:

@@ -27,6 +27,7 @@ How, without answering anything Django would not:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -76,7 +77,11 @@ class _Answers:
         self.lock = threading.Lock()
 
     def get(self, key: tuple) -> _Answer | None:
-        return self.items.get(key)
+        answer = self.items.get(key)
+        if answer is not None:
+            with contextlib.suppress(KeyError):  # evicted by another thread just now
+                self.items.move_to_end(key)
+        return answer
 
     def put(self, key: tuple, answer: _Answer) -> None:
         with self.lock:

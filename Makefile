@@ -32,6 +32,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python manage.py compiletranslations --verbosity 0
 	@touch $@
 
 migrate: install

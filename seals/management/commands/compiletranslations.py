@@ -1,8 +1,9 @@
 """Compile every app's ``locale/*/LC_MESSAGES/django.po`` to ``django.mo`` with polib.
 
-The compiled files are committed, so a fresh machine (Python only, no GNU gettext, which
-Django's ``compilemessages`` needs) serves every language at once; ``tests/seals/test_i18n.py``
-fails when a ``.mo`` is not what its ``.po`` compiles to. Run this after editing a ``.po``.
+The build runs it (``make install``, the Dockerfile), because Django's ``compilemessages``
+needs GNU gettext, which a machine with only Python lacks. The compiled files are committed
+too, so a checkout used without the build still serves every language;
+``tests/seals/test_i18n.py`` fails when a committed ``.mo`` is not what its ``.po`` compiles to.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def catalogs() -> list[Path]:
 
 
 def compiled(po_path: Path) -> bytes:
-    import polib  # a development dependency: only editing translations needs it
+    import polib
 
     return polib.pofile(str(po_path)).to_binary()
 
@@ -33,4 +34,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         for po_path in catalogs():
             po_path.with_suffix(".mo").write_bytes(compiled(po_path))
-            self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")
+            if options["verbosity"] > 0:
+                self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")

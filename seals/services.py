@@ -16,6 +16,7 @@ from issuers.models import Member, Programme
 from issuers.webhooks import webhook_emit_seal_events
 from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
+from seals.status import status_by_dates
 from seals.status_lists import status_list_assign, status_list_mark_dirty
 
 
@@ -129,19 +130,13 @@ def seal_suspend(*, seal: Seal, reason: str, actor: str) -> Seal:
     return seal
 
 
-def _status_by_dates(seal: Seal, now: datetime) -> str:
-    if seal.expires_at is not None and now >= seal.expires_at:
-        return SealStatus.EXPIRED
-    return SealStatus.PENDING if now < seal.valid_from else SealStatus.ACTIVE
-
-
 @transaction.atomic
 def seal_reinstate(*, seal: Seal, reason: str, actor: str) -> Seal:
     seal = _locked(seal)
     if seal.status != SealStatus.SUSPENDED:
         raise SealStateError(f"Only a suspended seal can be reinstated; this one is {seal.status}.")
     now = timezone.now()
-    _set_status(seal, _status_by_dates(seal, now), reason, now)
+    _set_status(seal, status_by_dates(seal, now), reason, now)
     _commit_change(seal, kind=SealEvent.Kind.REINSTATED, actor=actor, reason=reason, now=now)
     return seal
 
@@ -170,7 +165,7 @@ def seal_renew(*, seal: Seal, expires_at: datetime, reason: str, actor: str) -> 
     previous = seal.expires_at
     seal.expires_at = expires_at
     if seal.status != SealStatus.SUSPENDED:
-        _set_status(seal, _status_by_dates(seal, now), reason, now)
+        _set_status(seal, status_by_dates(seal, now), reason, now)
     _commit_change(
         seal,
         kind=SealEvent.Kind.RENEWED,

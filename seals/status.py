@@ -15,9 +15,15 @@ def effective_status(seal: Seal, now: datetime) -> str:
         return SealStatus.REVOKED
     if seal.status == SealStatus.SUSPENDED:
         return SealStatus.SUSPENDED
-    if seal.status == SealStatus.EXPIRED or (
-        seal.expires_at is not None and now >= seal.expires_at
-    ):
+    if seal.status == SealStatus.EXPIRED:
+        return SealStatus.EXPIRED
+    return status_by_dates(seal, now)
+
+
+def status_by_dates(seal: Seal, now: datetime) -> str:
+    """What the validity dates alone say (expired > pending > active): the part of
+    ``effective_status`` that a reinstated seal returns to."""
+    if seal.expires_at is not None and now >= seal.expires_at:
         return SealStatus.EXPIRED
     if now < seal.valid_from:
         return SealStatus.PENDING

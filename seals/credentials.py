@@ -7,6 +7,8 @@ The ``kid`` is an absolute URL answering the bare JWK.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,9 +57,20 @@ def jwt_sign(*, issuer: Issuer, payload: dict[str, Any], key: SigningKey | None 
     )
 
 
-def credential_id(seal: Seal) -> str:
-    """Stable per seal version: the same content always carries the same id (and ``jti``)."""
-    name = f"{settings.PUBLIC_BASE_URL}/s/{seal.public_id}/credential/{seal.version}"
+def credential_digest(content: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of what a credential says (everything but its id).
+
+    The id, the ``jti`` and the signed-token cache key all derive from it, not from
+    ``seal.version``: renaming a member, issuer or programme changes the credential without
+    touching the seal row, and must still yield a freshly signed credential at once.
+    """
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def credential_id(seal: Seal, digest: str) -> str:
+    """The same content always carries the same id (and ``jti``); any change, a new one."""
+    name = f"{settings.PUBLIC_BASE_URL}/s/{seal.public_id}/credential/{digest}"
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
@@ -69,7 +82,7 @@ def subject_id(seal: Seal) -> str:
 
 
 def credential_build(seal: Seal) -> dict[str, Any]:
-    """The OpenBadgeCredential for the seal's current version (no JWT claims)."""
+    """The OpenBadgeCredential for the seal's current record (no JWT claims)."""
     issuer, programme, member = seal.issuer, seal.programme, seal.member
     if seal.status_list_index is None:
         # Seals awarded before status lists existed get their index on first issue.
@@ -88,7 +101,6 @@ def credential_build(seal: Seal) -> dict[str, Any]:
     )
     credential: dict[str, Any] = {
         "@context": OB3_CONTEXTS,
-        "id": credential_id(seal),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": profile,
         "validFrom": _timestamp(seal.valid_from),
@@ -118,7 +130,9 @@ def credential_build(seal: Seal) -> dict[str, Any]:
     }
     if seal.expires_at is not None:
         credential["validUntil"] = _timestamp(seal.expires_at)
-    return credential
+    # Every input is in ``credential`` by now (nbf and exp mirror validFrom and validUntil).
+    digest = credential_digest(credential)
+    return {"@context": OB3_CONTEXTS, "id": credential_id(seal, digest), **credential}
 
 
 def credential_payload(seal: Seal) -> dict[str, Any]:
@@ -136,12 +150,20 @@ def credential_payload(seal: Seal) -> dict[str, Any]:
 
 
 def credential_jwt(seal: Seal) -> str:
-    """The signed credential, cached per seal version and signing key (re-issued on change)."""
+    """The signed credential, cached per content and signing key.
+
+    The payload is built on every call (a few attribute reads; the seal, issuer, programme and
+    member come with the seal) and only the signature is cached, under the digest of that
+    payload: whatever changes what the credential says — a renewal, a renamed member, issuer
+    or programme — misses the cache and is signed afresh on the next fetch.
+    """
     key = signing_key_active(seal.issuer)
-    cache_key = f"credential:{seal.pk}:{seal.version}:{key.pk}"
+    payload = credential_payload(seal)
+    digest = credential_digest(payload)
+    cache_key = f"credential:{seal.pk}:{digest}:{key.pk}"
     token = cache.get(cache_key)
     if token is None:
-        token = jwt_sign(issuer=seal.issuer, payload=credential_payload(seal), key=key)
+        token = jwt_sign(issuer=seal.issuer, payload=payload, key=key)
         cache.set(cache_key, token, _CREDENTIAL_CACHE_SECONDS)
     return token
 

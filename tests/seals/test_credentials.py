@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from issuers.services import issuer_update, member_update, programme_update
 from seals.credentials import credential_jwt, credential_payload
 from seals.keys import (
     issuer_jwks,
@@ -156,6 +157,45 @@ def test_the_credential_is_cached_per_seal_version_and_reissued_on_renewal(seal)
     _, payload = jwt_parts(second)
     assert payload["validUntil"] == (NOW + timedelta(days=800)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert payload["jti"] != jwt_parts(first)[1]["jti"]
+
+
+def test_renaming_member_issuer_or_programme_reissues_the_credential_at_once(seal, client):
+    """A rename changes no seal row (no version bump): the served credential must still say
+    the new name on the next fetch, under a new id, and verify."""
+    url = f"/s/{seal.public_id}/credential.jwt"
+    jwks = client.get(f"/issuers/{seal.issuer.slug}/jwks.json").json()
+    first = client.get(url).content.decode()
+    assert client.get(url).content.decode() == first  # unchanged content: the cached token
+    seen_jtis = {jwt_parts(first)[1]["jti"]}
+    renames = [
+        lambda: member_update(
+            member=seal.member, legal_name="Renamed Legal Ltd", display_name="Renamed Shop"
+        ),
+        lambda: issuer_update(issuer=seal.issuer, name="Renamed Guild"),
+        lambda: programme_update(programme=seal.programme, name="Renamed Programme"),
+    ]
+    for rename in renames:
+        version = type(seal).objects.get(pk=seal.pk).version
+        rename()
+        token = client.get(url).content.decode()
+        _, payload = jwt_parts(token)
+        assert payload["jti"] not in seen_jtis and payload["jti"] == payload["id"]
+        seen_jtis.add(payload["jti"])
+        with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+            assert jwcrypto_claims(token, jwks)["jti"] == payload["jti"]
+            assert verify_jwt(token).valid
+        assert type(seal).objects.get(pk=seal.pk).version >= version
+    subject = payload["credentialSubject"]
+    assert subject["identifier"][0]["identityHash"] == "Renamed Legal Ltd"
+    assert payload["issuer"]["name"] == "Renamed Guild"
+    assert subject["achievement"]["name"] == "Renamed Programme"
+    assert payload["name"] == "Renamed Programme: Renamed Shop"
+
+
+def test_the_same_content_keeps_its_id_across_unrelated_version_bumps(seal):
+    first = credential_payload(seal)
+    seal.version += 1
+    assert credential_payload(seal)["id"] == first["id"]
 
 
 def test_after_two_rotations_the_first_keys_credentials_still_verify(seal, client):

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from seals.models import Seal
+from seals.render import clean_text
 
 
 def image_url(seal: Seal, fmt: str = "svg") -> str:
@@ -29,9 +30,11 @@ def seal_alt(seal: Seal, lang: str | None = None) -> str:
     """The image's alt text, in the snippet's language (the image itself speaks it too)."""
     with translation.override(lang or settings.LANGUAGE_CODE):
         return _("%(member)s: %(programme)s seal of %(issuer)s") % {
-            "member": seal.member.display_name,
-            "programme": seal.programme.name,
-            "issuer": seal.issuer.name,
+            # The same cleaning as the image's own text: a stored control character must not
+            # reach an attribute of the member's page either.
+            "member": clean_text(seal.member.display_name),
+            "programme": clean_text(seal.programme.name),
+            "issuer": clean_text(seal.issuer.name),
         }
 
 

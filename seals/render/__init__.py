@@ -20,6 +20,7 @@ from seals.render.layout import (
     THEMES,
     Card,
     build,
+    clean_text,
 )
 from seals.render.png import render_png
 from seals.render.svg import render_svg
@@ -33,6 +34,7 @@ __all__ = [
     "SIZES",
     "THEMES",
     "Card",
+    "clean_text",
     "logo_thumbnail",
     "render",
 ]

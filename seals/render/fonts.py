@@ -122,6 +122,17 @@ def text_width(text: str, size: float, bold: bool) -> float:
     return sum(font(r.face, size, bold).getlength(r.text) for r in runs(text))
 
 
+def ink_rows(text: str, size: float, bold: bool) -> tuple[float, float]:
+    """Top and bottom of the glyphs' ink relative to the baseline (top is negative): how far a
+    line really reaches up and down, for checking that lines never touch."""
+    top = bottom = 0.0
+    for r in runs(text):
+        if r.text.strip():
+            _, t, _, b = font(r.face, size, bold).getbbox(r.text, anchor="ls")
+            top, bottom = min(top, t), max(bottom, b)
+    return top, bottom
+
+
 def fit(text: str, size: float, bold: bool, max_width: float) -> str:
     """``text`` cut with an ellipsis so it fits ``max_width`` pixels (measured with the faces
     that will draw it, so SVG and PNG cut at the same character)."""

@@ -4,7 +4,8 @@ same thing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.utils.translation import get_language_bidi
@@ -14,7 +15,8 @@ from seals import i18n
 from seals.render import fonts
 
 # Bump when the drawing changes: it is part of every image ETag and cache key.
-DESIGN_VERSION = "2"
+# 3: names cleaned of characters XML 1.0 forbids; right-to-left lines anchored at their end.
+DESIGN_VERSION = "3"
 
 SIZES: dict[str, tuple[int, int]] = {"small": (160, 48), "medium": (240, 72), "large": (320, 96)}
 THEMES = ("light", "dark")
@@ -43,6 +45,25 @@ _THEME = {
 }
 
 
+# Characters XML 1.0 (§2.2 Char) does not allow, lone surrogates and the other noncharacters
+# included: one of them in a stored name would make the SVG not well-formed (a browser then
+# shows a broken image) or fail UTF-8 encoding. Whitespace controls become spaces first.
+_NOT_XML_CHAR = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+_CONTROL_SPACE = re.compile("[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+
+
+def clean_text(text: str) -> str:
+    """A stored name as the seal shows it: controls and characters XML 1.0 forbids dropped,
+    whitespace runs collapsed to one space. The one text-preparation step for everything
+    drawn (SVG, PNG) and for the image's label and alt text."""
+    text = _CONTROL_SPACE.sub(" ", text)
+    # Noncharacters U+nFFFE/U+nFFFF of the supplementary planes are as invalid as U+FFFE.
+    text = "".join(ch for ch in _NOT_XML_CHAR.sub("", text) if (ord(ch) & 0xFFFE) != 0xFFFE)
+    return " ".join(text.split())
+
+
 def status_words() -> dict[str, str]:
     return {
         "active": _("Valid"),
@@ -69,14 +90,31 @@ class Card:
     has_logo: bool = False
 
 
+# What separates the status word from "checked <date>": a character, not a pixel offset, so a
+# browser drawing the SVG with its own fonts keeps the gap whatever the width of the word.
+GAP = "\u2002"  # EN SPACE
+
+
 @dataclass
 class Text:
-    x: float
+    x: float  # left end, measured with the shipped faces (also in right-to-left drawings)
     y: float  # baseline
     text: str
     size: float
     colour: str
     bold: bool = False
+    # Continues the previous text on its line after one GAP (at this text's size): the SVG
+    # painter writes both into one <text>, so the browser flows them and they cannot collide.
+    joined: bool = False
+
+    @property
+    def width(self) -> float:
+        return fonts.text_width(self.text, self.size, self.bold)
+
+    def box(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom): the advance horizontally, the glyphs' ink vertically."""
+        top, bottom = fonts.ink_rows(self.text, self.size, self.bold)
+        return self.x, self.y + top, self.x + self.width, self.y + bottom
 
 
 @dataclass
@@ -93,6 +131,7 @@ class Drawing:
     texts: list[Text] = field(default_factory=list)
     clip: tuple[float, float, float, float] = (0, 0, 0, 0)  # text area x, y, w, h
     label: str = ""  # the whole card as one sentence: SVG <title>, alt text
+    rtl: bool = False  # lines end at the text area's right edge (SVG anchors them there)
 
 
 ICONS = {
@@ -108,6 +147,12 @@ ICONS = {
 
 
 def build(card: Card, *, size: str, theme: str) -> Drawing:
+    card = replace(
+        card,
+        issuer=clean_text(card.issuer),
+        programme=clean_text(card.programme),
+        member=clean_text(card.member),
+    )
     width, height = SIZES[size]
     s = height / 72  # the design is drawn at medium (240x72) and scaled
     palette = _THEME[theme]
@@ -157,16 +202,18 @@ def build(card: Card, *, size: str, theme: str) -> Drawing:
             Text(x0, 65 * s, fonts.fit(word, word_size, True, text_w), word_size, word_colour, True)
         ]
     else:
-        word_w = fonts.text_width(word, word_size, True)
-        tail_x = x0 + word_w + 5 * s
+        shown = fonts.fit(word, word_size, True, text_w)
+        tail_x = x0 + fonts.text_width(shown, word_size, True)
+        tail_x += fonts.text_width(GAP, tail_size, False)
         status_line = [
-            Text(x0, 65 * s, word, word_size, word_colour, True),
+            Text(x0, 65 * s, shown, word_size, word_colour, True),
             Text(
                 tail_x,
                 65 * s,
                 fonts.fit(tail, tail_size, False, x0 + text_w - tail_x),
                 tail_size,
                 palette["muted"],
+                joined=True,
             ),
         ]
     drawing.texts = [
@@ -199,10 +246,11 @@ def _mirrored(d: Drawing) -> Drawing:
     from the right. The strip stays: it is the status colour, not reading order."""
     left, right = d.clip[0], d.clip[0] + d.clip[2]
     for t in d.texts:
-        t.x = left + right - t.x - fonts.text_width(t.text, t.size, t.bold)
+        t.x = left + right - t.x - t.width
     if d.logo_box:
         x, y, side = d.logo_box
         d.logo_box = (left + right - x - side, y, side)
+    d.rtl = True
     return d
 
 

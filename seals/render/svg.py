@@ -7,9 +7,14 @@ import base64
 from xml.sax.saxutils import escape, quoteattr
 
 from seals.render.fonts import is_rtl
-from seals.render.layout import Drawing, icon_shapes
+from seals.render.layout import GAP, Drawing, Text, icon_shapes
 
-_FONT = "'Noto Sans','Segoe UI','Helvetica Neue',Arial,sans-serif"
+# The shipped faces first (a browser that has them draws what the PNG shows), then the
+# platforms' own; a wider fallback cannot push a line out of place (see _line).
+_FONT = (
+    "'Noto Sans','Noto Sans Arabic','Noto Sans Hebrew','Noto Sans CJK SC','Segoe UI',"
+    "'Helvetica Neue',Arial,sans-serif"
+)
 
 
 def _n(v: float) -> str:
@@ -50,11 +55,45 @@ def _icon(d: Drawing) -> list[str]:
     return out
 
 
-def _isolated(text: str) -> str:
-    """Right-to-left text wrapped in RIGHT-TO-LEFT ISOLATE … POP DIRECTIONAL ISOLATE, so the
-    browser orders it as the PNG painter does (paragraph direction from its first strong
-    character) while ``x`` stays its left end."""
-    return f"\u2067{text}\u2069" if is_rtl(text) else text
+def _style(t: Text) -> str:
+    weight = ' font-weight="700"' if t.bold else ""
+    return f'font-size="{_n(t.size)}" fill="{t.colour}"{weight}'
+
+
+def _lines(texts: list[Text]) -> list[list[Text]]:
+    lines: list[list[Text]] = []
+    for t in texts:
+        if t.joined and lines:
+            lines[-1].append(t)
+        else:
+            lines.append([t])
+    return lines
+
+
+def _line(line: list[Text], rtl: bool) -> str:
+    """One ``<text>`` per line, its pieces as ``<tspan>``s separated by GAP, so the browser
+    flows them with whatever font it has and they never overlap. A right-to-left drawing
+    anchors the line at its right end (``text-anchor="end"``): a browser font wider or
+    narrower than ours then moves the line's start, never its aligned end.
+
+    Right-to-left content is wrapped in RIGHT-TO-LEFT ISOLATE … POP DIRECTIONAL ISOLATE, so
+    the browser orders it as the PNG painter does (paragraph direction from its first strong
+    character): the status word first from the right, then the date."""
+    head = line[0]
+    pieces = [(GAP if i else "") + t.text for i, t in enumerate(line)]
+    if is_rtl("".join(pieces)):
+        pieces[0], pieces[-1] = "\u2067" + pieces[0], pieces[-1] + "\u2069"
+    if rtl:
+        x, anchor = max(t.x + t.width for t in line), ' text-anchor="end"'
+    else:
+        x, anchor = head.x, ""
+    position = f'x="{_n(x)}" y="{_n(head.y)}"{anchor}'
+    if len(line) == 1:
+        return f"<text {position} {_style(head)}>{escape(pieces[0])}</text>"
+    spans = "".join(
+        f"<tspan {_style(t)}>{escape(p)}</tspan>" for t, p in zip(line, pieces, strict=True)
+    )
+    return f"<text {position}>{spans}</text>"
 
 
 def render_svg(d: Drawing, logo_png: bytes | None = None) -> bytes:
@@ -81,11 +120,6 @@ def render_svg(d: Drawing, logo_png: bytes | None = None) -> bytes:
         )
     # Text is cut to width by layout; the clip keeps a wider fallback font inside the card.
     parts.append(f'<g clip-path="url(#t)" font-family="{_FONT}">')
-    for t in d.texts:
-        weight = ' font-weight="700"' if t.bold else ""
-        parts.append(
-            f'<text x="{_n(t.x)}" y="{_n(t.y)}" font-size="{_n(t.size)}" '
-            f'fill="{t.colour}"{weight}>{escape(_isolated(t.text))}</text>'
-        )
+    parts.extend(_line(line, d.rtl) for line in _lines(d.texts))
     parts.append("</g></svg>")
     return "".join(parts).encode("utf-8")

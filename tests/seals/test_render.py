@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
+from django.utils import translation
 from PIL import Image
 
-from seals.render import SIZES, Card, fonts, render
+from seals.render import SIZES, Card, clean_text, fonts, render
 from seals.render.layout import build
 
 SAMPLES = {
@@ -28,6 +31,55 @@ def test_every_character_of_each_script_has_a_shipped_glyph(script):
     for ch in SAMPLES[script].replace(" ", ""):
         face = fonts.face_for(ch)
         assert 0 <= face < 4, f"{ch!r} ({script}) has no shipped glyph"
+
+
+# Names the national-standard subset (GB 2312 / JIS X 0208 / KS X 1001) left as boxes.
+CJK_BEYOND_NATIONAL_SETS = {
+    "hong kong bank": "香港滙豐銀行",
+    "japanese variant": "髙島屋",
+    "cantonese": "佢哋嘅㗎",
+    "hangul": "똠양꿍 뷁",
+    "enclosed": "㈱山田㈲",
+}
+_CJK_FACE = 3  # the shipped NotoSansCJKsc subset, not the host's fallback face
+
+
+@pytest.mark.parametrize("name", CJK_BEYOND_NATIONAL_SETS.values(), ids=CJK_BEYOND_NATIONAL_SETS)
+def test_cjk_names_beyond_the_national_sets_have_a_shipped_glyph(name):
+    for ch in name.replace(" ", ""):
+        assert fonts.face_for(ch) == _CJK_FACE, f"{ch!r} U+{ord(ch):04X} has no shipped glyph"
+
+
+@pytest.mark.parametrize(
+    ("block", "first", "last", "unassigned"),
+    [
+        ("every Hangul syllable", 0xAC00, 0xD7A3, ()),
+        # U+9FF0-U+9FFF arrived in Unicode 13-14, after Debian's Noto CJK 2.004.
+        ("CJK Unified Ideographs", 0x4E00, 0x9FEF, ()),
+        ("enclosed CJK letters and months", 0x3200, 0x32FF, (0x321F,)),
+    ],
+)
+def test_the_shipped_cjk_face_covers_the_whole_block(block, first, last, unassigned):
+    missing = [
+        f"U+{cp:04X}"
+        for cp in range(first, last + 1)
+        if cp not in unassigned and fonts.face_for(chr(cp)) != _CJK_FACE
+    ]
+    assert missing == [], f"{block}: {len(missing)} without a shipped glyph"
+
+
+def test_every_wide_character_of_big5_hkscs_has_a_shipped_glyph():
+    chars = set()
+    for lead in range(0x87, 0xFF):
+        for trail in [*range(0x40, 0x7F), *range(0xA1, 0xFF)]:
+            try:
+                chars.update(bytes([lead, trail]).decode("big5hkscs"))
+            except UnicodeDecodeError:
+                continue
+    wide = {ch for ch in chars if unicodedata.east_asian_width(ch) in "WF"}
+    assert len(wide) > 17_000  # Big5's 13k ideographs and HKSCS's ~5k
+    missing = sorted(f"{ch} U+{ord(ch):04X}" for ch in wide if fonts.face_for(ch) != _CJK_FACE)
+    assert missing == []
 
 
 def test_raqm_shapes_arabic_so_joined_letters_are_narrower_than_isolated_ones():
@@ -96,3 +148,131 @@ def test_svg_escapes_text_and_carries_an_accessible_label():
     assert "<script" not in svg and "<p>" not in svg
     assert "A&amp;B" in svg
     assert 'role="img"' in svg and "<title>" in svg
+
+
+# --- names the XML 1.0 grammar forbids ----------------------------------------------------
+HOSTILE = [
+    "Acme\x01Bakery",
+    "Acme\x0bBakery",
+    "Acme\x00\x08\x1f\x7f Bakery",
+    "Acme\ufffe\uffffBakery",
+    "Acme\U0001fffe Bakery",
+    "Acme\ud800Bakery",  # a lone surrogate: not even encodable as UTF-8
+    "\udfff",
+    "</text><script>alert(1)</script>\x01",
+    "\x1b[31mred\x1b[0m",
+]
+
+
+def _parse(svg: bytes) -> ElementTree.Element:
+    # Our own renderer's output; the point is the strict XML 1.0 parse, which raises on any
+    # character the grammar forbids.
+    return ElementTree.fromstring(svg)  # noqa: S314
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=repr)
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_hostile_name_gives_a_well_formed_svg(name, lang):
+    card = Card(state="active", issuer=name, programme=name, member=name, checked=date(2030, 1, 1))
+    with translation.override(lang):
+        for size in SIZES:
+            svg = render(card, fmt="svg", size=size, theme="light")
+            root = _parse(svg)
+            shown = "".join(root.itertext())
+            assert "script" not in {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+            assert not any(ch in shown for ch in "\x00\x01\x0b\x1b\x7f\ufffe\ud800\udfff")
+            png = Image.open(io.BytesIO(render(card, fmt="png", size=size, theme="light")))
+            assert png.size == SIZES[size]
+
+
+def test_clean_text_drops_what_xml_forbids_and_keeps_every_script():
+    assert clean_text("Acme\x01\ufffe\ud800 Bakery") == "Acme Bakery"
+    assert clean_text("Acme\x0bBakery\t\n  Ltd") == "Acme Bakery Ltd"
+    for sample in SAMPLES.values():
+        assert clean_text(sample) == sample
+
+
+def test_the_label_the_svg_title_and_alt_text_use_is_cleaned():
+    card = Card(state="active", member="A\x01B\x0bC", issuer="I", programme="P")
+    assert build(card, size="medium", theme="light").label.startswith("AB C:")
+
+
+DAY = date(2026, 11, 22)
+
+
+# --- right to left -------------------------------------------------------------------------
+CARDS = [
+    Card(state=state, issuer=issuer, programme=programme, member=member, checked=DAY, has_logo=logo)
+    for state in ("active", "pending", "expired", "suspended", "revoked", "misuse")
+    for issuer, programme, member in (
+        ("Guild of Bakers", "Master Baker", "Ab"),
+        (SAMPLES["arabic"], SAMPLES["hebrew"], SAMPLES["chinese"]),
+        ("I" * 200, "P" * 200, "W" * 200),
+    )
+    for logo in (False, True)
+] + [Card(state="not_found"), Card(state="no_longer_valid")]
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "es", "ar"])
+@pytest.mark.parametrize("size", SIZES)
+def test_no_two_texts_overlap_and_all_stay_in_the_text_area(lang, size):
+    with translation.override(lang):
+        for card in CARDS:
+            drawing = build(card, size=size, theme="light")
+            left, _, width, height = drawing.clip
+            boxes = [t.box() for t in drawing.texts]
+            for i, box in enumerate(boxes):
+                assert left - 0.5 <= box[0] and box[2] <= left + width + 0.5, (card, box)
+                assert box[1] >= 0 and box[3] <= height, (card, box)
+                for other in boxes[i + 1 :]:
+                    assert not _overlap(box, other), (lang, size, card, box, other)
+                if drawing.logo_box:
+                    x, y, side = drawing.logo_box
+                    assert not _overlap(box, (x, y, x + side, y + side)), (card, box)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_in_arabic_every_line_ends_at_the_right_edge_and_the_word_comes_first(size):
+    with translation.override("ar"):
+        for card in CARDS:
+            drawing = build(card, size=size, theme="light")
+            right = drawing.clip[0] + drawing.clip[2]
+            assert drawing.rtl
+            lines = [t for t in drawing.texts if not t.joined]
+            for t in lines:
+                end = t.x + t.width
+                if drawing.logo_box and t.y < drawing.logo_box[1] + drawing.logo_box[2]:
+                    assert end <= drawing.logo_box[0]  # the issuer line stops at the logo
+                else:
+                    assert abs(end - right) < 0.01, (card, t)
+            for tail in (t for t in drawing.texts if t.joined):
+                word = drawing.texts[drawing.texts.index(tail) - 1]
+                gap = fonts.text_width("\u2002", tail.size, False)
+                assert abs(tail.x + tail.width + gap - word.x) < 0.01  # the date left of it
+
+
+def test_the_arabic_svg_anchors_lines_at_their_end_and_keeps_the_status_line_whole():
+    card = Card(state="suspended", issuer="Guild", programme="Baker", member="Ab")
+    with translation.override("ar"):
+        drawing = build(card, size="medium", theme="light")
+        root = _parse(render(card, fmt="svg", size="medium", theme="light"))
+    right = drawing.clip[0] + drawing.clip[2]
+    texts = [el for el in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert len(texts) == 4  # issuer, member, programme, and status word + date as one line
+    for el in texts:
+        assert el.get("text-anchor") == "end" and float(el.get("x")) == pytest.approx(right, 0.1)
+    status = next(el for el in texts if len(el))
+    word, tail = ("".join(span.itertext()) for span in status)
+    assert word.startswith("\u2067") and tail.startswith("\u2002") and tail.endswith("\u2069")
+
+
+def test_the_english_svg_starts_lines_at_the_left_edge():
+    card = Card(state="suspended", issuer="Guild", programme="Baker", member="Ab")
+    with translation.override("en"):
+        root = _parse(render(card, fmt="svg", size="medium", theme="light"))
+    for el in root.iter("{http://www.w3.org/2000/svg}text"):
+        assert el.get("text-anchor") is None and float(el.get("x")) == pytest.approx(50, 0.1)

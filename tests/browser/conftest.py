@@ -124,3 +124,28 @@ def axe_violations(page) -> list[dict]:
 
 def overflow(page) -> tuple[int, int]:
     return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+WIDTHS = (375, 1280)  # a phone, a desktop
+SCHEMES = ("light", "dark")
+
+
+def show_at(page, width: int, scheme: str) -> None:
+    """Set the viewport and colour scheme explicitly for the next check or screenshot, and
+    assert the page has no horizontal overflow there. Each shot sets its own width: a shot
+    taken after a loop over widths would otherwise silently keep the last one."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.emulate_media(color_scheme=scheme)
+    scroll_width, inner_width = overflow(page)
+    assert inner_width == width
+    assert scroll_width <= inner_width, f"{page.url} overflows at {width}px ({scheme})"
+
+
+def shot_at(page, name: str, width: int) -> Path:
+    """A full-page screenshot that is exactly ``width`` pixels wide (checked)."""
+    from PIL import Image
+
+    path = shot(page, name)
+    with Image.open(path) as img:
+        assert img.width == width, f"{name}.png is {img.width}px wide, not {width}px"
+    return path

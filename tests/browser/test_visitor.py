@@ -8,7 +8,15 @@ import pytest
 
 from seals.links import embed_snippet, seal_alt
 from seals.public_views import script_snippet
-from tests.browser.conftest import FOREIGN_HOST, axe_violations, overflow, shot
+from tests.browser.conftest import (
+    FOREIGN_HOST,
+    SCHEMES,
+    WIDTHS,
+    axe_violations,
+    shot,
+    shot_at,
+    show_at,
+)
 from tests.factories import MemberFactory
 from tests.seals.public_helpers import STATUSES, seal_in
 
@@ -52,14 +60,14 @@ def test_a_visitor_follows_the_seal_to_its_status(public_server, context, member
     assert verify.locator(".status strong").inner_text() == WORDS[status]
     assert verify.locator(".warning").count() == 0
     assert verify.locator("h1").inner_text() == "Acme Bakery"
-    shot(verify, f"verify-{status}-light")
-
-    assert axe_violations(verify) == []
-    verify.emulate_media(color_scheme="dark")
-    background = verify.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert background == "rgb(13, 17, 23)"
-    assert axe_violations(verify) == []
-    shot(verify, f"verify-{status}-dark")
+    for scheme in SCHEMES:
+        for width in WIDTHS:
+            show_at(verify, width, scheme)
+            suffix = scheme if width == 1280 else f"375-{scheme}"
+            shot_at(verify, f"verify-{status}-{suffix}", width)
+        background = verify.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == ("rgb(13, 17, 23)" if scheme == "dark" else "rgb(255, 255, 255)")
+        assert axe_violations(verify) == []
 
 
 def test_a_copied_seal_on_a_foreign_site_warns(public_server, context, member_site):
@@ -98,11 +106,39 @@ def test_every_language_fits_phone_and_desktop(public_server, context, member_si
         icon = verify.locator(".status .icon").bounding_box()
         word = verify.locator(".status strong").bounding_box()
         assert icon["x"] > word["x"] + word["width"]
-    for width in (375, 1280):
-        verify.set_viewport_size({"width": width, "height": 800})
-        scroll_width, inner_width = overflow(verify)
-        assert scroll_width <= inner_width, f"{lang} overflows at {width}px"
-        shot(verify, f"verify-{lang}-{width}")
-    verify.emulate_media(color_scheme="dark")
-    assert axe_violations(verify) == []
-    shot(verify, f"verify-{lang}-375-dark")
+    for scheme in SCHEMES:
+        for width in WIDTHS:
+            show_at(verify, width, scheme)
+            shot_at(verify, f"verify-{lang}-{width}" + ("-dark" if scheme == "dark" else ""), width)
+    assert axe_violations(verify) == []  # dark, as left by the loop
+
+
+SVG_BOXES = """() => {
+    const box = e => { const b = e.getBBox(); return {x: b.x, width: b.width}; };
+    return [...document.querySelectorAll('text')].map(t => ({
+        anchor: t.getAttribute('text-anchor'),
+        x: Number(t.getAttribute('x')),
+        box: box(t),
+        spans: [...t.querySelectorAll('tspan')].map(box),
+    }));
+}"""
+
+
+@pytest.mark.parametrize("size", ["small", "medium", "large"])
+def test_the_arabic_seal_image_ends_every_line_at_the_right_edge_without_overlap(
+    public_server, context, size
+):
+    """Measured in the browser with its own fonts, which are not the ones the layout measured
+    with: lines still end at one right edge and the status word never runs into the date."""
+    seal = seal_in("suspended", MemberFactory(display_name="Acme Bakery"))
+    page = context.new_page()
+    page.goto(f"{public_server.url}/s/{seal.public_id}.svg?lang=ar&size={size}")
+    lines = page.evaluate(SVG_BOXES)
+    assert len(lines) == 4
+    right = lines[0]["x"]
+    for line in lines:
+        assert line["anchor"] == "end" and line["x"] == right
+        assert abs(line["box"]["x"] + line["box"]["width"] - right) < 1
+    word, tail = next(line["spans"] for line in lines if line["spans"])
+    assert word["x"] > tail["x"]  # the word first from the right
+    assert tail["x"] + tail["width"] <= word["x"] + 0.5, "the status word runs into the date"

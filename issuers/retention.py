@@ -5,10 +5,12 @@ twice, or after an outage with the same result:
 - daily statistics older than RETENTION_DAILY_STATS_MONTHS whole months are summed into
   ``seals.MonthlyStat`` (one row per seal and month) and deleted, in one transaction;
 - webhook delivery logs that are finished (delivered or failed) and older than
-  RETENTION_WEBHOOK_DELIVERY_DAYS are deleted; pending ones are still work to do;
+  RETENTION_WEBHOOK_DELIVERY_DAYS are deleted with their attempt logs; pending ones are still
+  work to do;
 - data requests closed more than RETENTION_CLOSED_DATA_REQUEST_YEARS ago are deleted;
 - uploaded import files (which carry contact details in clear) are dropped from finished
-  import jobs after RETENTION_IMPORT_SOURCE_DAYS; the job's counts and row errors stay.
+  import jobs after RETENTION_IMPORT_SOURCE_DAYS; the job's counts and row errors stay until
+  the whole job is deleted, RETENTION_IMPORT_JOB_DAYS after it was created.
 Data-request reminders ride on the same job: 7 days before the due date and on it, to the
 issuer's public address, each claimed by one conditional UPDATE so it goes out once.
 """
@@ -27,7 +29,7 @@ from django.db.models import F, Sum
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 
-from issuers.models import DataRequest, ImportJob, WebhookDelivery
+from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
 from issuers.privacy import CLOSED_STATES, OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -87,10 +89,16 @@ def stats_aggregate_old_days(*, now: datetime) -> int:
 
 
 def webhook_deliveries_purge(*, now: datetime) -> int:
+    """Deliveries deleted; their WebhookAttempt rows go with them (CASCADE)."""
     cutoff = now - timedelta(days=settings.RETENTION_WEBHOOK_DELIVERY_DAYS)
     finished = (WebhookDelivery.State.DELIVERED, WebhookDelivery.State.FAILED)
-    deleted, _ = WebhookDelivery.objects.filter(state__in=finished, created_at__lt=cutoff).delete()
-    return deleted
+    _, per_model = WebhookDelivery.objects.filter(
+        state__in=finished, created_at__lt=cutoff
+    ).delete()
+    attempts = per_model.get(WebhookAttempt._meta.label, 0)
+    if attempts:
+        log.info("retention: %d webhook attempt logs deleted with their deliveries", attempts)
+    return per_model.get(WebhookDelivery._meta.label, 0)
 
 
 def data_requests_purge(*, now: datetime) -> int:
@@ -107,6 +115,16 @@ def import_sources_purge(*, now: datetime) -> int:
     return ImportJob.objects.filter(
         state__in=finished, updated_at__lt=cutoff, source__isnull=False
     ).update(source=None)
+
+
+def import_jobs_purge(*, now: datetime) -> int:
+    """Delete import jobs (counts, row errors) RETENTION_IMPORT_JOB_DAYS after creation.
+
+    Whatever their state: an import runs for minutes (task time limit 15 min), so a job still
+    ``queued`` or ``running`` at that age was orphaned by a dead worker and holds its source."""
+    cutoff = now - timedelta(days=settings.RETENTION_IMPORT_JOB_DAYS)
+    _, per_model = ImportJob.objects.filter(created_at__lt=cutoff).delete()
+    return per_model.get(ImportJob._meta.label, 0)
 
 
 # --- data-request reminders -----------------------------------------------------------------
@@ -182,6 +200,7 @@ class RetentionReport:
     webhook_deliveries_deleted: int
     data_requests_deleted: int
     import_sources_dropped: int
+    import_jobs_deleted: int
     reminders: dict[str, int]
 
 
@@ -191,5 +210,6 @@ def retention_run(*, now: datetime) -> RetentionReport:
         webhook_deliveries_deleted=webhook_deliveries_purge(now=now),
         data_requests_deleted=data_requests_purge(now=now),
         import_sources_dropped=import_sources_purge(now=now),
+        import_jobs_deleted=import_jobs_purge(now=now),
         reminders=data_request_reminders(now=now),
     )

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 
 from issuers import privacy
-from issuers.models import DataRequest, WebhookDelivery, WebhookEndpoint
+from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from issuers.retention import (
     data_request_reminders,
     retention_run,
@@ -71,11 +71,43 @@ def test_finished_webhook_logs_go_after_30_days_pending_ones_stay(issuer):
     old_done = delivery(WebhookDelivery.State.DELIVERED, 31)
     old_pending = delivery(WebhookDelivery.State.PENDING, 31)
     fresh = delivery(WebhookDelivery.State.FAILED, 29)
+    for row in (old_done, old_done, old_pending, fresh):
+        WebhookAttempt.objects.create(
+            delivery=row,
+            number=row.attempt_log.count() + 1,
+            started_at=row.created_at,
+            duration_ms=120,
+            response_code=503,
+        )
     report = retention_run(now=now)
     assert report.webhook_deliveries_deleted == 1
     remaining = set(WebhookDelivery.objects.values_list("pk", flat=True))
     assert remaining == {old_pending.pk, fresh.pk}
     assert old_done.pk not in remaining
+    # The attempt log goes with its delivery.
+    assert set(WebhookAttempt.objects.values_list("delivery_id", flat=True)) == remaining
+
+
+def test_import_jobs_and_their_row_errors_go_after_90_days(issuer, settings):
+    now = at(2026, 6, 1)
+
+    def job(age_days: int, state: str) -> ImportJob:
+        return ImportJob.objects.create(
+            issuer=issuer,
+            format="csv",
+            state=state,
+            errors=[{"row": 1, "field": "country", "message": "x", "code": "invalid"}],
+            created_at=now - timedelta(days=age_days),
+        )
+
+    old = job(91, ImportJob.State.FAILED)
+    orphaned = job(91, ImportJob.State.RUNNING)  # its worker died; it still holds its source
+    recent = job(89, ImportJob.State.FAILED)
+
+    assert settings.RETENTION_IMPORT_JOB_DAYS == 90
+    assert retention_run(now=now).import_jobs_deleted == 2
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not ImportJob.objects.filter(pk__in=[old.pk, orphaned.pk]).exists()
 
 
 def test_closed_data_requests_go_after_three_years_open_ones_never(issuer):

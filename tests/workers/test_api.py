@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import yaml
 from django.utils import timezone
 
 from issuers.models import WebhookDelivery
@@ -66,3 +67,60 @@ def test_notices_are_listed_and_filtered_per_issuer(api, other_api):
     assert [n["kind"] for n in pending] == ["expiry_7d"]
     assert other_api.get("/notices").json()["results"] == []
     assert other_api.get(f"/notices/{pending[0]['id']}").status_code == 404
+
+
+def test_the_delivery_log_lists_every_attempt_with_its_time(api, monkeypatch):
+    import time_machine
+
+    from issuers.webhooks import webhook_deliver
+
+    codes = iter([500, 200])
+
+    class Answer:
+        def __init__(self, status_code):
+            self.status_code = status_code
+
+    monkeypatch.setattr("requests.Session.post", lambda *a, **k: Answer(next(codes)))
+    endpoint = api.post("/webhooks", {"url": "https://hooks.example/in"}).json()
+    delivery_id = api.post(f"/webhooks/{endpoint['id']}/test").json()["id"]
+    start = (timezone.now() + timedelta(seconds=1)).replace(microsecond=0)  # once it is due
+    with time_machine.travel(start, tick=False) as traveller:
+        assert webhook_deliver(delivery_id=delivery_id, now=timezone.now()).state == "pending"
+        traveller.move_to(WebhookDelivery.objects.get(pk=delivery_id).next_attempt_at)
+        second = timezone.now()
+        webhook_deliver(delivery_id=delivery_id, now=second)
+
+    (listed,) = api.get(f"/webhooks/{endpoint['id']}/deliveries").json()["results"]
+    assert (listed["state"], listed["attempts"], listed["response_code"]) == ("delivered", 2, 200)
+    assert listed["last_attempt_at"] == second.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert [
+        (a["number"], a["started_at"], a["response_code"], a["error"])
+        for a in listed["attempt_log"]
+    ] == [
+        (1, start.strftime("%Y-%m-%dT%H:%M:%SZ"), 500, "HTTP 500"),
+        (2, second.strftime("%Y-%m-%dT%H:%M:%SZ"), 200, ""),
+    ]
+    assert all(isinstance(a["duration_ms"], int) for a in listed["attempt_log"])
+
+
+def test_every_webhook_and_notice_operation_has_an_example():
+    from django.test import Client
+
+    schema = yaml.safe_load(Client().get("/api/schema/").content)
+    checked = 0
+    for path, item in schema["paths"].items():
+        if not path.startswith(("/api/v1/webhooks", "/api/v1/notices")):
+            continue
+        for method, op in item.items():
+            if method not in ("get", "post", "patch", "delete"):
+                continue
+            checked += 1
+            success = [c for c in op["responses"] if c.startswith("2") and c != "204"]
+            bodies = [op["responses"][c].get("content", {}) for c in success]
+            bodies.append(op.get("requestBody", {}).get("content", {}))
+            assert not success or any(
+                "examples" in media or "example" in media
+                for content in bodies
+                for media in content.values()
+            ), (path, method)
+    assert checked == 9  # endpoints: list, create, get, patch, delete, test, deliveries; notices: 2

@@ -198,3 +198,92 @@ def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
         "fields": ["contact_email", "display_name"],
     }
     assert "new@member.example" not in json.dumps(delivery.payload)
+
+
+def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint, monkeypatch):
+    import time_machine
+
+    from issuers.webhooks import RETRY_WINDOW
+
+    # The shortest back-offs (jitter at its minimum) pack the most attempts into the day: 18,
+    # past the old 15-attempt cap that gave up after ~16 h.
+    monkeypatch.setattr("workers.base.random.uniform", lambda low, high: low)
+    monkeypatch.setattr("requests.Session.post", lambda *a, **k: FakeResponse(503))
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+        delivery = WebhookDelivery.objects.get()
+        deadline = delivery.created_at + RETRY_WINDOW
+        outcomes = []
+        while True:
+            outcome = webhook_deliver(delivery_id=delivery.pk, now=timezone.now())
+            outcomes.append((timezone.now(), outcome.state))
+            delivery.refresh_from_db()
+            if outcome.state != "pending":
+                break
+            assert delivery.next_attempt_at <= deadline + timedelta(seconds=1)
+            # A second early: the claim refuses and nothing is sent.
+            traveller.move_to(delivery.next_attempt_at - timedelta(seconds=1))
+            assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "skipped"
+            traveller.move_to(delivery.next_attempt_at)
+
+    times = [at for at, _ in outcomes]
+    assert [state for _, state in outcomes] == ["pending"] * (len(outcomes) - 1) + ["failed"]
+    assert all(at < deadline for at in times[:-1])  # never given up before 24 h
+    assert deadline <= times[-1] <= deadline + timedelta(seconds=1)  # the last try, at 24 h
+    assert len(outcomes) == delivery.attempts == delivery.attempt_log.count() == 18
+    assert delivery.state == "failed" and delivery.last_attempt_at == times[-1]
+    # After the window nothing is attempted again, however often the message comes back.
+    later = deadline + timedelta(hours=6)
+    assert webhook_deliver(delivery_id=delivery.pk, now=later).state == "skipped"
+    assert webhooks_reconcile(now=later) == 0
+
+
+def test_every_attempt_is_logged_with_its_time_duration_and_outcome(endpoint, monkeypatch):
+    import time_machine
+
+    answers = iter([requests.ConnectTimeout("timed out"), FakeResponse(503), FakeResponse(204)])
+
+    def post(*a, **k):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr("requests.Session.post", post)
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+        delivery = WebhookDelivery.objects.get()
+        moments = []
+        for _ in range(3):
+            delivery.refresh_from_db()
+            traveller.move_to(delivery.next_attempt_at)
+            moments.append(timezone.now())
+            webhook_deliver(delivery_id=delivery.pk, now=timezone.now())
+
+    delivery.refresh_from_db()
+    log = list(delivery.attempt_log.all())
+    assert [(a.number, a.started_at, a.response_code) for a in log] == [
+        (1, moments[0], None),
+        (2, moments[1], 503),
+        (3, moments[2], 204),
+    ]
+    assert log[0].error.startswith("ConnectTimeout") and log[1].error == "HTTP 503"
+    assert log[2].error == "" and all(a.duration_ms >= 0 for a in log)
+    assert moments[0] < moments[1] < moments[2]
+    assert (delivery.state, delivery.last_attempt_at) == ("delivered", moments[2])
+
+
+@pytest.mark.django_db(transaction=True)  # the attempt's foreign key is checked on commit
+def test_an_endpoint_deleted_during_an_attempt_ends_it_quietly(endpoint, monkeypatch):
+    def post(*a, **k):
+        type(endpoint.endpoint).objects.filter(pk=endpoint.endpoint.pk).delete()
+        return FakeResponse(200)
+
+    monkeypatch.setattr("requests.Session.post", post)
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    delivery = WebhookDelivery.objects.get()
+
+    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "skipped"
+    assert not WebhookDelivery.objects.exists()

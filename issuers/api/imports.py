@@ -6,7 +6,13 @@ import json
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiRequest, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
@@ -15,7 +21,8 @@ from rest_framework.response import Response
 from issuers import imports
 from issuers.api import serializers as s
 from issuers.api.base import IssuerViewSet
-from issuers.api.problems import problem_body
+from issuers.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from issuers.api.schema import ProblemSerializer
 from issuers.api.views import actor_of
 from issuers.models import ImportJob
 
@@ -51,7 +58,7 @@ JOB_EXAMPLE = {
         {
             "row": 118,
             "field": "contact_email",
-            "message": "'ada@' is not an e-mail.",
+            "message": "Not a valid e-mail address: the part after the '@' is not a domain name.",
             "code": "invalid",
         }
     ],
@@ -110,6 +117,44 @@ CSV_EXAMPLE = (
             200: s.ImportJobSerializer,
             201: s.ImportJobSerializer,
             202: s.ImportJobSerializer,
+            (422, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer,
+                description="All-or-nothing import with bad rows (nothing written; `errors` "
+                "has one entry per bad field with its `row`), or an Idempotency-Key reused "
+                "with another request.",
+                examples=[
+                    OpenApiExample(
+                        "import_rejected",
+                        value=problem_body(
+                            status_code=422,
+                            code="import_rejected",
+                            detail="1 of 3 rows have errors; nothing was written (mode "
+                            "all_or_nothing). Fix them, or send mode=partial to keep the valid "
+                            "rows.",
+                            instance="/api/v1/imports",
+                            errors=[
+                                {
+                                    "row": 3,
+                                    "field": "contact_email",
+                                    "message": "Enter a valid email address.",
+                                    "code": "invalid",
+                                }
+                            ],
+                            import_id=8,
+                        ),
+                    ),
+                    OpenApiExample(
+                        "idempotency_key_reused",
+                        value=problem_body(
+                            status_code=422,
+                            code="idempotency_key_reused",
+                            detail="Idempotency-Key 'abc' was already used with a different "
+                            "request; use a new key for a new request.",
+                            instance="/api/v1/imports",
+                        ),
+                    ),
+                ],
+            ),
         },
         examples=[
             OpenApiExample(
@@ -145,7 +190,6 @@ class ImportViewSet(
     serializer_class = s.ImportJobSerializer
     parser_classes = [CSVParser, JSONRawParser, MultiPartParser]
     max_body_bytes = 50 * 1024 * 1024
-    problem_statuses = {422}
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data, fmt, options = self._source(request)

@@ -245,3 +245,68 @@ def test_a_row_naming_an_erased_member_is_refused_and_brings_nothing_back(api):
     erased.refresh_from_db()
     assert (erased.legal_name, erased.domains, erased.contact_email) == ("Erased member", [], "")
     assert not erased.seals.exclude(status="revoked").exists()
+
+
+PERSONAL_HEADER = ["external_ref", "legal_name", "contact_name", "contact_email", "contact_phone"]
+# Rejected contact values: each row fails on the field that holds it.
+REJECTED = {
+    "contact_email": "ada.lovelace@bakery-typo",
+    "contact_name": "Ada Augusta King Lovelace " * 9,  # over 200 characters
+    "contact_phone": "+44 20 7946 0000 ext. " + "1234567890" * 4,  # over 50 characters
+}
+
+
+def personal_rows(n: int) -> list[list[str]]:
+    rows = [[f"P-{i:05d}", f"Bakery {i} Ltd", "", f"c{i}@m.example", ""] for i in range(n)]
+    rows[0][3] = REJECTED["contact_email"]
+    rows[1][2] = REJECTED["contact_name"]
+    rows[2][4] = REJECTED["contact_phone"]
+    return rows
+
+
+def import_job_rows_as_text() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {ImportJob._meta.db_table}")  # noqa: S608 - a model's table
+        return "\n".join(repr(row) for row in cursor.fetchall())
+
+
+def test_row_errors_say_what_is_wrong_with_a_contact_without_quoting_it(api):
+    response = post_csv(api, csv_bytes(personal_rows(3), header=PERSONAL_HEADER))
+
+    assert response.status_code == 422
+    errors = problem(response)["errors"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [
+        (1, "contact_email", "invalid"),
+        (2, "contact_name", "max_length"),
+        (3, "contact_phone", "max_length"),
+    ]
+    assert "after the '@' is not a domain name" in errors[0]["message"]
+    stored = import_job_rows_as_text()
+    assert ImportJob.objects.filter(issuer=api.issuer).count() == 1
+    assert "contact_phone" in stored  # the scan sees the stored errors
+    for needle in ("ada.lovelace", "bakery-typo", "Ada Augusta", "7946", "c1@m.example"):
+        assert needle not in response.content.decode() and needle not in stored, needle
+
+
+def test_a_queued_job_stores_no_contact_value_once_it_has_run(api):
+    rows = personal_rows(ASYNC_THRESHOLD + 1)
+    job_id = post_csv(api, csv_bytes(rows, header=PERSONAL_HEADER)).json()["id"]
+
+    job = import_job_run(job_id=job_id, actor="test")
+
+    assert (job.state, job.failed) == ("failed", 3)
+    stored = import_job_rows_as_text()
+    assert "contact_phone" in stored
+    for needle in ("ada.lovelace", "bakery-typo", "Ada Augusta", "7946", "c1@m.example"):
+        assert needle not in stored, needle
+
+
+def test_other_fields_still_quote_the_rejected_value(api):
+    rows = good_rows(1)
+    rows[0][4] = "Great Britain"
+
+    errors = problem(post_csv(api, csv_bytes(rows)))["errors"]
+
+    assert errors[0]["message"] == "'Great Britain' is not an ISO 3166-1 alpha-2 code."

@@ -4,7 +4,8 @@ Written by hand on top of ``cryptography`` rather than taken from a package: the
 packages we looked at either derive their key from SECRET_KEY (rotating it would lose the data)
 or are unmaintained for Django 5.2. This is ~50 lines around MultiFernet (AES-128-CBC +
 HMAC-SHA256, authenticated): the first key in FIELD_ENCRYPTION_KEYS encrypts, all of them
-decrypt, so a key is rotated by prepending a new one and running ``manage.py rotatekeys``.
+decrypt, so a key is rotated by prepending a new one and running ``manage.py reencryptfields``
+(``rotatekeys`` is the separate rotation of the signing keys' key-encryption key).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from celery import Task
 
@@ -20,35 +21,55 @@ logger = logging.getLogger("workers.beat")
 
 
 class ReliableTask(Task):
+    # No autoretry: the services decide when and whether to retry (the row says when it is due
+    # and when to give up) and the task passes their countdown to ``self.retry``.
     acks_late = True
     reject_on_worker_lost = True
     # A notice or a webhook is one network round trip; anything past this is a hung peer.
     soft_time_limit = 60
     time_limit = 90
-    max_retries = 8
-    retry_backoff = 30
-    retry_backoff_max = 6 * 3600
-    retry_jitter = True
 
 
 def backoff_seconds(attempt: int, *, base: int = 30, cap: int = 6 * 3600) -> int:
-    """Exponential back-off with full jitter (AWS architecture blog, "Exponential Backoff And
-    Jitter"): spreads retries of many failures against one peer instead of synchronising them.
+    """Exponential back-off with equal jitter (AWS architecture blog, "Exponential Backoff And
+    Jitter"): half the exponential step, plus a random part up to the other half. The jitter
+    spreads retries of many failures against one peer; the fixed half keeps a struggling peer
+    from being retried almost at once, and keeps the number of attempts a window holds
+    predictable (webhooks: 14 to 18 in 24 h).
 
     Never above ``cap``, which stays below the Redis visibility timeout (settings) so a waiting
     retry is never re-delivered early.
     """
     ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
-    return max(1, int(ceiling / 2 + random.uniform(0, ceiling / 2)))  # noqa: S311
+    return max(1, int(ceiling / 2 + random.uniform(0, ceiling / 2)))  # noqa: S311 -- retry jitter, not a secret
+
+
+def beat_interval(task: str) -> float:
+    """Seconds between two runs of ``task`` in the beat schedule (settings), so each job's lock
+    matches its own schedule: an hourly job locked for 54 s could run twice in an hour."""
+    from django.conf import settings
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        if entry["task"] != task:
+            continue
+        schedule = entry["schedule"]
+        if isinstance(schedule, int | float):
+            return float(schedule)
+        if isinstance(schedule, timedelta):
+            return schedule.total_seconds()
+        run_every = getattr(schedule, "run_every", None)  # celery.schedules.schedule
+        if isinstance(run_every, timedelta):
+            return run_every.total_seconds()
+    # Not on the schedule (run by hand, or a crontab): the workers' common interval.
+    return float(settings.TRUSTSEAL_BEAT_SECONDS)
 
 
 def run_beat_job(name: str, job: Callable[[], object]) -> object | None:
-    """Run a periodic job unless another beat's copy of this slot already ran it."""
-    from django.conf import settings
-
+    """Run the periodic job ``workers.<name>`` unless another beat's copy of this slot already
+    ran it."""
     from workers.locks import beat_lock
 
-    if not beat_lock(name, interval=settings.TRUSTSEAL_BEAT_SECONDS):
+    if not beat_lock(name, interval=beat_interval(f"workers.{name}")):
         logger.info("beat job %s skipped: this slot already ran", name)
         return None
     started = time.monotonic()

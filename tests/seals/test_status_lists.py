@@ -98,13 +98,14 @@ def test_revoking_a_seal_sets_its_bit_within_one_minute(issuer, client):
         seal = award(MemberFactory(issuer=issuer))
         regenerate_status_lists()
         seal = seal_revoke(seal=seal, reason="fraud", actor="test")
-    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
-        regenerate_status_lists()  # the beat job, which runs every 30 s
+    with time_machine.travel(NOW + timedelta(seconds=15), tick=False):
+        regenerate_status_lists()  # the beat job, which runs every 15 s
         response = client.get(f"/issuers/{issuer.slug}/status/revocation")
         suspension = client.get(f"/issuers/{issuer.slug}/status/suspension")
         claims = jwcrypto_claims(response.content.decode(), issuer_jwks(issuer))
         suspension_claims = jwcrypto_claims(suspension.content.decode(), issuer_jwks(issuer))
     bits = decode_bits(claims["credentialSubject"]["encodedList"])
+    assert claims["credentialSubject"]["ttl"] == 10_000  # the budget in the test below
     assert bit_is_set(bits, seal.status_list_index)
     assert sum(bin(b).count("1") for b in bits) == 1
     assert not bit_is_set(
@@ -117,6 +118,17 @@ def test_revoking_a_seal_sets_its_bit_within_one_minute(issuer, client):
 def test_the_regeneration_job_is_scheduled_at_least_every_minute():
     job = settings.CELERY_BEAT_SCHEDULE["regenerate-status-lists"]
     assert job["task"] == "workers.regenerate_status_lists" and job["schedule"] <= 60
+
+
+def test_a_verifier_honouring_ttl_and_max_age_sees_new_bits_within_a_minute():
+    from seals.credential_views import STATUS_LIST_MAX_AGE
+    from seals.status_lists import LIST_TTL_MS
+
+    interval = settings.CELERY_BEAT_SCHEDULE["regenerate-status-lists"]["schedule"]
+    # A change just after a run, a shared cache filled just before the next, a verifier that
+    # read that cache at the end of its max-age and then keeps the list for ttl.
+    assert interval + STATUS_LIST_MAX_AGE + LIST_TTL_MS / 1000 <= 60
+    assert interval == settings.STATUS_LIST_REGENERATE_SECONDS
 
 
 @pytest.mark.django_db(transaction=True)

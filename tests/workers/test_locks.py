@@ -41,3 +41,30 @@ def test_the_lock_is_shared_through_redis(settings, tmp_path):
     assert beat_lock("job-d", interval=60) is True
     assert beat_lock("job-d", interval=60) is False
     assert not (tmp_path / "locks").exists()
+
+
+def test_each_beat_job_is_locked_for_its_own_schedule_interval(settings, tmp_path):
+    import time_machine
+
+    from workers.base import beat_interval
+
+    assert beat_interval("workers.privacy_daily") == 3600
+    assert beat_interval("workers.stats_flush") == settings.TRUSTSEAL_BEAT_SECONDS
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.VAR_DIR = tmp_path
+    calls = []
+    with time_machine.travel(1_800_000_000, tick=False) as traveller:
+        run_beat_job("privacy_daily", lambda: calls.append(1))
+        traveller.shift(60)  # a second beat, a minute out of phase: the hour's slot is taken
+        run_beat_job("privacy_daily", lambda: calls.append(2))
+        traveller.shift(50 * 60)
+        run_beat_job("privacy_daily", lambda: calls.append(3))
+        traveller.shift(10 * 60)  # the next hour
+        run_beat_job("privacy_daily", lambda: calls.append(4))
+    assert calls == [1, 4]
+
+
+def test_a_job_off_the_schedule_falls_back_to_the_common_interval(settings):
+    from workers.base import beat_interval
+
+    assert beat_interval("workers.not_scheduled") == settings.TRUSTSEAL_BEAT_SECONDS

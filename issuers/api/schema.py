@@ -1,6 +1,8 @@
 """OpenAPI: every operation documents its problem+json answers and the Idempotency-Key header.
 
-A view adds statuses to the defaults with ``problem_statuses = {409}``.
+A view adds statuses to the defaults with ``problem_statuses = {409}`` (every operation of the
+view) or ``problem_statuses = {"create": {409}}`` (per viewset action, or per method on a plain
+view). 400 is documented wherever the operation has a body or a query parameter.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ _PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
 
 
 class IssuerAutoSchema(AutoSchema):
-    def _problem_statuses(self) -> set[int]:
+    def _problem_statuses(self, operation: dict[str, Any]) -> set[int]:
         statuses = {401, 403, 429}
         if "{" in self.path:
             statuses.add(404)
@@ -116,15 +118,26 @@ class IssuerAutoSchema(AutoSchema):
             statuses |= {400, 413, 415}
         if self.method == "POST":
             statuses.add(422)
-        if self.method == "GET" and self._is_list_view():
-            statuses.add(400)  # a malformed ?cursor=, ?limit= or filter value
-        statuses |= set(getattr(self.view, "problem_statuses", set()))
-        return statuses
+        if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            # A malformed ?cursor=, ?limit=, filter or option: every query parameter is
+            # validated, so any operation taking one can answer 400 (schemathesis, ST103).
+            statuses.add(400)
+        extra = getattr(self.view, "problem_statuses", set())
+        if isinstance(extra, dict):
+            # Per operation: {"create": {409}} on a viewset (its action), {"post": {409}} on a
+            # view (its method), so a list never claims the 409 of its create.
+            key = getattr(self.view, "action", None) or self.method.lower()
+            extra = extra.get(key, set())
+        return statuses | set(extra)
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
-        responses = super()._get_response_bodies(direction)
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        # Here rather than in _get_response_bodies: the statuses depend on the parameters.
+        responses = operation.setdefault("responses", {})
         component = self.resolve_serializer(ProblemSerializer, "response")
-        for status_code in sorted(self._problem_statuses()):
+        for status_code in sorted(self._problem_statuses(operation)):
             if str(status_code) in responses:
                 continue
             description, code, detail, extra = _PROBLEMS[status_code]
@@ -140,7 +153,8 @@ class IssuerAutoSchema(AutoSchema):
                     }
                 },
             }
-        return responses
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
 
     def get_override_parameters(self) -> list[Any]:
         params = list(super().get_override_parameters())

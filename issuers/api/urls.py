@@ -7,7 +7,7 @@ on ``router`` or appending a ``path`` to ``urlpatterns``; views build on issuers
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from issuers.api import imports, keys, privacy, views, webhooks
+from issuers.api import imports, keys, privacy, stats, views, webhooks
 
 router = SimpleRouter(trailing_slash=False)
 router.register("programmes", views.ProgrammeViewSet, basename="api-programme")
@@ -37,5 +37,7 @@ urlpatterns: list = [
         keys.SealCredentialView.as_view(),
         name="api-seal-credential",
     ),
+    path("seals/<str:seal_id>/stats", stats.SealStatsView.as_view(), name="api-seal-stats"),
+    path("stats", stats.IssuerStatsView.as_view(), name="api-stats"),
     *router.urls,
 ]

@@ -239,7 +239,7 @@ class ProgrammeViewSet(
     serializer_class = s.ProgrammeSerializer
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    problem_statuses = {409}
+    problem_statuses = {"create": {409}, "destroy": {409}}  # slug taken; in use
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "partial_update":
@@ -359,7 +359,8 @@ class MemberViewSet(
     filter_backends = [OrderingFilter]
     ordering_fields = MEMBER_ORDERING
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    problem_statuses = {409}
+    # member_exists; member_erased; in_use
+    problem_statuses = {"create": {409}, "partial_update": {409}, "destroy": {409}}
 
     def get_queryset(self) -> QuerySet[Member]:
         queryset = super().get_queryset()
@@ -502,7 +503,10 @@ class SealViewSet(
     lookup_field = "public_id"
     lookup_url_kwarg = "seal_id"
     lookup_value_regex = r"[A-Za-z0-9_-]{22}"
-    problem_statuses = {409}
+    # seal_exists or member_erased on create; seal_state_conflict on the actions.
+    problem_statuses = {
+        action: {409} for action in ("create", "suspend", "reinstate", "revoke", "renew")
+    }
 
     def get_queryset(self) -> QuerySet[Seal]:
         queryset = super().get_queryset()

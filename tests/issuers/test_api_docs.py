@@ -18,10 +18,36 @@ from django.db import connection
 
 from issuers.models import Member, Programme
 from seals.models import Seal, SealEvent
+from tests.conftest import REQUIRE_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "api.md"
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
+
+
+TOOLS = ("bash", "curl", "jq")
+
+
+def require_tools(*, which=shutil.which, required: bool = REQUIRE_SERVICES) -> None:
+    """Skip, with the reason, where a tool is missing; in CI (TRUSTSEAL_REQUIRE_SERVICES=1) fail
+    instead, like the service gate of tests/conftest.py, so a missing jq cannot look green."""
+    missing = [tool for tool in TOOLS if not which(tool)]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)}: apt-get install -y {' '.join(missing)}"
+    if required:
+        pytest.fail(f"{message} (TRUSTSEAL_REQUIRE_SERVICES=1, so this is a failure)")
+    pytest.skip(message)
+
+
+def test_a_missing_tool_fails_in_ci_and_skips_locally():
+    without_jq = {"bash": "/bin/bash", "curl": "/usr/bin/curl"}.get
+
+    with pytest.raises(pytest.fail.Exception, match="needs jq"):
+        require_tools(which=without_jq, required=True)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y jq"):
+        require_tools(which=without_jq, required=False)
+    require_tools(which=lambda tool: f"/usr/bin/{tool}", required=True)  # all there: runs
 
 
 def doc_script() -> str:
@@ -30,9 +56,9 @@ def doc_script() -> str:
     return "\n".join(blocks)
 
 
-@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="needs curl, jq")
 @pytest.mark.django_db(transaction=True)
 def test_every_command_of_the_walkthrough_runs(live_server, tmp_path):
+    require_tools()
     (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
     env = {
         **os.environ,
@@ -64,6 +90,9 @@ def test_every_command_of_the_walkthrough_runs(live_server, tmp_path):
     assert "2030-01-31T00:00:00Z" in out
     assert "<a href=" in out and "<img src=" in out
     assert '"code":"not_found"' in out
+    assert '"counted":true' in out and '"days":30}' in out  # the default 30-day window
+    assert '{"date":"2026-01-01","impressions":0,"verifications":0,"misuse_hits":0}' in out
+    assert "[\"from\",\"'from' (2026-03-10) is after 'to' (2026-03-01)" in out
     assert Member.objects.filter(external_ref__in=["GB-0100", "GB-0101"]).count() == 2
     assert not Member.objects.filter(external_ref="GB-0102").exists()
     assert Programme.objects.filter(slug="master-baker").exists()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -105,6 +106,46 @@ def apikey_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
+class AlreadyExistsError(Exception):
+    """A unique key is taken (API: 409). Raised alike whether a check found the row or the
+    database's unique constraint refused the insert because a concurrent request won the race,
+    so a client sees the same answer either way."""
+
+
+class MemberExistsError(AlreadyExistsError):
+    def __init__(self, *, external_ref: str, member_id: int) -> None:
+        self.external_ref = external_ref
+        self.member_id = member_id
+        super().__init__(f"A member with external_ref {external_ref!r} already exists.")
+
+
+class ProgrammeExistsError(AlreadyExistsError):
+    def __init__(self, *, slug: str) -> None:
+        self.slug = slug
+        super().__init__(f"A programme with slug {slug!r} already exists.")
+
+
+def _insert_unique(
+    obj: Member | Programme, *, taken: Callable[[], AlreadyExistsError | None]
+) -> None:
+    """Insert ``obj`` whose unique key was checked by ``taken`` before; a concurrent insert of
+    the same key can still pass that check, so the constraint decides.
+
+    Steps: (1) insert inside a savepoint, so a refused insert leaves the caller's transaction
+    usable; (2) on IntegrityError, ask ``taken`` again: on PostgreSQL the refused INSERT waited
+    for the winner to commit, so under READ COMMITTED the next query sees its row; (3) re-raise
+    any other integrity error as it is.
+    """
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        error = taken()
+        if error is None:
+            raise
+        raise error from exc
+
+
 @transaction.atomic
 def member_create(
     *,
@@ -130,8 +171,21 @@ def member_create(
         contact_email_hash=blind_index(contact_email),
         contact_phone=contact_phone,
     )
-    member.full_clean()
-    member.save()
+
+    def taken() -> MemberExistsError | None:
+        pk = (
+            Member.objects.filter(issuer=issuer, external_ref=external_ref)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return None if pk is None else MemberExistsError(external_ref=external_ref, member_id=pk)
+
+    if (error := taken()) is not None:
+        raise error
+    # The unique constraint (the only one on Member) is left to the insert: a check here would
+    # race, and answered a 400 on __all__ when it lost (issue 3).
+    member.full_clean(validate_constraints=False)
+    _insert_unique(member, taken=taken)
     return member
 
 
@@ -210,8 +264,17 @@ def issuer_logo_set(*, issuer: Issuer, data: bytes) -> Issuer:
 def programme_create(*, issuer: Issuer, slug: str, name: str, **fields: object) -> Programme:
     programme = Programme(issuer=issuer, slug=slug, name=name)
     _apply(programme, PROGRAMME_EDITABLE, fields)
-    programme.full_clean()
-    programme.save()
+
+    def taken() -> ProgrammeExistsError | None:
+        exists = Programme.objects.filter(issuer=issuer, slug=slug).exists()
+        return ProgrammeExistsError(slug=slug) if exists else None
+
+    if (error := taken()) is not None:
+        raise error
+    # Both constraints are left to the insert: the slug's would race (see member_create), and
+    # one_default_programme_per_issuer cannot fail here (is_default is False).
+    programme.full_clean(validate_constraints=False)
+    _insert_unique(programme, taken=taken)
     return programme
 
 
@@ -301,6 +364,7 @@ def member_delete(*, member: Member) -> None:
     member.delete()
 
 
+@transaction.atomic
 def member_seal_award(
     *,
     member: Member,
@@ -310,9 +374,16 @@ def member_seal_award(
     expires_at: datetime | None = None,
 ) -> Seal:
     """Award unless the member already holds a live (not revoked, not expired) seal in the
-    programme: a second one would show two answers for one membership (renew it instead)."""
+    programme: a second one would show two answers for one membership (renew it instead).
+
+    Steps: (1) lock the member's row, so concurrent awards to one member run one after the
+    other (no constraint can say "one live seal": liveness depends on the clock); (2) refuse
+    an erased member, as read under the lock; (3) look for a live seal, which now sees one a
+    concurrent award committed; (4) award. Lock order member -> issuer (the chain), as erasure.
+    """
     from seals.models import Seal, SealStatus
 
+    member = Member.objects.select_for_update().get(pk=member.pk)
     _refuse_if_erased(member)
     from seals.services import seal_award
 

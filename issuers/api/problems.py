@@ -7,8 +7,9 @@ exception raised in an API view into ``application/problem+json``::
      "status": 400, "detail": "...", "instance": "/api/v1/members", "code": "validation_error",
      "errors": [{"field": "domains[1]", "message": "...", "code": "invalid"}]}
 
-``handler404`` / ``handler500`` (config/urls.py) do the same for Django's own errors on /api/
-paths and leave every other path to Django's plain pages.
+``handler400`` / ``handler403`` / ``handler404`` / ``handler500`` (config/urls.py) do the same for
+Django's own errors on /api/ paths (a bad Host header, an unparseable body, a missing route, a
+crash) and leave every other path to Django's plain pages.
 
 Raise these from views or services when a status has no DRF class: ``Conflict`` (409),
 ``PayloadTooLarge`` (413), ``Unprocessable`` (422), ``InsufficientScope`` (403).
@@ -19,10 +20,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
@@ -30,6 +31,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
+
+if TYPE_CHECKING:
+    from issuers.services import AlreadyExistsError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are identifiers (RFC 9457 §3.1.1), documented in docs/api.md "Errors"; they
@@ -72,6 +76,7 @@ class InsufficientScope(exceptions.PermissionDenied):
 # code -> (type slug, title)
 _TYPES: dict[str, tuple[str, str]] = {
     "validation_error": ("validation-error", "Invalid request"),
+    "bad_request": ("bad-request", "Bad request"),
     "parse_error": ("malformed-request", "Malformed request body"),
     "not_authenticated": ("unauthenticated", "Authentication required"),
     "authentication_failed": ("invalid-api-key", "Invalid API key"),
@@ -85,6 +90,11 @@ _TYPES: dict[str, tuple[str, str]] = {
     "conflict": ("conflict", "Conflict"),
     "seal_state_conflict": ("seal-state-conflict", "Action not allowed in the seal's state"),
     "idempotency_key_reused": ("idempotency-key-reused", "Idempotency key reused"),
+    "idempotency_in_progress": (
+        "idempotency-in-progress",
+        "A request with this idempotency key is in progress",
+    ),
+    "member_exists": ("member-exists", "Member exists"),
     "unprocessable": ("unprocessable", "Unprocessable request"),
     "throttled": ("rate-limited", "Too many requests"),
     "server_error": ("server-error", "Internal server error"),
@@ -141,7 +151,22 @@ def validation_errors(detail: Any) -> list[dict[str, Any]]:
     return list(_flatten(detail))
 
 
+def _conflict_of(exc: AlreadyExistsError) -> Conflict:
+    """The 409 for a taken unique key, worded as the views word their own duplicate checks, so a
+    request that lost a race reads exactly like one that came second."""
+    from issuers.services import MemberExistsError
+
+    if isinstance(exc, MemberExistsError):
+        return Conflict(
+            f"A member with external_ref {exc.external_ref!r} already exists "
+            f"(id {exc.member_id}); update it with PATCH /api/v1/members/{exc.member_id}.",
+            code="member_exists",
+        )
+    return Conflict(str(exc))
+
+
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    from issuers.services import AlreadyExistsError
     from seals.services import SealStateError
 
     if isinstance(exc, exceptions.APIException):
@@ -156,6 +181,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return PayloadTooLarge(str(exc) or PayloadTooLarge.default_detail)
     if isinstance(exc, SealStateError):
         return Conflict(str(exc), code="seal_state_conflict")
+    if isinstance(exc, AlreadyExistsError):
+        return _conflict_of(exc)
     return None
 
 
@@ -210,6 +237,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["Retry-After"] = str(retry_after)
         extra["retry_after"] = retry_after
         detail = f"Rate limit exceeded for this API key; retry in {retry_after} s."
+    if not isinstance(api_exc, exceptions.Throttled) and getattr(api_exc, "retry_after", None):
+        # e.g. idempotency_in_progress: the answer will be there shortly.
+        headers["Retry-After"] = str(api_exc.retry_after)
+        extra["retry_after"] = api_exc.retry_after
     if isinstance(api_exc, exceptions.MethodNotAllowed) and context.get("view") is not None:
         headers["Allow"] = ", ".join(context["view"].allowed_methods)
     extra.update(getattr(api_exc, "extra", None) or {})
@@ -237,6 +268,37 @@ def problem_response(
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400s: a Host header not in ALLOWED_HOSTS (DisallowedHost), a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields read outside DRF. The detail never
+    quotes the Host: it is attacker-chosen text."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return problem_response(
+            request,
+            status_code=413,
+            code="payload_too_large",
+            detail="The request body is too large for this endpoint.",
+        )
+    if isinstance(exception, DisallowedHost):
+        detail = "The Host header names a host this service does not answer for."
+    else:
+        detail = "The request could not be understood."
+    return problem_response(request, status_code=400, code="bad_request", detail=detail)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(
+            request,
+            status_code=403,
+            code="permission_denied",
+            detail="You do not have permission to perform this action.",
+        )
+    return defaults.permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

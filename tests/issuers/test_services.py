@@ -5,7 +5,12 @@ from django.db import connection
 from issuers.domains import host_matches, normalise_domain, normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Member
-from issuers.services import apikey_authenticate, apikey_create, apikey_revoke
+from issuers.services import (
+    MemberExistsError,
+    apikey_authenticate,
+    apikey_create,
+    apikey_revoke,
+)
 from seals.models import SigningKey
 from tests.factories import IssuerFactory, MemberFactory
 
@@ -120,5 +125,5 @@ def test_external_refs_are_unique_per_issuer_only(db):
     a, b = IssuerFactory(), IssuerFactory()
     MemberFactory(issuer=a, external_ref="X-1")
     MemberFactory(issuer=b, external_ref="X-1")
-    with pytest.raises(ValidationError):
+    with pytest.raises(MemberExistsError):
         MemberFactory(issuer=a, external_ref="X-1")

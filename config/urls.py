@@ -21,5 +21,7 @@ urlpatterns = [
 ]
 
 # problem+json on /api/ paths, Django's plain pages elsewhere.
+handler400 = "issuers.api.problems.handler400"
+handler403 = "issuers.api.problems.handler403"
 handler404 = "issuers.api.problems.handler404"
 handler500 = "issuers.api.problems.handler500"

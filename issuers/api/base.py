@@ -18,7 +18,8 @@ What the base decides once, so no view has to:
 - pagination: cursor (``?limit=`` up to 200, ``?cursor=``); answer ``{next, previous, results}``.
 - throttling: per API key through the cache (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_key"],
   default DEFAULT_RATE), 429 with ``Retry-After``.
-- ``Idempotency-Key`` on POST (issuers.api.idempotency): replay or 422.
+- ``Idempotency-Key`` on POST (issuers.api.idempotency): claimed before the view runs; a repeat
+  replays the answer (waiting briefly for one in flight, else 409), another body is 422.
 - bodies: JSON only unless a view sets ``parser_classes``; over ``max_body_bytes`` is 413.
 - timestamps: RFC 3339 in UTC (``2026-01-31T12:00:00Z``), DRF's default with TIME_ZONE=UTC.
 - the OpenAPI schema documents the problem responses of every operation (issuers.api.schema).
@@ -110,13 +111,14 @@ class IssuerScopedMixin:
         if request.method == "POST":
             key = idempotency.idempotency_key_of(request)
             if key is not None:
-                fingerprint = idempotency.request_fingerprint(request)
-                replay = idempotency.idempotency_lookup(
-                    api_key=request.auth, key=key, fingerprint=fingerprint
+                outcome = idempotency.idempotency_claim(
+                    api_key=request.auth,
+                    key=key,
+                    fingerprint=idempotency.request_fingerprint(request),
                 )
-                if replay is not None:
-                    raise _Replay(replay)
-                request.idempotency = (key, fingerprint)
+                if not isinstance(outcome, idempotency.Claim):
+                    raise _Replay(outcome)
+                request.idempotency = outcome
 
     def get_exception_handler(self):
         return exception_handler
@@ -124,16 +126,26 @@ class IssuerScopedMixin:
     def handle_exception(self, exc: Exception) -> Response | HttpResponse:
         if isinstance(exc, _Replay):
             return exc.response
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            # Not a client error: Django answers 500. Give the key back, so a retry runs again
+            # instead of waiting for an answer that will never be stored.
+            claim = getattr(self.request, "idempotency", None)
+            if claim is not None:
+                idempotency.idempotency_release(claim)
+            raise
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
-        pending = getattr(request, "idempotency", None)
-        if pending is not None and isinstance(response, Response):
-            response.render()
-            idempotency.idempotency_store(
-                api_key=request.auth, key=pending[0], fingerprint=pending[1], response=response
-            )
+        claim = getattr(request, "idempotency", None)
+        if claim is not None:
+            if isinstance(response, Response):
+                response.render()
+            if isinstance(response, HttpResponse):
+                idempotency.idempotency_store(claim=claim, response=response)
+            else:  # a streamed answer cannot be stored: do not hold the key
+                idempotency.idempotency_release(claim)
         return response
 
     def get_queryset(self) -> QuerySet:

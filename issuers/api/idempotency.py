@@ -4,25 +4,79 @@ The same key with the same request (method, path, body) replays the stored statu
 headers with ``Idempotent-Replayed: true``; the same key with a different request is 422. Keys
 are per API key and kept for IDEMPOTENCY_TTL; server errors (5xx) are not stored, so a retry after
 one runs again.
+
+A key is claimed before the request runs (a unique insert of an in-flight record), so two
+concurrent requests with one key never both act (issue 3: six parallel POSTs made four seals).
+A repeat that arrives while the first still runs waits up to IN_FLIGHT_WAIT for its answer and
+replays it; after that it gets 409 ``idempotency_in_progress`` with ``Retry-After``, as Stripe
+answers.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import io
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from issuers.api.problems import Unprocessable
+from issuers.api.problems import Conflict, Unprocessable
 from issuers.models import ApiKey, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _REPLAYED_HEADERS = ("Content-Type", "Location")
+# response_status of a claimed record whose request has not answered yet (no HTTP status is 0).
+IN_FLIGHT = 0
+# How long a repeat waits for the first request's answer before it is told to retry: most
+# writes answer well within it, so a client retrying on a timeout usually gets the replay.
+IN_FLIGHT_WAIT = 3.0
+IN_FLIGHT_POLL = 0.05
+# A claim this old without an answer belongs to a process that died mid-request (a crash skips
+# the release); a repeat may take it over. Longer than any request is allowed to run.
+IN_FLIGHT_ABANDONED = timedelta(minutes=2)
+RETRY_AFTER = 1
+_CHUNK = 64 * 1024
+
+
+class IdempotencyInProgress(Conflict):
+    default_code = "idempotency_in_progress"
+    retry_after = RETRY_AFTER
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key: it runs, then stores its answer (or releases the claim)."""
+
+    record_id: int
+    claimed_at: datetime
+
+
+def _body(request: Request) -> bytes:
+    """The raw body, read in chunks from the stream and handed back to Django as its own
+    ``request.body`` would be (the view's parser then reads the same bytes).
+
+    ``request.body`` itself refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE (issue 3: an import
+    over 5 MB with a key got 413, without one it was accepted). The size is already bounded by
+    the view's own limit (its Content-Length check), the same with and without a key.
+    """
+    django_request = request._request
+    if hasattr(django_request, "_body"):
+        return django_request._body
+    chunks = []
+    while chunk := django_request.read(_CHUNK):
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    django_request._body = body
+    django_request._stream = io.BytesIO(body)
+    return body
 
 
 def request_fingerprint(request: Request) -> str:
@@ -41,8 +95,8 @@ def request_fingerprint(request: Request) -> str:
                     file_digest.update(chunk)
                 upload.seek(0)
                 digest.update(f"{name}:{file_digest.hexdigest()}\n".encode())
-    else:
-        digest.update(request.body)
+    elif int(request.META.get("CONTENT_LENGTH") or 0) > 0:
+        digest.update(_body(request))
     return digest.hexdigest()
 
 
@@ -58,24 +112,7 @@ def idempotency_key_of(request: Request) -> str | None:
     return key
 
 
-def idempotency_lookup(*, api_key: ApiKey, key: str, fingerprint: str) -> HttpResponse | None:
-    """The stored answer to replay, None for a new key; 422 when the key was used for
-    another request."""
-    record = (
-        IdempotencyRecord.objects.filter(
-            api_key=api_key, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_TTL
-        )
-        .only("request_hash", "response_status", "response_body", "response_headers")
-        .first()
-    )
-    if record is None:
-        return None
-    if record.request_hash != fingerprint:
-        raise Unprocessable(
-            f"Idempotency-Key {key!r} was already used with a different request; use a new key "
-            "for a new request.",
-            code="idempotency_key_reused",
-        )
+def _replay(record: IdempotencyRecord) -> HttpResponse:
     response = HttpResponse(bytes(record.response_body), status=record.response_status)
     for name, value in record.response_headers.items():
         response[name] = value
@@ -83,27 +120,93 @@ def idempotency_lookup(*, api_key: ApiKey, key: str, fingerprint: str) -> HttpRe
     return response
 
 
-def idempotency_store(
-    *, api_key: ApiKey, key: str, fingerprint: str, response: HttpResponse
-) -> None:
-    if response.status_code >= 500:
-        return
-    headers = {h: response[h] for h in _REPLAYED_HEADERS if response.has_header(h)}
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.filter(
-                api_key=api_key, key=key, created_at__lt=now - IDEMPOTENCY_TTL
-            ).delete()
-            IdempotencyRecord.objects.create(
-                api_key=api_key,
-                key=key,
+def idempotency_claim(*, api_key: ApiKey, key: str, fingerprint: str) -> Claim | HttpResponse:
+    """Claim ``key`` for this request, or the stored answer to replay.
+
+    Steps: (1) insert an in-flight record; the unique (api_key, key) constraint lets one
+    request win. (2) Lost: read the record. Expired, or in flight past IN_FLIGHT_ABANDONED:
+    take it over with a conditional UPDATE (one of several takers wins; the others loop).
+    Another request's fingerprint: 422. Answered: replay. In flight: poll until IN_FLIGHT_WAIT,
+    then 409 ``idempotency_in_progress``.
+    """
+    deadline = time.monotonic() + IN_FLIGHT_WAIT
+    while True:
+        now = timezone.now()
+        try:
+            # Committed at once (its own transaction), so concurrent repeats see the claim.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    api_key=api_key,
+                    key=key,
+                    request_hash=fingerprint,
+                    response_status=IN_FLIGHT,
+                    response_body=b"",
+                    response_headers={},
+                    created_at=now,
+                )
+            return Claim(record_id=record.pk, claimed_at=now)
+        except IntegrityError:
+            pass
+        record = (
+            IdempotencyRecord.objects.filter(api_key=api_key, key=key)
+            .only("created_at", "request_hash", "response_status")
+            .first()
+        )
+        if record is None:  # released or deleted since the insert failed: claim again
+            continue
+        in_flight = record.response_status == IN_FLIGHT
+        stale = record.created_at < now - (IN_FLIGHT_ABANDONED if in_flight else IDEMPOTENCY_TTL)
+        if stale:
+            taken = IdempotencyRecord.objects.filter(
+                pk=record.pk,
+                created_at=record.created_at,
+                response_status=record.response_status,
+            ).update(
                 request_hash=fingerprint,
-                response_status=response.status_code,
-                response_body=response.content,
-                response_headers=headers,
+                response_status=IN_FLIGHT,
+                response_body=b"",
+                response_headers={},
                 created_at=now,
             )
-    except IntegrityError:
-        # A concurrent request with the same key stored its answer first; keep that one.
-        pass
+            if taken:
+                return Claim(record_id=record.pk, claimed_at=now)
+            continue
+        if record.request_hash != fingerprint:
+            raise Unprocessable(
+                f"Idempotency-Key {key!r} was already used with a different request; use a "
+                "new key for a new request.",
+                code="idempotency_key_reused",
+            )
+        if not in_flight:
+            return _replay(IdempotencyRecord.objects.get(pk=record.pk))
+        if time.monotonic() >= deadline:
+            raise IdempotencyInProgress(
+                f"A request with Idempotency-Key {key!r} is still being processed; retry in "
+                f"{RETRY_AFTER} s to get its answer."
+            )
+        time.sleep(IN_FLIGHT_POLL)
+
+
+def _held(claim: Claim) -> QuerySet[IdempotencyRecord]:
+    # Conditional on the claim's own moment: a claim taken over as abandoned belongs to its new
+    # holder, whose answer must not be overwritten nor its claim released.
+    return IdempotencyRecord.objects.filter(
+        pk=claim.record_id, created_at=claim.claimed_at, response_status=IN_FLIGHT
+    )
+
+
+def idempotency_release(claim: Claim) -> None:
+    """Give the key back (the request crashed or answered 5xx): a retry runs again."""
+    _held(claim).delete()
+
+
+def idempotency_store(*, claim: Claim, response: HttpResponse) -> None:
+    if response.status_code >= 500:
+        idempotency_release(claim)
+        return
+    headers = {h: response[h] for h in _REPLAYED_HEADERS if response.has_header(h)}
+    _held(claim).update(
+        response_status=response.status_code,
+        response_body=response.content,
+        response_headers=headers,
+    )

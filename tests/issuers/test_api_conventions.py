@@ -7,7 +7,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from issuers.api import views
+from issuers.api import idempotency, views
 from issuers.api.base import ApiKeyRateThrottle
 from issuers.models import IdempotencyRecord, Member
 from tests.issuers.api_support import problem
@@ -171,3 +171,123 @@ def test_out_of_range_member_id_when_awarding_is_a_400(api):
 
     assert response.status_code == 400
     assert problem(response)["errors"][0]["field"] == "member"
+
+
+# --- Django's own errors under /api/ ---------------------------------------------------------
+
+
+def test_a_bad_host_header_under_api_is_a_problem(api):
+    response = api.client.get("/api/v1/members", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    body = problem(response)
+    assert body["code"] == "bad_request"
+    assert "evil.example" not in body["detail"]  # attacker-chosen text is not echoed
+
+
+def test_a_bad_host_header_elsewhere_keeps_django_s_page(client):
+    response = client.get("/healthz", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/problem+json")
+
+
+# --- Idempotency-Key: claims and large bodies ------------------------------------------------
+
+
+def test_a_large_import_is_accepted_with_an_idempotency_key_as_without(api, settings):
+    from tests.issuers.test_api_imports import csv_bytes, good_rows
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    data = csv_bytes(good_rows(40))
+    assert len(data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def post(key: str | None):
+        headers = {"Idempotency-Key": key} if key else None
+        return api.client.post("/api/v1/imports", data, content_type="text/csv", headers=headers)
+
+    first = post("big-1")
+    again = post("big-1")
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    assert Member.objects.filter(issuer=api.issuer).count() == 40
+    assert post(None).status_code == 201  # the same limits without the key
+
+
+def test_a_different_large_body_with_the_same_key_is_still_422(api, settings):
+    from tests.issuers.test_api_imports import csv_bytes, good_rows
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    headers = {"Idempotency-Key": "big-2"}
+    for start, expected in ((0, 201), (1, 422)):
+        response = api.client.post(
+            "/api/v1/imports",
+            csv_bytes(good_rows(40, start=start)),
+            content_type="text/csv",
+            headers=headers,
+        )
+        assert response.status_code == expected
+
+
+def _claim_in_flight(api, key: str) -> IdempotencyRecord:
+    """The record as a first request holds it while it runs: sent once for the exact
+    fingerprint, then turned back into an unanswered claim, its member gone."""
+    api.post("/members", MEMBER, idempotency_key=key)
+    Member.objects.all().delete()
+    IdempotencyRecord.objects.filter(key=key).update(response_status=idempotency.IN_FLIGHT)
+    return IdempotencyRecord.objects.get(key=key)
+
+
+def test_a_repeat_of_a_request_in_flight_is_409_with_retry_after(api, monkeypatch):
+    monkeypatch.setattr(idempotency, "IN_FLIGHT_WAIT", 0.1)
+    _claim_in_flight(api, "k-busy")
+
+    response = api.post("/members", MEMBER, idempotency_key="k-busy")
+
+    assert response.status_code == 409
+    assert problem(response)["code"] == "idempotency_in_progress"
+    assert response["Retry-After"] == "1"
+    assert not Member.objects.exists()
+
+
+def test_another_body_under_a_key_in_flight_is_still_422(api):
+    _claim_in_flight(api, "k-busy")
+
+    response = api.post("/members", {**MEMBER, "external_ref": "B"}, idempotency_key="k-busy")
+
+    assert response.status_code == 422
+
+
+def test_a_claim_left_by_a_crashed_process_is_taken_over(api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record = _claim_in_flight(api, "k-dead")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - idempotency.IN_FLIGHT_ABANDONED - timedelta(seconds=1)
+    )
+
+    response = api.post("/members", MEMBER, idempotency_key="k-dead")
+
+    assert response.status_code == 201
+    assert IdempotencyRecord.objects.get(pk=record.pk).response_status == 201
+
+
+def test_a_server_error_gives_the_key_back(api, monkeypatch):
+    def fail(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views.services, "member_create", fail)
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api.key}")
+    crashed = client.post(
+        "/api/v1/members", MEMBER, format="json", headers={"Idempotency-Key": "k-500"}
+    )
+    monkeypatch.undo()
+    retried = api.post("/members", MEMBER, idempotency_key="k-500")
+
+    assert crashed.status_code == 500
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried

@@ -39,6 +39,7 @@ from config.bulk import bulk_insert
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ImportJob, Issuer, Member, Programme
+from issuers.text import text_problem
 from issuers.webhooks import webhook_emit
 
 COLUMNS = ("external_ref", *Member.PROFILE_FIELDS, "programme", "valid_from", "expires_at")
@@ -214,10 +215,12 @@ def _check_row(
         values[name] = _text(raw.get(name))
     values["contact_email"] = _text(raw.get("contact_email")).lower()
     for name, value in values.items():
-        # The API refuses NUL too (DRF); PostgreSQL cannot store it in text and would fail the
-        # whole import with a 500.
-        if "\x00" in value:
-            problems.append((name, "Contains a NUL character.", "null_characters_not_allowed"))
+        # The API's rule (issuers.text): controls (NUL included, which PostgreSQL cannot store),
+        # lone surrogates and noncharacters would break the seal image. The message names the
+        # code point and its position, never the value (contact fields are personal data).
+        problem = text_problem(value)
+        if problem is not None:
+            problems.append((name, problem, "invalid_character"))
     for name in REQUIRED:
         if not values[name]:
             problems.append((name, "This field is required.", "required"))

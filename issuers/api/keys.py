@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from issuers.api.base import IssuerAPIView, IssuerViewSet
 from issuers.api.problems import Conflict
+from issuers.api.serializers import StrictSerializer
 from seals import keys
 from seals.credentials import credential_jwt
 from seals.models import Seal, SigningKey
@@ -52,7 +53,7 @@ class SigningKeySerializer(serializers.ModelSerializer):
         return keys.key_public_jwk(key)
 
 
-class KeyRotateSerializer(serializers.Serializer):
+class KeyRotateSerializer(StrictSerializer):
     algorithm = serializers.ChoiceField(
         choices=SigningKey.Algorithm.choices,
         required=False,

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from issuers import privacy
 from issuers.api.base import IssuerAPIView, IssuerViewSet
 from issuers.api.problems import Conflict
-from issuers.api.serializers import ObjectIdField
+from issuers.api.serializers import ObjectIdField, StrictModelSerializer, StrictSerializer
 from issuers.models import DataRequest, Member
 
 
@@ -34,7 +34,7 @@ def _conflict(exc: Exception, code: str) -> Conflict:
 # --- serializers ------------------------------------------------------------------------------
 
 
-class DataRequestSerializer(serializers.ModelSerializer):
+class DataRequestSerializer(StrictModelSerializer):
     member = serializers.PrimaryKeyRelatedField(
         queryset=Member.objects.none(), required=False, allow_null=True
     )
@@ -94,7 +94,8 @@ class DataRequestFilterSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
+    multiline_fields = ("outcome", "note")
     state = serializers.ChoiceField(
         choices=[
             DataRequest.State.IN_PROGRESS,
@@ -106,7 +107,7 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class _LinkedRequest(serializers.Serializer):
+class _LinkedRequest(StrictSerializer):
     data_request = ObjectIdField(
         required=False, allow_null=True, help_text="The data request this answers (audit)."
     )

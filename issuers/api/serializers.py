@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
+from issuers.text import validate_multi_line_text, validate_single_line_text
 from seals import links
 from seals.models import Seal, SealEvent, SealStatus
 from seals.status import effective_status
@@ -25,7 +33,93 @@ class ObjectIdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class IssuerSerializer(serializers.ModelSerializer):
+def _guard_text(field: serializers.CharField, *, multiline: bool) -> None:
+    """Give a text field the one text rule (issuers.text). DRF's own NUL and surrogate checks
+    are dropped: the rule covers both, and two messages for one character would read badly."""
+    rule: Callable[[str], None] = (
+        validate_multi_line_text if multiline else validate_single_line_text
+    )
+    field.validators = [
+        v
+        for v in field.validators
+        if not isinstance(v, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator)
+        and v not in (validate_multi_line_text, validate_single_line_text)
+    ] + [rule]
+
+
+class TextField(serializers.CharField):
+    """Free text an issuer writes (names, wording, reasons): refuses control characters and
+    anything XML 1.0 cannot carry; ``multiline=True`` allows tab and line breaks."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _guard_text(self, multiline=multiline)
+
+
+class StrictInputMixin:
+    """The base of every serializer that reads a request body.
+
+    - A field the serializer does not have, or one it only outputs, is refused with a 400 naming
+      it ("unknown field" / "read-only field"), as Stripe does: silently ignoring
+      ``{"is_default": false}`` or a typo'd name answers 200 for a change that did not happen.
+    - Every writable text field gets the text rule (issuers.text): single-line unless its name
+      is in ``multiline_fields``.
+    """
+
+    multiline_fields: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        for name, field in fields.items():
+            # A TextField carries its own choice of single- or multi-line.
+            if isinstance(field, serializers.CharField) and not isinstance(field, TextField):
+                _guard_text(field, multiline=name in self.multiline_fields)
+        return fields
+
+    def _refused_fields(self, data: Mapping[str, Any]) -> dict[str, list[ErrorDetail]]:
+        fields = self.fields  # type: ignore[attr-defined]
+        writable = [name for name, field in fields.items() if not field.read_only]
+        refused: dict[str, list[ErrorDetail]] = {}
+        for key in data:
+            field = fields.get(key)
+            if field is None:
+                close = difflib.get_close_matches(str(key), writable, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                message = f"Unknown field.{hint} Writable fields: {', '.join(writable)}."
+                refused[str(key)] = [ErrorDetail(message, code="unknown_field")]
+            elif field.read_only:
+                refused[str(key)] = [
+                    ErrorDetail(
+                        "Read-only field; it cannot be set by a request. Leave it out.",
+                        code="read_only_field",
+                    )
+                ]
+        return refused
+
+    def to_internal_value(self, data: Any) -> Any:
+        refused = self._refused_fields(data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from exc
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
+    """Base of request-body serializers (not of query-string filters, which share the query
+    string with ``limit``, ``cursor`` and ``ordering``)."""
+
+
+class StrictModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """Base of model serializers that also read request bodies."""
+
+
+class IssuerSerializer(StrictModelSerializer):
+    multiline_fields = ("description",)
     has_logo = serializers.SerializerMethodField()
 
     class Meta:
@@ -49,7 +143,8 @@ class IssuerSerializer(serializers.ModelSerializer):
         return bool(issuer.logo_version)
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(StrictModelSerializer):
+    multiline_fields = ("description",)
     slug = serializers.SlugField(
         max_length=60, help_text="Identifier in URLs and credentials; fixed once created."
     )
@@ -107,7 +202,7 @@ class SealSummarySerializer(serializers.Serializer):
         return effective_status(seal, self.context.get("now") or timezone.now())
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(StrictModelSerializer):
     domains = serializers.ListField(
         child=serializers.CharField(max_length=253),
         required=False,
@@ -229,7 +324,7 @@ def seal_links(seal: Seal) -> dict[str, str]:
     }
 
 
-class SealAwardSerializer(serializers.Serializer):
+class SealAwardSerializer(StrictSerializer):
     member = ObjectIdField(help_text="The member's id.")
     programme = serializers.SlugField(
         required=False, help_text="Programme slug; the issuer's default programme when absent."
@@ -240,9 +335,11 @@ class SealAwardSerializer(serializers.Serializer):
     )
 
 
-class SealReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=500, help_text="Why; kept in the seal's history (not published)."
+class SealReasonSerializer(StrictSerializer):
+    reason = TextField(
+        multiline=True,
+        max_length=500,
+        help_text="Why; kept in the seal's history (not published).",
     )
 
 
@@ -299,7 +396,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportOptionsSerializer(serializers.Serializer):
+class ImportOptionsSerializer(StrictSerializer):
     mode = serializers.ChoiceField(
         choices=ImportJob.Mode.choices,
         default=ImportJob.Mode.ALL_OR_NOTHING,

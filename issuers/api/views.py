@@ -555,9 +555,10 @@ class SealViewSet(
         return Response(self.get_serializer(seal).data, status=status.HTTP_201_CREATED)
 
     def _act(self, request: Request, service: Any, body_class: type, **extra: Any) -> Response:
+        # The lookup first: another issuer's seal is a 404 whatever the body says (DESIGN §1.5).
+        seal = self.get_object()
         body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
-        seal = self.get_object()
         try:
             seal = service(seal=seal, actor=actor_of(request), **body.validated_data, **extra)
         except seal_services.SealStateError:

@@ -17,13 +17,14 @@ from rest_framework.response import Response
 
 from issuers import webhooks
 from issuers.api.base import IssuerViewSet
+from issuers.api.serializers import StrictModelSerializer
 from issuers.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from seals.models import Notice
 
 # --- serializers ------------------------------------------------------------------------------
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(StrictModelSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=webhooks.EVENT_TYPES),
         required=False,

@@ -11,6 +11,7 @@ from datetime import date
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
+from issuers.text import refused
 from seals import i18n
 from seals.render import fonts
 
@@ -45,22 +46,18 @@ _THEME = {
 }
 
 
-# Characters XML 1.0 (§2.2 Char) does not allow, lone surrogates and the other noncharacters
-# included: one of them in a stored name would make the SVG not well-formed (a browser then
-# shows a broken image) or fail UTF-8 encoding. Whitespace controls become spaces first.
-_NOT_XML_CHAR = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-)
+# Whitespace controls become spaces; every other character that the input rule refuses
+# (issuers.text: controls, lone surrogates, noncharacters, all of which XML 1.0 forbids or
+# discourages) is dropped, for names stored before that rule existed.
 _CONTROL_SPACE = re.compile("[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
 
 
 def clean_text(text: str) -> str:
-    """A stored name as the seal shows it: controls and characters XML 1.0 forbids dropped,
-    whitespace runs collapsed to one space. The one text-preparation step for everything
-    drawn (SVG, PNG) and for the image's label and alt text."""
+    """A stored name as the seal shows it: refused characters dropped, whitespace runs
+    collapsed to one space. The one text-preparation step for everything drawn (SVG, PNG) and
+    for the image's label and alt text."""
     text = _CONTROL_SPACE.sub(" ", text)
-    # Noncharacters U+nFFFE/U+nFFFF of the supplementary planes are as invalid as U+FFFE.
-    text = "".join(ch for ch in _NOT_XML_CHAR.sub("", text) if (ord(ch) & 0xFFFE) != 0xFFFE)
+    text = "".join(ch for ch in text if not refused(ch, multiline=True))
     return " ".join(text.split())
 
 

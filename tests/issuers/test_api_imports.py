@@ -310,3 +310,19 @@ def test_other_fields_still_quote_the_rejected_value(api):
     errors = problem(post_csv(api, csv_bytes(rows)))["errors"]
 
     assert errors[0]["message"] == "'Great Britain' is not an ISO 3166-1 alpha-2 code."
+
+
+def test_it_refuses_characters_the_seal_cannot_carry_as_the_api_does(api):
+    rows = good_rows(3)
+    rows[0][1] = "Evil\x01Co"  # row 1: a control character in the legal name
+    rows[1][1] = "Tab\tbed Ltd"  # row 2: names are single lines
+    response = post_csv(api, csv_bytes(rows))
+
+    assert response.status_code == 422
+    errors = problem(response)["errors"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [
+        (1, "legal_name", "invalid_character"),
+        (2, "legal_name", "invalid_character"),
+    ]
+    assert "U+0001, at position 5" in errors[0]["message"]
+    assert not Member.objects.exists()

@@ -4,8 +4,10 @@ pagination caps, each answered with problem+json."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import override_settings
 
 from config import ratelimit
@@ -14,12 +16,21 @@ from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem
 
 LIMITS = {"default": 3, "verify-credential": 2, "certificate": 1}
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_tight_limits")]
+# Mid-minute: the limiter counts in fixed one-minute windows (config/ratelimit.py), and a run
+# that crossed a boundary between its requests would see the count start again.
+INSIDE_ONE_WINDOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_tight_limits", "_one_window")]
 
 
 @pytest.fixture
 def _tight_limits(settings):
     settings.PUBLIC_RATE_LIMITS = LIMITS
+
+
+@pytest.fixture
+def _one_window():
+    with time_machine.travel(INSIDE_ONE_WINDOW, tick=False):
+        yield
 
 
 @pytest.fixture
@@ -47,10 +58,19 @@ def test_every_public_page_answers_429_problem_json_past_the_limit(client, seal)
         refused = client.get(path, REMOTE_ADDR="203.0.113.5")
         body = problem(refused)
         assert body["code"] == "throttled"
-        assert 1 <= int(refused["Retry-After"]) <= 60
+        assert int(refused["Retry-After"]) == 30  # to the end of the frozen window
         assert refused["Cache-Control"] == "no-store"
         assert not refused.cookies
         ratelimit.cache.clear()
+
+
+def test_the_count_starts_again_in_the_next_window_and_not_before(client, seal):
+    path = f"/verify/{seal.public_id}.json"
+    assert [client.get(path).status_code for _ in range(4)] == [200, 200, 200, 429]
+    with time_machine.travel(INSIDE_ONE_WINDOW + timedelta(seconds=29), tick=False):
+        assert client.get(path).status_code == 429  # 12:00:59, same window
+    with time_machine.travel(INSIDE_ONE_WINDOW + timedelta(seconds=30), tick=False):
+        assert client.get(path).status_code == 200  # 12:01:00, a new window
 
 
 def test_the_limit_is_per_network_not_per_address(client, seal):

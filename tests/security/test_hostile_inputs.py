@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
 from PIL import Image
 
 from issuers.logos import LOGO_MAX_SIDE
@@ -26,6 +29,12 @@ STRINGS: dict[str, str] = json.loads((CORPUS / "strings.json").read_text())
 # What must never appear raw in an HTML or SVG answer.
 ACTIVE_MARKUP = (b"<script", b"<img", b"<svg/onload", b"<iframe", b"<b onm", b"<foreignobject")
 LOGO_REFUSALS = {400, 413, 415}
+# No name may hold these (issue 7): C0 controls but TAB/LF/CR, the noncharacters U+FFFE and
+# U+FFFF, and UTF-16 surrogates, which are not characters at all. None is legal in XML 1.0.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+MUST_REFUSE = sorted(
+    key for key, value in STRINGS.items() if key != "nul" and FORBIDDEN.search(value)
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +86,8 @@ def test_a_hostile_csv_is_refused_or_reported_per_row_never_a_500(api, path):
         assert problem(response)["detail"]
     for member in Member.objects.filter(issuer=api.issuer):
         assert "\x00" not in member.legal_name
-    if path.name == "invalid-utf8.csv":
+        assert not FORBIDDEN.search(member.legal_name), member.legal_name
+    if path.name in ("invalid-utf8.csv", "surrogate-utf8.csv"):
         assert response.status_code == 400
         assert "UTF-8" in problem(response)["detail"]
         assert not ImportJob.objects.filter(issuer=api.issuer, state="succeeded").exists()
@@ -94,14 +104,25 @@ def _public_answers(client, seal) -> dict[str, object]:
     }
 
 
+def _post_member(api, key: str, value: str):
+    """As a client's JSON arrives: json.dumps escapes what UTF-8 cannot carry (``\\ud800``)."""
+    body = {"external_ref": f"H-{key}", "legal_name": value, "display_name": value[:300]}
+    return api.client.post("/api/v1/members", json.dumps(body), content_type="application/json")
+
+
+def _assert_well_formed_svg(answer) -> None:
+    assert answer.status_code == 200, answer.status_code
+    # Our own answer, parsed to prove it is XML at all: a name must never break the document.
+    ElementTree.fromstring(answer.content)  # noqa: S314 -- our own output, not untrusted XML
+
+
 @pytest.mark.parametrize("key", sorted(STRINGS))
 def test_a_hostile_member_name_is_refused_or_rendered_inert_everywhere(api, client, key):
     value = STRINGS[key]
-    response = api.post(
-        "/members",
-        {"external_ref": f"H-{key}", "legal_name": value, "display_name": value[:300]},
-    )
+    response = _post_member(api, key, value)
     assert response.status_code < 500, response.content
+    if key in MUST_REFUSE:
+        assert response.status_code == 400, (response.status_code, response.content[:300])
     if response.status_code != 201:
         assert response.status_code == 400
         problem(response)
@@ -118,8 +139,36 @@ def test_a_hostile_member_name_is_refused_or_rendered_inert_everywhere(api, clie
             ours, theirs = plain[kind].content.lower(), answer.content.lower()
             for marker in ACTIVE_MARKUP:
                 assert theirs.count(marker) <= ours.count(marker), (kind, marker)
+        if kind == "svg":
+            _assert_well_formed_svg(answer)
         if kind == "json":
             assert answer.json()["member"]  # the name survives, as data
+
+
+@pytest.mark.parametrize("key", MUST_REFUSE)
+def test_a_name_no_one_may_hold_is_a_clear_400_naming_the_field(api, key):
+    body = problem(_post_member(api, key, STRINGS[key]))
+    assert body["status"] == 400
+    assert {error["field"] for error in body["errors"]} >= {"legal_name"}, body["errors"]
+    assert not Member.objects.filter(external_ref=f"H-{key}").exists()
+
+
+def _storable(value: str) -> bool:
+    """Whether the database can hold ``value`` at all (a row written before any validation)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 database column takes it
+        return False
+    return not (connection.vendor == "postgresql" and "\x00" in value)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, v in STRINGS.items() if _storable(v)))
+def test_the_svg_of_an_existing_seal_is_well_formed_xml_whatever_its_member_is_called(client, key):
+    """Rows from before the validation, or written by an import or the admin, still render."""
+    value = STRINGS[key]
+    seal = award(MemberFactory(legal_name=value[:300], display_name=value[:300]))
+    for theme in ("light", "dark"):
+        _assert_well_formed_svg(client.get(f"/s/{seal.public_id}.svg", {"theme": theme}))
 
 
 def test_a_ten_thousand_character_name_is_a_clear_400(api):

@@ -91,6 +91,14 @@ def csv_files() -> dict[str, bytes]:
         "binary.csv": bytes(range(256)) * 4,
         "bom-only.csv": b"\xef\xbb\xbf",
         "header-only.csv": header,
+        # Valid UTF-8, but characters no name may hold: C0 controls and the noncharacter U+FFFE.
+        "control-characters.csv": header
+        + b"M-5,Start\x01Of Heading Ltd,soh.example\r\n"
+        + b"M-6,Vertical\x0bTab Ltd,vt.example\r\n"
+        + b"M-7,Unit\x1fSeparator Ltd,us.example\r\n"
+        + b"M-8,Non\xef\xbf\xbeCharacter Ltd,fffe.example\r\n",
+        # A UTF-16 surrogate encoded as if it were a character (CESU-8): not UTF-8 at all.
+        "surrogate-utf8.csv": header + b"M-9,Lone\xed\xa0\x80Surrogate Ltd,sur.example\r\n",
     }
 
 
@@ -113,6 +121,14 @@ def strings() -> dict[str, str]:
         "sql": "'; DROP TABLE issuers_member; --",
         "arabic": "\u0634\u0631\u0643\u0629 \u0627\u0644\u0645\u062b\u0627\u0644",
         "lone-surrogate-escape": "\\ud800",
+        # Each of these must be refused (400): no name holds a control character, a
+        # noncharacter or half a UTF-16 pair. The surrogate arrives as JSON's "\ud800".
+        "c0-start-of-heading": "Start\x01Of Heading Ltd",
+        "c0-vertical-tab": "Vertical\x0bTab Ltd",
+        "c0-unit-separator": "Unit\x1fSeparator Ltd",
+        "noncharacter-fffe": "Non\ufffeCharacter Ltd",
+        "noncharacter-ffff": "Non\uffffCharacter Ltd",
+        "lone-surrogate": "Lone\ud800Surrogate Ltd",
     }
 
 

@@ -229,7 +229,7 @@ def _upsert(day: date, per_seal: dict[str, dict[str, int]]) -> int:
     # Django's bulk_create(update_conflicts=True) can only overwrite; GREATEST keeps the upsert
     # monotonic when two flushes race. Both PostgreSQL and SQLite speak ON CONFLICT.
     sql = (
-        f"INSERT INTO {table} (seal_id, day, {', '.join(cols)}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        f"INSERT INTO {table} (seal_id, day, {', '.join(cols)}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 -- names are model constants, values bound
         f"ON CONFLICT (seal_id, day) DO UPDATE SET {updates}"
     )
     with transaction.atomic(), connection.cursor() as cursor:

@@ -11,7 +11,8 @@ import base64
 import hashlib
 import json
 import logging
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import jwt
@@ -30,7 +31,7 @@ from issuers.labels import issuer_kind_word
 from seals import i18n, replay, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
-from seals.models import Seal
+from seals.models import Seal, SealStatus
 from seals.render import (
     FORMATS,
     MISUSE,
@@ -46,9 +47,11 @@ from seals.render.layout import status_words
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 60
-STALE_WHILE_REVALIDATE = 30
-STALE_IF_ERROR = 60
+# Any cache may show an answer for at most 60 s, stale copies included (DESIGN §1.1: a
+# revocation reaches every visitor within 60 s): max-age, then either stale window.
+FRESHNESS_BUDGET = 60
+MAX_AGE = 45
+STALE = FRESHNESS_BUDGET - MAX_AGE  # stale-while-revalidate and stale-if-error
 
 
 # --- bytes: in-process LRU, then the shared cache, then render, keyed by the ETag
@@ -68,22 +71,36 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _max_age(now: datetime, next_change: datetime | None) -> int:
-    """≤ 60 s and never past the next scheduled change (nor midnight: the date is drawn)."""
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    limits = [MAX_AGE, int((midnight - now).total_seconds())]
+DAY = 86_400  # POSIX days (UTC) have no leap seconds
+
+
+def _freshness_budget(now: datetime, next_change: datetime | None) -> int:
+    """How long any cache may show an answer given at ``now``, stale copies included: ≤ 60 s,
+    and over before the next scheduled change and before midnight UTC (the date is drawn).
+
+    Counted in whole seconds as caches count: nginx stores ``valid_sec = <its now, in
+    seconds> + max-age`` and keeps serving the entry until its clock passes that second
+    (``valid_sec < now``), so max-age=40 given at 12:00:00.000 is served until 12:00:40.999.
+    Counting from the start of the current second and leaving out the last keeps a scheduled
+    change exactly on time at the edge (tests/deploy/test_edge_cache.py shows nginx doing so).
+    Plain integer arithmetic: this runs on every replayed hit (seals/replay.py).
+    """
+    start = math.floor(now.timestamp())
+    budget = min(FRESHNESS_BUDGET, DAY - start % DAY - 1)
     if next_change is not None:
-        limits.append(int((next_change - now).total_seconds()))
-    return max(0, min(limits))
+        budget = min(budget, math.floor(next_change.timestamp()) - start - 1)
+    return max(0, budget)
 
 
 def _cache_control(now: datetime, next_change: datetime | None) -> str:
-    age = _max_age(now, next_change)
-    swr = STALE_WHILE_REVALIDATE
-    if next_change is not None:
-        # Serving stale past the scheduled change would show the old status.
-        swr = max(0, min(swr, int((next_change - now).total_seconds()) - age))
-    return f"public, max-age={age}, stale-while-revalidate={swr}, stale-if-error={STALE_IF_ERROR}"
+    """max-age + either stale window ≤ the budget: a cache honouring stale-while-revalidate or
+    stale-if-error (the edge does, deploy/nginx/seal-cache.conf) may show the old answer until
+    max-age + that window, never past a scheduled change. Both stay present, at 0 if need be,
+    so a CDN's own default never fills the gap (issue 10 item 5)."""
+    budget = _freshness_budget(now, next_change)
+    age = min(MAX_AGE, budget)
+    stale = min(STALE, budget - age)
+    return f"public, max-age={age}, stale-while-revalidate={stale}, stale-if-error={stale}"
 
 
 def _finish(response: HttpResponse, *, cors: bool = True) -> HttpResponse:
@@ -135,7 +152,9 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     else:
         status = snapshot.status_of(snap, now)
         misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
-        state = MISUSE if misuse else status
+        # The misuse card replaces only a seal that would look valid: a revoked, suspended,
+        # expired or pending one shows that, wherever it is shown (it is still counted).
+        state = MISUSE if misuse and status == SealStatus.ACTIVE else status
         counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
         stats.count(seal_id, *counted, day=day)
     etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
@@ -163,6 +182,15 @@ def seal_svg(request: HttpRequest, seal_id: str) -> HttpResponse:
 @i18n.speaks_query_language
 def seal_png(request: HttpRequest, seal_id: str) -> HttpResponse:
     return seal_image(request, seal_id, "png")
+
+
+@i18n.speaks_query_language
+def seal_image_malformed(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An image URL whose id is not the shape of a seal id (a truncated or mangled embed): the
+    neutral "seal not found" image with its 404, so the embedding page shows no broken image.
+    Nothing is looked up: the id is never read."""
+    size, theme, _host = _image_params(request)
+    return _not_found_image(fmt, size, theme or "light")
 
 
 # --- JSON -----------------------------------------------------------------------------------

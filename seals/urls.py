@@ -1,10 +1,12 @@
 """Public routes (DESIGN §4): no authentication, no cookies.
 
 The seal id converter accepts only the shape of a public id (22 URL-safe base64 characters,
-``seals.models.SEAL_ID_PATTERN``), so a malformed id is a plain 404 before any view or query.
+``seals.models.SEAL_ID_PATTERN``), so a malformed id never reaches a query: on the image routes
+it gets the neutral "seal not found" image (a truncated embed shows no broken image), elsewhere
+a plain 404.
 """
 
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from config.ratelimit import rate_limited
 from seals import public_views
@@ -28,6 +30,8 @@ register_converter(SealIdConverter, "seal")
 urlpatterns: list = [
     path("s/<seal:seal_id>.svg", public_views.seal_svg, name="seal-svg"),
     path("s/<seal:seal_id>.png", public_views.seal_png, name="seal-png"),
+    # After the two above: any other /s/….svg|png is an id of the wrong shape.
+    re_path(r"^s/.*\.(?P<fmt>svg|png)\Z", public_views.seal_image_malformed),
     path(
         "verify/<seal:seal_id>.json",
         rate_limited(public_views.verify_json),

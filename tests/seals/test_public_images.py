@@ -84,7 +84,8 @@ def test_a_seal_flips_to_expired_at_its_expiry_instant_without_any_worker(client
         traveller.move_to(seal.expires_at - timedelta(seconds=1))
         before = client.get(url)
         assert ">Valid<" in before.content.decode()
-        assert "max-age=1," in before["Cache-Control"]
+        # Gone from any cache by the instant (see test_cache_lifetimes_count_whole_seconds).
+        assert before["Cache-Control"].startswith("public, max-age=0,")
         traveller.move_to(seal.expires_at)
         after = client.get(url)
         assert ">Expired<" in after.content.decode()
@@ -96,8 +97,61 @@ def test_max_age_never_runs_past_the_next_scheduled_change(client):
         seal = award(MemberFactory(), days=30)
         traveller.move_to(seal.expires_at - timedelta(seconds=40))
         response = client.get(f"/s/{seal.public_id}.png")
-    assert "max-age=40," in response["Cache-Control"]
-    assert "stale-while-revalidate=0," in response["Cache-Control"]
+    # A seal expiring in 40 s is cached for under 40 s, with no stale copy after it.
+    assert response["Cache-Control"] == (
+        "public, max-age=39, stale-while-revalidate=0, stale-if-error=0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "expected"),
+    [
+        (None, "public, max-age=45, stale-while-revalidate=15, stale-if-error=15"),
+        (61, "public, max-age=45, stale-while-revalidate=15, stale-if-error=15"),
+        (50, "public, max-age=45, stale-while-revalidate=4, stale-if-error=4"),
+        (46, "public, max-age=45, stale-while-revalidate=0, stale-if-error=0"),
+        (1, "public, max-age=0, stale-while-revalidate=0, stale-if-error=0"),
+    ],
+)
+def test_no_cache_shows_an_answer_past_60_s_or_past_the_next_change(seconds_left, expected):
+    from seals.public_views import _cache_control
+
+    now = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    change = None if seconds_left is None else now + timedelta(seconds=seconds_left)
+    header = _cache_control(now, change)
+    assert header == expected
+    numbers = dict(part.split("=") for part in header.split(", ")[1:])
+    age = int(numbers["max-age"])
+    for stale in ("stale-while-revalidate", "stale-if-error"):
+        # max-age + either stale window stays within the 60 s of DESIGN §1.1.
+        assert age + int(numbers[stale]) <= 60
+        if seconds_left is not None:
+            assert age + int(numbers[stale]) < seconds_left
+
+
+def test_cache_lifetimes_count_whole_seconds():
+    """nginx keeps an entry through the last second of its max-age, counted from the start of
+    the second it stored it in: an answer given at 12:00:00.100 with max-age=40 would be served
+    until 12:00:40.999, past a change at 12:00:40.900."""
+    from seals.public_views import _cache_control
+
+    given = datetime(2030, 1, 1, 12, 0, 0, 100_000, tzinfo=UTC)
+    change = datetime(2030, 1, 1, 12, 0, 40, 900_000, tzinfo=UTC)
+    assert _cache_control(given, change).startswith("public, max-age=39, ")
+    late_in_the_second = datetime(2030, 1, 1, 12, 0, 0, 900_000, tzinfo=UTC)
+    on_the_second = datetime(2030, 1, 1, 12, 0, 41, tzinfo=UTC)
+    # Fresh through 12:00:40.999 and gone at the change itself.
+    assert _cache_control(late_in_the_second, on_the_second).startswith("public, max-age=40, ")
+
+
+def test_the_drawn_date_is_never_cached_past_midnight(client):
+    with time_machine.travel(datetime(2030, 1, 1, 12, tzinfo=UTC), tick=False) as traveller:
+        seal = seal_in("active")
+        traveller.move_to(datetime(2030, 1, 1, 23, 59, 30, tzinfo=UTC))
+        response = client.get(f"/s/{seal.public_id}.svg")
+    assert response["Cache-Control"] == (
+        "public, max-age=29, stale-while-revalidate=0, stale-if-error=0"
+    )
 
 
 def test_headers_of_an_image(client):
@@ -155,9 +209,38 @@ def test_unknown_id_gets_a_404_seal_not_found_image(client):
 
 
 @pytest.mark.parametrize(
-    "bad", ["short", "A" * 23 + ".svg", "AAAAAAAAAAAAAAAAAAAA%2F.svg", "AAAAAAAAAAAAAAAAAAAAA!.svg"]
+    "bad",
+    [
+        "short.svg",
+        "short.png",
+        "A" * 23 + ".svg",
+        "AAAAAAAAAAAAAAAAAAAA%2F.svg",
+        "AAAAAAAAAAAAAAAAAAAAA!.png",
+        ".svg",
+        "AAAAAAAAAAAAAAAAAAAAAA/extra.png",
+    ],
 )
-def test_malformed_ids_never_reach_the_database(client, django_assert_num_queries, bad):
+def test_a_malformed_image_id_gets_the_not_found_image_without_a_query(
+    client, django_assert_num_queries, bad
+):
+    with django_assert_num_queries(0):
+        response = client.get(f"/s/{bad}?size=small")
+    assert response.status_code == 404
+    if bad.endswith(".png"):
+        assert response["Content-Type"] == "image/png"
+        assert Image.open(io.BytesIO(response.content)).size == (160, 48)
+    else:
+        assert response["Content-Type"] == "image/svg+xml"
+        assert "Seal not found" in response.content.decode()
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Content-Length"] == str(len(response.content))
+    assert not response.cookies
+
+
+@pytest.mark.parametrize("bad", ["short", "A" * 23, "AAAAAAAAAAAAAAAAAAAAAA.gif"])
+def test_other_malformed_seal_paths_never_reach_the_database(
+    client, django_assert_num_queries, bad
+):
     with django_assert_num_queries(0):
         response = client.get(f"/s/{bad}")
     assert response.status_code == 404
@@ -170,6 +253,23 @@ def test_a_foreign_d_host_shows_the_not_verified_variant(client):
     own = client.get(f"/s/{seal.public_id}.svg?d=www.shop.example").content.decode()
     assert "Not verified for this site" not in own
     assert ">Valid<" in own
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("revoked", ">Revoked<"),
+        ("suspended", ">Suspended<"),
+        ("expired", ">Expired<"),
+        ("pending", ">Not yet valid<"),
+    ],
+)
+def test_a_seal_that_is_not_valid_says_so_on_a_foreign_site_too(client, status, words):
+    # The misuse card would hide the real status behind "not verified for this site".
+    seal = seal_in(status)
+    foreign = client.get(f"/s/{seal.public_id}.svg?d=copycat.example").content.decode()
+    assert words in foreign
+    assert "Not verified for this site" not in foreign
 
 
 def test_a_write_makes_the_cached_image_stale_at_once(client, django_capture_on_commit_callbacks):

@@ -106,6 +106,24 @@ def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, fmt, qu
     assert replayed[2] == django[2]
 
 
+def test_a_replayed_hit_near_an_expiry_keeps_the_views_bounded_lifetime(monkeypatch, replays):
+    # Cache-Control is recomputed on replay (it depends on the clock): it must stay the view's,
+    # with no stale window reaching past the expiry.
+    with time_machine.travel(NOON, tick=False) as traveller:
+        seal = award(MemberFactory(), days=30)
+        path = f"/s/{seal.public_id}.png"
+        traveller.move_to(seal.expires_at - timedelta(seconds=40))
+        _warm(path, replays)
+        django = dict(_call(wsgi.public_application, path)[1])
+        _refuse_django(monkeypatch)
+        replayed = dict(_call(wsgi.application, path)[1])
+    assert replays == [True]
+    assert replayed["Cache-Control"] == django["Cache-Control"]
+    assert django["Cache-Control"] == (
+        "public, max-age=39, stale-while-revalidate=0, stale-if-error=0"
+    )
+
+
 def test_a_conditional_request_replays_the_304_django_gives(monkeypatch, replays):
     path = f"/s/{seal_in('active').public_id}.png"
     with time_machine.travel(NOON, tick=False):

@@ -17,4 +17,5 @@ RUN SECRET_KEY=build FIELD_ENCRYPTION_KEYS=$(python -c "from cryptography.fernet
     BLIND_INDEX_KEY=build python manage.py collectstatic --noinput
 USER trustseal
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "4", "config.wsgi:application"]
+# Collected static files (STATIC_ROOT, /app/var/static) are served by granian under /static/.
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "4", "--static-path-mount", "/app/var/static", "config.wsgi:application"]

@@ -1,13 +1,14 @@
 """Suite-wide fixtures and the rule for service-backed tests.
 
-A test marked ``postgres`` or ``redis`` needs that service. Where it is not configured the test
-is skipped with the reason; with TRUSTSEAL_REQUIRE_SERVICES=1 (CI) it fails instead, so CI can
-never look green by skipping.
+A test marked ``postgres``, ``redis``, ``browser`` or ``nginx`` needs that service or program.
+Where it is not available the test is skipped with the reason; with TRUSTSEAL_REQUIRE_SERVICES=1
+(CI) it fails instead, so CI can never look green by skipping.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -17,6 +18,8 @@ from django.db import connection
 REQUIRE_SERVICES = os.environ.get("TRUSTSEAL_REQUIRE_SERVICES") == "1"
 # Debian's Chromium, driven by Playwright (tests/browser); never a downloaded browser build.
 CHROMIUM = os.environ.get("TRUSTSEAL_CHROMIUM", "/usr/bin/chromium")
+# Debian's nginx, found as deploy/nginx/local.py finds it, run from a private prefix (tests/deploy).
+HAS_NGINX = bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx")
 
 
 def _service_gate(item: pytest.Item, marker: str, available: bool, how: str) -> None:
@@ -36,6 +39,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _service_gate(
         item, "browser", os.path.exists(CHROMIUM), f"apt-get install -y chromium ({CHROMIUM})"
     )
+    _service_gate(item, "nginx", HAS_NGINX, "apt-get install -y nginx (/usr/sbin/nginx)")
 
 
 @pytest.fixture(autouse=True)

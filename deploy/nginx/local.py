@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -64,11 +65,34 @@ def _http_common(prefix: Path) -> str:
 """
 
 
+# The http-level half of the seal rules, as in nginx.conf: the per-client request limit that
+# seal-cache.conf applies (docs/security.md T6). Loopback clients are not limited (an empty key
+# is never counted): on this host they are the operator, a health check or bench/seal_load.py.
+SEAL_LIMIT = """
+    geo $seal_limit_exempt { default 0; 127.0.0.0/8 1; ::1 1; }
+    map $seal_limit_exempt $seal_client { 1 ""; default $binary_remote_addr; }
+    limit_req_zone $seal_client zone=seal_clients:10m rate=50r/s;
+"""
+
+
+def _proxy_location(path: str, *, body_limit: str) -> str:
+    return f"""location {path} {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            client_max_body_size {body_limit};
+        }}"""
+
+
 def edge_conf(prefix: Path, *, listen: int, upstream: int) -> str:
     """The edge: seal routes through the shared cache rules, everything else proxied."""
     return f"""{_common(prefix)}
 http {{
 {_http_common(prefix)}
+{SEAL_LIMIT}
     proxy_cache_path {prefix}/cache levels=1:2 keys_zone=seals:32m max_size=1g inactive=10m
                      use_temp_path=off;
     upstream app {{ server 127.0.0.1:{upstream}; keepalive 64; }}
@@ -77,15 +101,9 @@ http {{
         location ~ ^/(s|verify|issuers|embed)/ {{
             include {HERE}/seal-cache.conf;
         }}
-        location / {{
-            proxy_pass http://app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            client_max_body_size 10m;
-        }}
+        # Multipart imports up to 50 MB (docs/api.md); 10 MB elsewhere.
+        {_proxy_location("/api/v1/imports", body_limit="50m")}
+        {_proxy_location("/", body_limit="10m")}
     }}
 }}
 """
@@ -143,16 +161,53 @@ def start_nginx(prefix: Path, conf: str) -> subprocess.Popen:
 
 
 def server_command(
-    server: str, *, port: int, workers: int, threads: int, wsgi: str, asgi: str
+    server: str,
+    *,
+    port: int,
+    workers: int,
+    threads: int,
+    wsgi: str,
+    asgi: str,
+    static: Path | None = None,
 ) -> list[str]:
+    """The app server's command line; with ``static``, granian also serves that directory
+    under /static/ (collected static files: the API docs' assets), as docker-compose's does."""
     line = SERVERS[server].format(
         bin=VENV_BIN, port=port, workers=workers, threads=threads, wsgi=wsgi, asgi=asgi
     )
-    return line.split()
+    cmd = line.split()
+    if static is not None and server == "granian":
+        cmd[1:1] = ["--static-path-mount", str(static)]
+    return cmd
 
 
 def start_server(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603 - fixed commands
+
+
+def app_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The app server's environment behind the edge: the client is the address nginx writes
+    into X-Forwarded-For (config/client_ip.py), or every visitor would share the edge's
+    rate-limit bucket."""
+    return {**base, "TRUSTED_PROXY_COUNT": "1"}
+
+
+def static_root() -> Path:
+    """Where ``collectstatic`` puts files (settings.STATIC_ROOT), asked of Django itself."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(s.STATIC_ROOT)",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return Path(out.strip().splitlines()[-1])
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -180,9 +235,8 @@ def main() -> None:
             "(SQLite, per-process cache); set both for the production shape.",
             file=sys.stderr,
         )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
-    )
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True)  # noqa: S603 - fixed commands
     app = start_server(
         server_command(
             server,
@@ -191,7 +245,9 @@ def main() -> None:
             threads=int(os.environ.get("WEB_THREADS", "4")),
             wsgi="config.wsgi:application",
             asgi="config.asgi:application",
-        )
+            static=static_root(),
+        ),
+        app_env(os.environ),
     )
     edge = start_nginx(prefix, edge_conf(prefix, listen=edge_port, upstream=app_port))
     print(f"edge cache on http://127.0.0.1:{edge_port}, {server} on http://127.0.0.1:{app_port}")

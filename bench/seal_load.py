@@ -236,6 +236,8 @@ def main() -> None:
 
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: this measures the production shape.")
+    # Neighbours on the box skew every figure: the report states the load the run started at.
+    load_at_start = os.getloadavg()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
     edge.nginx_binary()
@@ -374,7 +376,8 @@ def main() -> None:
     print(
         f"\nseal_load: {args.server}, {args.workers} workers x {args.threads} threads, "
         f"{args.connections} connections, {args.duration}s x {args.repeat}, "
-        f"{os.cpu_count()} CPUs, image {len(body)} B"
+        f"{os.cpu_count()} CPUs, image {len(body)} B, load average at start "
+        f"{load_at_start[0]:.2f} / {load_at_start[1]:.2f} / {load_at_start[2]:.2f}"
     )
     print(
         f"{'scenario':<34}{'req/s (median)':>15}{'min-max':>17}"

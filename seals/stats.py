@@ -134,6 +134,15 @@ def push() -> None:
         log.warning("%d buffered counts dropped: cache unavailable", sum(taken.values()))
 
 
+def discard_local() -> None:
+    """Forget what this process holds: its unpushed counts and the shared counters kept in
+    process memory when there is no Redis. Each test starts from zero with it; Redis-held
+    counters are the cache's, cleared with it."""
+    _buffer.clear()
+    with _local_lock:
+        _local.clear()
+
+
 def _start_flusher() -> None:
     """One daemon thread per process (started lazily: a server that forks workers after import
     must not share one) pushing the buffer every ``FLUSH_EVERY_SECONDS``."""

@@ -61,3 +61,14 @@ def other_issuer(db):
     from tests.factories import IssuerFactory
 
     return IssuerFactory()
+
+
+@pytest.fixture
+def fresh_stat_counters():
+    """Public-view counters from zero: the per-process buffer and local totals are module
+    state that outlives a test's database."""
+    from seals import stats
+
+    stats.discard_local()
+    yield
+    stats.discard_local()

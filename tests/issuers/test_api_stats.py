@@ -14,7 +14,7 @@ from seals.models import DailyStat
 from tests.factories import MemberFactory, award
 from tests.issuers.api_support import Api, problem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_stat_counters")]
 
 NOW = datetime(2030, 3, 31, 15, tzinfo=UTC)
 
@@ -23,15 +23,6 @@ NOW = datetime(2030, 3, 31, 15, tzinfo=UTC)
 def _frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    stats._buffer.clear()
-    stats._local.clear()
-    yield
-    stats._buffer.clear()
-    stats._local.clear()
 
 
 def seal_of(api: Api, **kwargs):

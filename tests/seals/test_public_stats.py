@@ -12,16 +12,7 @@ from seals import stats
 from seals.models import DailyStat
 from tests.seals.public_helpers import seal_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    stats._buffer.clear()
-    stats._local.clear()
-    yield
-    stats._buffer.clear()
-    stats._local.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_stat_counters")]
 
 
 def test_counts_flush_into_daily_stats_idempotently(client):

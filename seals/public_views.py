@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
-from seals import i18n, replay, snapshot, stats
+from seals import i18n, page_cache, replay, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal, SealStatus
@@ -363,9 +363,12 @@ CSP = (
 
 
 def _page_response(request: HttpRequest, template: str, context: dict, status: int = 200):
-    css, style_hash = _STYLE
-    response = render_template(request, template, {**context, "css": css}, status=status)
-    response["Content-Security-Policy"] = CSP.format(style=style_hash)
+    response = render_template(request, template, {**context, "css": _STYLE[0]}, status=status)
+    return _page_headers(response)
+
+
+def _page_headers(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = CSP.format(style=_STYLE[1])
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     # The page depends on Referer (misuse warning) and the time: no shared caching.
     response["Cache-Control"] = "private, no-cache"
@@ -397,13 +400,22 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
         "issuer_kind": issuer_kind_word(snap["issuer"]["kind"]),
         "logo_data": base64.b64encode(logo).decode() if logo else "",
         "misuse_host": misuse_host,
-        "checked_at": now,
-        "next_change": snapshot.next_change_of(snap, now),
         "history": [{"at": e["at"], "label": i18n.event_word(e["kind"])} for e in snap["history"]],
         "links": _credential_links(snap),
         "json_url": f"/verify/{seal_id}.json",
     }
-    return _page_response(request, "seals/verify.html", context)
+    if misuse_host:
+        # Never kept (seals/page_cache.py): the warning names a host the visitor's Referer chose.
+        context.update(page_cache.checked_strings(now))
+        return _page_response(request, "seals/verify.html", context)
+    body = page_cache.render_page(
+        request,
+        "seals/verify.html",
+        {**context, "css": _STYLE[0]},
+        key=page_cache.page_key(seal_id, snap, status),
+        now=now,
+    )
+    return _page_headers(HttpResponse(body, content_type="text/html; charset=utf-8"))
 
 
 def no_longer_valid_page(

@@ -14,6 +14,7 @@ and keying on it would let anyone fill the cache.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.http import HttpRequest
@@ -35,10 +36,10 @@ _pages = LRU(512)
 
 def checked_strings(now: datetime) -> dict[str, str]:
     """The two renderings of the check time the page shows (``<time datetime>`` and words),
-    escaped as the template would escape them."""
+    as template context: the template escapes them."""
     return {
-        "checked_iso": escape(date_filter(now, "c")),
-        "checked_text": escape(i18n.long_datetime(now, seconds=True)),
+        "checked_iso": date_filter(now, "c"),
+        "checked_text": i18n.long_datetime(now, seconds=True),
     }
 
 
@@ -59,17 +60,24 @@ def page_key(seal_id: str, snap: dict, status: str) -> str:
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict, *, key: str, now: datetime
+    request: HttpRequest,
+    template: str,
+    context: Callable[[], dict],
+    *,
+    key: str,
+    now: datetime,
 ) -> bytes:
-    """The page for ``now``: rendered from ``context`` on a miss, then only the check time."""
+    """The page for ``now``: rendered on a miss from what ``context()`` returns (called only
+    then), and on every request only the check time written in, escaped as the template
+    would escape it."""
     body = _pages.get(key)
     if body is None:
         marked = {"checked_iso": mark_safe(CHECKED_ISO), "checked_text": mark_safe(CHECKED_TEXT)}  # noqa: S308 -- constants of ours
-        body = render_to_string(template, {**context, **marked}, request).encode()
+        body = render_to_string(template, {**context(), **marked}, request).encode()
         _pages.put(key, body)
-    times = checked_strings(now)  # already escaped: written into HTML as they are
-    return body.replace(CHECKED_ISO.encode(), times["checked_iso"].encode()).replace(
-        CHECKED_TEXT.encode(), times["checked_text"].encode()
+    times = checked_strings(now)
+    return body.replace(CHECKED_ISO.encode(), escape(times["checked_iso"]).encode()).replace(
+        CHECKED_TEXT.encode(), escape(times["checked_text"]).encode()
     )
 
 

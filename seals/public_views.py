@@ -389,8 +389,25 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     stats.count(
         seal_id, *((stats.VIEW, stats.MISUSE) if misuse_host else (stats.VIEW,)), day=now.date()
     )
+    if misuse_host:
+        # Never kept (seals/page_cache.py): the warning names a host the visitor's Referer chose.
+        context = _verify_context(seal_id, snap, status, misuse_host)
+        context.update(page_cache.checked_strings(now))
+        return _page_response(request, "seals/verify.html", context)
+    body = page_cache.render_page(
+        request,
+        "seals/verify.html",
+        # Built only when the page is not kept: the logo read and the history are miss work.
+        lambda: {**_verify_context(seal_id, snap, status, ""), "css": _STYLE[0]},
+        key=page_cache.page_key(seal_id, snap, status),
+        now=now,
+    )
+    return _page_headers(HttpResponse(body, content_type="text/html; charset=utf-8"))
+
+
+def _verify_context(seal_id: str, snap: snapshot.Snapshot, status: str, misuse_host: str) -> dict:
     logo = snapshot.logo(snap)
-    context = {
+    return {
         "snap": snap,
         "status": status,
         "status_word": status_words()[status],
@@ -404,18 +421,6 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
         "links": _credential_links(snap),
         "json_url": f"/verify/{seal_id}.json",
     }
-    if misuse_host:
-        # Never kept (seals/page_cache.py): the warning names a host the visitor's Referer chose.
-        context.update(page_cache.checked_strings(now))
-        return _page_response(request, "seals/verify.html", context)
-    body = page_cache.render_page(
-        request,
-        "seals/verify.html",
-        {**context, "css": _STYLE[0]},
-        key=page_cache.page_key(seal_id, snap, status),
-        now=now,
-    )
-    return _page_headers(HttpResponse(body, content_type="text/html; charset=utf-8"))
 
 
 def no_longer_valid_page(

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from issuers.services import member_update
-from seals import page_cache
+from seals import page_cache, snapshot
 from seals.services import seal_suspend
 from tests.seals.public_helpers import seal_in
 
@@ -33,9 +33,14 @@ def test_a_kept_page_carries_the_moment_of_each_request(client):
     seal = seal_in("active")
     with time_machine.travel(NOON, tick=False):
         first = page(client, seal)
-    with time_machine.travel(NOON + timedelta(seconds=7), tick=False), renders() as render:
+    with (
+        time_machine.travel(NOON + timedelta(seconds=7), tick=False),
+        renders() as render,
+        mock.patch.object(snapshot, "logo", wraps=snapshot.logo) as logo,
+    ):
         second = page(client, seal)
     assert render.call_count == 0  # kept
+    assert logo.call_count == 0  # the context is built only for a render
     assert 'datetime="2026-11-22T12:00:00+00:00"' in first and "12:00:00 UTC" in first
     assert 'datetime="2026-11-22T12:00:07+00:00"' in second and "12:00:07 UTC" in second
     assert "<!--checked" not in second

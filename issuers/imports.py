@@ -55,10 +55,10 @@ MAX_LENGTH = {
 ASYNC_THRESHOLD = 1000
 MAX_ROWS = 200_000
 ERRORS_KEPT = 100
-# Personal data (issue 6): a row error names the field and the problem, never the value. Errors
-# are stored in clear on the ImportJob and outlive the member's erasure (a rejected value is not
-# the member's stored contact, so erasure cannot find it), so quoting one would keep it for good.
-PERSONAL_FIELDS = ("contact_name", "contact_email", "contact_phone")
+# Personal data (issue 6): an error on contact_name, contact_email or contact_phone names the
+# field and the problem, never the value. Errors are stored in clear on the ImportJob and
+# outlive the member's erasure (a rejected value is not the member's stored contact, so erasure
+# cannot find it), so quoting one would keep it for good.
 CHUNK = 2000
 _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -189,7 +189,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _email_problem(value: str) -> str:
-    """What is wrong with a contact e-mail, without repeating it (PERSONAL_FIELDS)."""
+    """What is wrong with a contact e-mail, without repeating it (personal data: see above)."""
     local, at, domain = value.rpartition("@")
     if not at:
         return "Not a valid e-mail address: it has no '@'."

@@ -152,8 +152,8 @@ def validation_errors(detail: Any) -> list[dict[str, Any]]:
 
 
 def _conflict_of(exc: AlreadyExistsError) -> Conflict:
-    """The 409 for a taken unique key, worded as the views word their own duplicate checks, so a
-    request that lost a race reads exactly like one that came second."""
+    """The 409 for a taken unique key, the same whether the service's check found the row or a
+    concurrent request won the race to insert it."""
     from issuers.services import MemberExistsError
 
     if isinstance(exc, MemberExistsError):
@@ -232,15 +232,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers["WWW-Authenticate"] = (
             WWW_AUTHENTICATE + f', error="insufficient_scope", scope="{api_exc.scope}"'
         )
-    if isinstance(api_exc, exceptions.Throttled) and api_exc.wait is not None:
-        retry_after = max(1, int(api_exc.wait + 0.999))
+    if isinstance(api_exc, exceptions.Throttled):
+        retry_after = None if api_exc.wait is None else max(1, int(api_exc.wait + 0.999))
+        if retry_after is not None:
+            detail = f"Rate limit exceeded for this API key; retry in {retry_after} s."
+    else:
+        # e.g. idempotency_in_progress: the answer will be there shortly.
+        retry_after = getattr(api_exc, "retry_after", None)
+    if retry_after:
         headers["Retry-After"] = str(retry_after)
         extra["retry_after"] = retry_after
-        detail = f"Rate limit exceeded for this API key; retry in {retry_after} s."
-    if not isinstance(api_exc, exceptions.Throttled) and getattr(api_exc, "retry_after", None):
-        # e.g. idempotency_in_progress: the answer will be there shortly.
-        headers["Retry-After"] = str(api_exc.retry_after)
-        extra["retry_after"] = api_exc.retry_after
     if isinstance(api_exc, exceptions.MethodNotAllowed) and context.get("view") is not None:
         headers["Allow"] = ", ".join(context["view"].allowed_methods)
     extra.update(getattr(api_exc, "extra", None) or {})

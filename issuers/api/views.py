@@ -247,9 +247,8 @@ class ProgrammeViewSet(
         return s.ProgrammeSerializer
 
     def perform_create(self, serializer: s.ProgrammeSerializer) -> None:
+        # A taken slug is the service's ProgrammeExistsError: a 409 (issuers/api/problems.py).
         data = dict(serializer.validated_data)
-        if Programme.objects.filter(issuer=self.request.issuer, slug=data["slug"]).exists():
-            raise Conflict(f"A programme with slug {data['slug']!r} already exists.")
         serializer.instance = services.programme_create(issuer=self.request.issuer, **data)
 
     def perform_update(self, serializer: s.ProgrammeSerializer) -> None:
@@ -378,16 +377,8 @@ class MemberViewSet(
         return s.MemberSerializer
 
     def perform_create(self, serializer: s.MemberSerializer) -> None:
+        # A taken external_ref is the service's MemberExistsError: a 409 member_exists.
         data = dict(serializer.validated_data)
-        existing = Member.objects.filter(
-            issuer=self.request.issuer, external_ref=data["external_ref"]
-        ).first()
-        if existing is not None:
-            raise Conflict(
-                f"A member with external_ref {data['external_ref']!r} already exists "
-                f"(id {existing.pk}); update it with PATCH /api/v1/members/{existing.pk}.",
-                code="member_exists",
-            )
         data.pop("marketing_opt_out", None)
         serializer.instance = services.member_create(issuer=self.request.issuer, **data)
 

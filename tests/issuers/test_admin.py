@@ -12,12 +12,6 @@ from tests.issuers.api_support import Api
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
-    return client
-
-
 def add_issuer(admin_client, **fields):
     form = {
         "slug": "guild",

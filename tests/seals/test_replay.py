@@ -22,7 +22,11 @@ from seals.services import seal_revoke
 from tests.factories import MemberFactory, award
 from tests.seals.public_helpers import seal_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.redis,
+    pytest.mark.usefixtures("fresh_stat_counters"),
+]
 
 NOON = datetime(2030, 3, 1, 12, tzinfo=UTC)
 
@@ -30,9 +34,7 @@ NOON = datetime(2030, 3, 1, 12, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch):
     monkeypatch.setattr(replay, "answers", replay._Answers(64))
-    stats.discard_local()
     yield
-    stats.discard_local()
 
 
 @pytest.fixture

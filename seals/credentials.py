@@ -153,14 +153,15 @@ def credential_jwt(seal: Seal) -> str:
     """The signed credential, cached per content and signing key.
 
     The payload is built on every call (a few attribute reads; the seal, issuer, programme and
-    member come with the seal) and only the signature is cached, under the digest of that
-    payload: whatever changes what the credential says — a renewal, a renamed member, issuer
-    or programme — misses the cache and is signed afresh on the next fetch.
+    member come with the seal) and only the signature is cached, under its jti (the digest of
+    its content): whatever changes what the credential says — a renewal, a renamed member,
+    issuer or programme — misses the cache and is signed afresh on the next fetch.
     """
     key = signing_key_active(seal.issuer)
     payload = credential_payload(seal)
-    digest = credential_digest(payload)
-    cache_key = f"credential:{seal.pk}:{digest}:{key.pk}"
+    # The jti is derived from the content digest (credential_id); the JWT claims around it
+    # (iss, sub, nbf, exp) mirror fields already inside it.
+    cache_key = f"credential:{seal.pk}:{payload['jti']}:{key.pk}"
     token = cache.get(cache_key)
     if token is None:
         token = jwt_sign(issuer=seal.issuer, payload=payload, key=key)

@@ -83,5 +83,4 @@ def render_page(
 
 def clear() -> None:
     """Forget every kept page (tests; the LRU bounds it otherwise)."""
-    with _pages.lock:
-        _pages.items.clear()
+    _pages.clear()

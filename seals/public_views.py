@@ -146,11 +146,11 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     now = timezone.now()
     theme = theme or snap["programme"]["theme"] or "light"
     day = now.date()
+    status = snapshot.status_of(snap, now)
     if snapshot.is_erased(snap):
         # Its holder's data was erased: a card naming nobody, and nothing counted.
         state, counted = NO_LONGER_VALID, ()
     else:
-        status = snapshot.status_of(snap, now)
         misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
         # The misuse card replaces only a seal that would look valid: a revoked, suspended,
         # expired or pending one shows that, wherever it is shown (it is still counted).
@@ -168,9 +168,7 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     # CDN purge by seal (issue 10): Fastly reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     # What this answer rests on: config/wsgi.py replays it while all of it holds (seals/replay.py).
-    response.replay_basis = replay.Basis(
-        seal_id, snap["digest"], snapshot.status_of(snap, now), day, counted
-    )
+    response.replay_basis = replay.Basis(seal_id, snap["digest"], status, day, counted)
     return _finish(response)
 
 
@@ -360,6 +358,7 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src {style}; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+CSP_HEADER = CSP.format(style=_STYLE[1])
 
 
 def _page_response(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -368,7 +367,7 @@ def _page_response(request: HttpRequest, template: str, context: dict, status: i
 
 
 def _page_headers(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = CSP.format(style=_STYLE[1])
+    response["Content-Security-Policy"] = CSP_HEADER
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     # The page depends on Referer (misuse warning) and the time: no shared caching.
     response["Cache-Control"] = "private, no-cache"

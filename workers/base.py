@@ -13,7 +13,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from celery import Task
 
@@ -52,15 +51,10 @@ def beat_interval(task: str) -> float:
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         if entry["task"] != task:
             continue
-        schedule = entry["schedule"]
-        if isinstance(schedule, int | float):
-            return float(schedule)
-        if isinstance(schedule, timedelta):
-            return schedule.total_seconds()
-        run_every = getattr(schedule, "run_every", None)  # celery.schedules.schedule
-        if isinstance(run_every, timedelta):
-            return run_every.total_seconds()
-    # Not on the schedule (run by hand, or a crontab): the workers' common interval.
+        # Every schedule in settings is a number of seconds.
+        if isinstance(entry["schedule"], int | float):
+            return float(entry["schedule"])
+    # Not on the schedule (run by hand), or not a plain interval: the workers' common interval.
     return float(settings.TRUSTSEAL_BEAT_SECONDS)
 
 

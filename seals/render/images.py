@@ -49,6 +49,10 @@ class LRU:
                 self.items.move_to_end(key)
             return value
 
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
     def put(self, key: str, value: bytes) -> None:
         with self.lock:
             self.items[key] = value

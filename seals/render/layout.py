@@ -4,7 +4,6 @@ same thing."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -46,19 +45,15 @@ _THEME = {
 }
 
 
-# Whitespace controls become spaces; every other character that the input rule refuses
-# (issuers.text: controls, lone surrogates, noncharacters, all of which XML 1.0 forbids or
-# discourages) is dropped, for names stored before that rule existed.
-_CONTROL_SPACE = re.compile("[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
-
-
 def clean_text(text: str) -> str:
-    """A stored name as the seal shows it: refused characters dropped, whitespace runs
-    collapsed to one space. The one text-preparation step for everything drawn (SVG, PNG) and
-    for the image's label and alt text."""
-    text = _CONTROL_SPACE.sub(" ", text)
-    text = "".join(ch for ch in text if not refused(ch, multiline=True))
-    return " ".join(text.split())
+    """A stored name as the seal shows it: whitespace runs (line breaks and the whitespace
+    controls included, as ``str.split`` sees them) collapsed to one space, and every character
+    the input rule refuses (issuers.text: controls, lone surrogates, noncharacters, which XML 1.0
+    forbids or discourages) dropped, for names stored before that rule existed. The one
+    text-preparation step for everything drawn (SVG, PNG) and for the image's label and alt
+    text."""
+    words = ("".join(ch for ch in word if not refused(ch, multiline=True)) for word in text.split())
+    return " ".join(word for word in words if word)
 
 
 def status_words() -> dict[str, str]:

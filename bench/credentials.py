@@ -21,9 +21,10 @@ django.setup()
 from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from issuers.services import issuer_create, member_create, programme_default  # noqa: E402
+from issuers.services import member_create, programme_default  # noqa: E402
 from seals.credentials import credential_jwt, credential_payload, jwt_sign  # noqa: E402
 from seals.models import Seal, StatusList  # noqa: E402
+from seals.registry import issuer_create  # noqa: E402
 from seals.services import seal_award  # noqa: E402
 from seals.status_lists import status_list_regenerate  # noqa: E402
 from seals.verification import verify_jwt  # noqa: E402

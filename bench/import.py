@@ -1,4 +1,4 @@
-"""Bulk import benchmark: 100,000 CSV rows (members + seals) through issuers.imports.
+"""Bulk import benchmark: 100,000 CSV rows (members + seals) through seals.imports.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ts_bench .venv/bin/python bench/import.py
     [--rows 100000] [--keep]
@@ -54,10 +54,10 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from issuers.imports import import_parse, import_rows
     from issuers.models import Issuer
-    from issuers.services import issuer_create
+    from seals.imports import import_parse, import_rows
     from seals.models import Seal
+    from seals.registry import issuer_create
 
     if connection.vendor != "postgresql":
         print(f"warning: running on {connection.vendor}; the goal is stated for PostgreSQL")

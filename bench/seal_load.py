@@ -48,8 +48,9 @@ def seed(cold_seals: int) -> tuple[str, list[str]]:
     from django.utils import timezone
 
     from issuers.models import Issuer, Member
-    from issuers.services import issuer_create, member_create, programme_default
+    from issuers.services import member_create, programme_default
     from seals.models import Seal
+    from seals.registry import issuer_create
     from seals.services import seal_award_many
 
     subprocess.run(

@@ -64,7 +64,8 @@ def _copy(cursor, table: str, columns: list[str], rows) -> None:
 def build(seals: int, due: int, issuers: int = 20) -> datetime:
     from django.db import connection
 
-    from issuers.services import issuer_create, programme_default
+    from issuers.services import programme_default
+    from seals.registry import issuer_create
 
     now = datetime.now(UTC)
     made = [issuer_create(slug=f"bench-{i}", name=f"Bench issuer {i}") for i in range(issuers)]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from issuers.api.problems import problem_response
+from config.problems import problem_response
 
 log = logging.getLogger("config.degraded")
 RETRY_AFTER_SECONDS = 5

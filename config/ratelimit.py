@@ -80,7 +80,7 @@ def retry_after(request: HttpRequest, *, scope: str) -> int | None:
 
 
 def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
-    from issuers.api.problems import problem_response
+    from config.problems import problem_response
 
     response = problem_response(
         request,

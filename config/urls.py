@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.views import ApiDocsView, healthz
-from issuers import privacy_views
+from privacy import views as privacy_views
 
 urlpatterns = [
     # First: the seal image is the hottest route, and every pattern tried before it costs
@@ -13,7 +13,7 @@ urlpatterns = [
     path("privacy", privacy_views.privacy_page, name="privacy"),
     path("unsubscribe/<str:token>", privacy_views.unsubscribe, name="privacy-unsubscribe"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("issuers.api.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a file, so the docs need no inline script (CSP).
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
@@ -21,7 +21,7 @@ urlpatterns = [
 ]
 
 # problem+json on /api/ paths, Django's plain pages elsewhere.
-handler400 = "issuers.api.problems.handler400"
-handler403 = "issuers.api.problems.handler403"
-handler404 = "issuers.api.problems.handler404"
-handler500 = "issuers.api.problems.handler500"
+handler400 = "config.problems.handler400"
+handler403 = "config.problems.handler403"
+handler404 = "config.problems.handler404"
+handler500 = "config.problems.handler500"

@@ -280,7 +280,7 @@ class DataRequest(TimeStamped):
     outcome = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     audit = models.JSONField(default=list)
-    # Claimed by one conditional UPDATE each (issuers.retention), so a reminder goes out once.
+    # Claimed by one conditional UPDATE each (privacy.retention), so a reminder goes out once.
     reminded_7d_at = models.DateTimeField(null=True, blank=True)
     reminded_due_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)

@@ -7,49 +7,17 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from config.errors import ConflictError
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Issuer, Member, Programme
-from issuers.privacy import MemberErasedError
-
-if TYPE_CHECKING:
-    from seals.models import Seal
 
 API_KEY_PREFIX = "ts_live_"
-
-
-@transaction.atomic
-def issuer_create(
-    *,
-    slug: str,
-    name: str,
-    kind: str = Issuer.Kind.ASSOCIATION,
-    website: str = "",
-    public_email: str = "",
-) -> Issuer:
-    """Create an issuer with its default programme."""
-    issuer = Issuer(slug=slug, name=name, kind=kind, website=website, public_email=public_email)
-    issuer.full_clean()
-    issuer.save()
-    Programme.objects.create(
-        issuer=issuer,
-        slug="member",
-        name=f"{name} member",
-        is_default=True,
-        description=f"Member in good standing of {name}.",
-    )
-    from seals.keys import signing_key_create
-
-    signing_key_create(issuer=issuer)
-    return issuer
 
 
 @dataclass(frozen=True)
@@ -106,7 +74,7 @@ def apikey_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
-class AlreadyExistsError(Exception):
+class AlreadyExistsError(ConflictError):
     """A unique key is taken (API: 409). Raised alike whether a check found the row or the
     database's unique constraint refused the insert because a concurrent request won the race,
     so a client sees the same answer either way."""
@@ -117,6 +85,15 @@ class MemberExistsError(AlreadyExistsError):
         self.external_ref = external_ref
         self.member_id = member_id
         super().__init__(f"A member with external_ref {external_ref!r} already exists.")
+
+    code = "member_exists"
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"A member with external_ref {self.external_ref!r} already exists "
+            f"(id {self.member_id}); update it with PATCH /api/v1/members/{self.member_id}."
+        )
 
 
 class ProgrammeExistsError(AlreadyExistsError):
@@ -217,16 +194,11 @@ class InUseError(ValueError):
     """The object is still referenced (API: 409 Conflict)."""
 
 
-def _on_commit_invalidate(name: str, obj: object) -> None:
-    def invalidate() -> None:
-        from seals import snapshot
-
-        getattr(snapshot, name)(obj)
-
-    transaction.on_commit(invalidate)
+class MemberErasedError(ValueError):
+    """The member's data was erased; its record can no longer change."""
 
 
-def _apply(obj: object, fields: tuple[str, ...], changes: dict) -> list[str]:
+def apply_changes(obj: object, fields: tuple[str, ...], changes: dict) -> list[str]:
     unknown = set(changes) - set(fields)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
@@ -237,33 +209,9 @@ def _apply(obj: object, fields: tuple[str, ...], changes: dict) -> list[str]:
 
 
 @transaction.atomic
-def issuer_update(*, issuer: Issuer, **changes: object) -> Issuer:
-    changed = _apply(issuer, ISSUER_EDITABLE, changes)
-    if changed:
-        issuer.full_clean()
-        issuer.save(update_fields=[*changed, "updated_at"])
-        _on_commit_invalidate("invalidate_issuer", issuer)
-    return issuer
-
-
-@transaction.atomic
-def issuer_logo_set(*, issuer: Issuer, data: bytes) -> Issuer:
-    """Validate and re-encode the upload (issuers.logos); raises LogoError."""
-    from issuers.logos import logo_normalise
-
-    png = logo_normalise(data)
-    issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
-    issuer.logo_png = png
-    issuer.logo_version += 1
-    issuer.save(update_fields=["logo_png", "logo_version", "updated_at"])
-    _on_commit_invalidate("invalidate_issuer", issuer)
-    return issuer
-
-
-@transaction.atomic
 def programme_create(*, issuer: Issuer, slug: str, name: str, **fields: object) -> Programme:
     programme = Programme(issuer=issuer, slug=slug, name=name)
-    _apply(programme, PROGRAMME_EDITABLE, fields)
+    apply_changes(programme, PROGRAMME_EDITABLE, fields)
 
     def taken() -> ProgrammeExistsError | None:
         exists = Programme.objects.filter(issuer=issuer, slug=slug).exists()
@@ -278,29 +226,7 @@ def programme_create(*, issuer: Issuer, slug: str, name: str, **fields: object) 
     return programme
 
 
-@transaction.atomic
-def programme_update(*, programme: Programme, **changes: object) -> Programme:
-    changed = _apply(programme, PROGRAMME_EDITABLE, changes)
-    if changed:
-        programme.full_clean()
-        programme.save(update_fields=[*changed, "updated_at"])
-        _on_commit_invalidate("invalidate_programme", programme)
-    return programme
-
-
-@transaction.atomic
-def programme_delete(*, programme: Programme) -> None:
-    if programme.is_default:
-        raise InUseError("The default programme cannot be deleted.")
-    if programme.seals.exists():
-        raise InUseError(
-            "The programme has seals; revoke them instead (seal history is kept for ever)."
-        )
-    programme.delete()
-
-
-@transaction.atomic
-def _refuse_if_erased(member: Member) -> None:
+def refuse_if_erased(member: Member) -> None:
     # An erasure is final: writing to the record again would bring back what the member asked
     # to have destroyed. An organisation that rejoins is registered anew.
     if member.erased_at is not None:
@@ -308,101 +234,3 @@ def _refuse_if_erased(member: Member) -> None:
             "The member's data was erased; its record can no longer change. "
             "Register the organisation as a new member if it rejoins."
         )
-
-
-def member_update(*, member: Member, actor: str = "", **changes: object) -> Member:
-    _refuse_if_erased(member)
-    if "domains" in changes:
-        changes["domains"] = normalise_domains(list(changes["domains"] or []))  # type: ignore[arg-type]
-    if "country" in changes:
-        changes["country"] = str(changes["country"] or "").upper()
-    changed = _apply(member, MEMBER_EDITABLE, changes)
-    if not changed:
-        return member
-    if "contact_email" in changed:
-        member.contact_email_hash = blind_index(member.contact_email)
-        changed.append("contact_email_hash")
-    member.full_clean()
-    member.save(update_fields=[*changed, "updated_at"])
-    from issuers.webhooks import webhook_emit
-
-    # Field names only: the values may be personal data (issuers read them through the API).
-    webhook_emit(
-        issuer_id=member.issuer_id,
-        event_type="member.updated",
-        data={
-            "member": member.external_ref,
-            "fields": sorted(set(changed) - {"contact_email_hash"}),
-        },
-    )
-    public = [f for f in changed if f in Member.PUBLIC_FIELDS]
-    if public:
-        _record_details_changed(member=member, fields=public, actor=actor or "api")
-        _on_commit_invalidate("invalidate_member", member)
-    return member
-
-
-def _record_details_changed(*, member: Member, fields: list[str], actor: str) -> None:
-    """One ``details_changed`` event per live seal: the history shows when what a seal says
-    about its holder changed. Only field names go into the chain (it holds no personal data)."""
-    from seals.chain import record_event
-    from seals.models import Seal, SealEvent, SealStatus
-
-    for seal in Seal.objects.filter(member=member).exclude(status=SealStatus.REVOKED):
-        record_event(
-            seal=seal, kind=SealEvent.Kind.DETAILS_CHANGED, actor=actor, data={"fields": fields}
-        )
-
-
-@transaction.atomic
-def member_delete(*, member: Member) -> None:
-    if member.seals.exists():
-        raise InUseError(
-            "The member has seals, whose history is kept: revoke them instead, or file an "
-            "erasure request to erase the member's personal data."
-        )
-    member.delete()
-
-
-@transaction.atomic
-def member_seal_award(
-    *,
-    member: Member,
-    programme: Programme,
-    actor: str,
-    valid_from: datetime | None = None,
-    expires_at: datetime | None = None,
-) -> Seal:
-    """Award unless the member already holds a live (not revoked, not expired) seal in the
-    programme: a second one would show two answers for one membership (renew it instead).
-
-    Steps: (1) lock the member's row, so concurrent awards to one member run one after the
-    other (no constraint can say "one live seal": liveness depends on the clock); (2) refuse
-    an erased member, as read under the lock; (3) look for a live seal, which now sees one a
-    concurrent award committed; (4) award. Lock order member -> issuer (the chain), as erasure.
-    """
-    from seals.models import Seal, SealStatus
-
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    _refuse_if_erased(member)
-    from seals.services import seal_award
-
-    now = timezone.now()
-    live = (
-        Seal.objects.filter(member=member, programme=programme)
-        .exclude(status__in=[SealStatus.REVOKED, SealStatus.EXPIRED])
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
-    if live is not None:
-        raise InUseError(
-            f"The member already holds a live seal in this programme ({live.public_id}); "
-            "renew it instead."
-        )
-    return seal_award(
-        member=member,
-        programme=programme,
-        actor=actor,
-        valid_from=valid_from,
-        expires_at=expires_at,
-    )

@@ -8,7 +8,7 @@ they are invisible and never meant, so they are refused too, as are the other Un
 noncharacters. Single-line fields (names, wording) also refuse tab, line feed and carriage
 return, which would break the one-line layout.
 
-Used by the API serializers (issuers.api.serializers) and the bulk import (issuers.imports), so
+Used by the API serializers (seals.api.serializers) and the bulk import (seals.imports), so
 both refuse exactly the same text.
 """
 

@@ -241,7 +241,7 @@ class DailyStat(models.Model):
 
 class MonthlyStat(models.Model):
     """Per seal per calendar month: what DailyStat rows become once older than the retention
-    period (issuers.retention), so long-term totals survive without day-level detail."""
+    period (privacy.retention), so long-term totals survive without day-level detail."""
 
     seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="monthly_stats")
     month = models.DateField(help_text="The first day of the month.")

@@ -12,16 +12,19 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.errors import ConflictError
 from issuers.models import Member, Programme
-from issuers.webhooks import webhook_emit_seal_events
 from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
+from seals.outbound import webhook_emit_seal_events
 from seals.status import status_by_dates
 from seals.status_lists import status_list_assign, status_list_mark_dirty
 
 
-class SealStateError(ValueError):
+class SealStateError(ConflictError):
     """An action that the seal's current state does not allow (API: 409 Conflict)."""
+
+    code = "seal_state_conflict"
 
 
 def after_seal_change(seal: Seal, event: SealEvent) -> None:

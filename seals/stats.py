@@ -9,7 +9,7 @@ Counted with no IP, no cookie and nothing about the visitor, in three steps:
    and once more at interpreter exit;
 3. ``flush_counts`` (a periodic task, every minute) moves the shared counters into
    ``DailyStat``, leaving out the seals of members excluded from statistics (restricted or
-   erased: ``issuers.privacy.seal_ids_excluded_from_stats``, docs/privacy.md).
+   erased: ``seals.selectors.seal_ids_excluded_from_stats``, docs/privacy.md).
 
 Counting never blocks or fails a response. What a crash can lose is bounded: the counts buffered
 in the process that dies (at most ``FLUSH_EVERY_SECONDS`` of its traffic or
@@ -38,6 +38,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from seals.models import DailyStat, Seal
+from seals.selectors import seal_ids_excluded_from_stats
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +195,6 @@ def flush_counts(*, now: datetime) -> int:
 
     Seals of members excluded from statistics are never written, and their totals are dropped.
     This process's own buffer is pushed first, so a single-process server loses nothing."""
-    from issuers.privacy import seal_ids_excluded_from_stats
-
     push()
     today = now.date()
     written = 0

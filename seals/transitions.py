@@ -138,7 +138,7 @@ def _apply_batch(rule: _Rule, *, issuer_id: int, now: datetime, batch_size: int)
     )
     changes = list(zip(seals, events, strict=True))
     if rule.webhook:
-        from issuers.webhooks import webhook_emit_seal_events
+        from seals.outbound import webhook_emit_seal_events
 
         webhook_emit_seal_events(issuer_id=issuer_id, changes=changes)
     transaction.on_commit(lambda: _after_commit(changes))

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from issuers.unsubscribe import unsubscribe_token
+from privacy.unsubscribe import unsubscribe_token
 from seals.models import SigningKey
 from seals.public_middleware import PUBLIC_PREFIXES, is_public
 from tests.factories import MemberFactory, award

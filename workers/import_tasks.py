@@ -1,10 +1,10 @@
-"""Bulk import jobs (issuers.imports): files over ASYNC_THRESHOLD rows run here."""
+"""Bulk import jobs (seals.imports): files over ASYNC_THRESHOLD rows run here."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from issuers.imports import import_job_run
+from seals.imports import import_job_run
 
 
 @shared_task(name="workers.import_run", acks_late=True, time_limit=900, soft_time_limit=840)

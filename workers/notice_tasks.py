@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from seals.notices import notice_send as notice_send_service
-from seals.notices import notices_plan, notices_reconcile
+from config.faults import fault_point
+from effects.notices import notice_send as notice_send_service
+from effects.notices import notices_plan, notices_reconcile
 from workers.base import ReliableTask, run_beat_job
-from workers.faults import fault_point
 
 
 @shared_task(base=ReliableTask, bind=True, name="workers.notice_send", max_retries=None)

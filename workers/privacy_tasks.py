@@ -1,4 +1,4 @@
-"""Retention and data-request reminders (issuers.retention), once a day's work per run."""
+"""Retention and data-request reminders (privacy.retention), once a day's work per run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,6 @@ from workers.base import ReliableTask, run_beat_job
 
 @shared_task(base=ReliableTask, name="workers.privacy_daily", time_limit=900, soft_time_limit=840)
 def privacy_daily() -> None:
-    from issuers.retention import retention_run
+    from privacy.retention import retention_run
 
     run_beat_job("privacy_daily", lambda: retention_run(now=timezone.now()))

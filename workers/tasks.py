@@ -8,6 +8,7 @@ from workers import (  # noqa: F401
     credential_tasks,
     import_tasks,
     notice_tasks,
+    outbox_tasks,
     privacy_tasks,
     render_tasks,
     seal_tasks,

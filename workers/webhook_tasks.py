@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from issuers.webhooks import webhook_deliver as webhook_deliver_service
-from issuers.webhooks import webhooks_reconcile
+from config.faults import fault_point
+from effects.webhooks import webhook_deliver as webhook_deliver_service
+from effects.webhooks import webhooks_reconcile
 from workers.base import ReliableTask, run_beat_job
-from workers.faults import fault_point
 
 
 @shared_task(base=ReliableTask, bind=True, name="workers.webhook_deliver", max_retries=None)

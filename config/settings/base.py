@@ -28,9 +28,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "outbox",
     "issuers",
     "seals",
+    "effects",
+    "privacy",
     "workers",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +191,15 @@ for _job, _task in (
         # A slot nobody ran in time is dropped, not queued behind the next one.
         "options": {"expires": TRUSTSEAL_BEAT_SECONDS * 0.9},
     }
+# The outbox relay hands the broker whatever it does not hold: never handed off (the broker was
+# down), handed off long ago but still there (a lost message), or leased by a worker that died.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=10.0)
+OUTBOX_RELAY_AGAIN_SECONDS = env.int("OUTBOX_RELAY_AGAIN_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {
+    "task": "workers.outbox_relay",
+    "schedule": OUTBOX_RELAY_SECONDS,
+    "options": {"expires": OUTBOX_RELAY_SECONDS * 0.9},
+}
 # A claimed notice or webhook whose worker died is re-sent after this lease; it must exceed the
 # longest send (task time_limit 90 s in workers/base.py).
 NOTICE_CLAIM_LEASE_SECONDS = env.int("NOTICE_CLAIM_LEASE_SECONDS", default=600)

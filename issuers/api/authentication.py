@@ -16,7 +16,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from issuers.api.problems import WWW_AUTHENTICATE
+from config.problems import WWW_AUTHENTICATE
 from issuers.models import ApiKey, Issuer
 from issuers.services import apikey_authenticate
 

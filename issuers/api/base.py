@@ -14,7 +14,7 @@ What the base decides once, so no view has to:
   ``required_scopes = {"POST": "read"}`` on a view overrides one method.
 - tenancy: ``get_queryset`` always filters by ``issuer_field`` = request.issuer; a subclass that
   overrides it must start from ``super().get_queryset()``. Another issuer's object is a 404.
-- errors: RFC 9457 problem+json (issuers.api.problems; raise Conflict/Unprocessable/... there).
+- errors: RFC 9457 problem+json (config.problems; raise Conflict/Unprocessable/... there).
 - pagination: cursor (``?limit=`` up to 200, ``?cursor=``); answer ``{next, previous, results}``.
 - throttling: per API key through the cache (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_key"],
   default DEFAULT_RATE), 429 with ``Retry-After``.
@@ -40,10 +40,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.problems import PayloadTooLarge, exception_handler
 from issuers.api import idempotency
 from issuers.api.authentication import ApiKeyAuthentication
 from issuers.api.permissions import HasApiKeyScope
-from issuers.api.problems import PayloadTooLarge, exception_handler
 from issuers.api.schema import IssuerAutoSchema
 
 DEFAULT_RATE = "1200/minute"

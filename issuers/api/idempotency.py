@@ -27,7 +27,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from issuers.api.problems import Conflict, Unprocessable
+from config.problems import Conflict, Unprocessable
 from issuers.models import ApiKey, IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -7,7 +7,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from issuers.api.problems import InsufficientScope
+from config.problems import InsufficientScope
 from issuers.models import ApiKey, Issuer
 
 

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from issuers.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from config.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):

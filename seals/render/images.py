@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
 
+from config.tasks import enqueue
 from seals import snapshot
 from seals.render import DESIGN_VERSION, NO_LONGER_VALID, SIZES, Card, render
 
@@ -157,11 +158,9 @@ def enqueue_seal_images_prerender(public_ids: Iterable[str]) -> None:
     """Queue ``seal_images_prerender`` for these seals. Call after commit (the task reads the
     committed seal). Never raises: pre-rendering only saves the first visitor a render, and a
     broker outage must not fail the change that was already committed."""
-    from workers.render_tasks import seal_images_prerender_task
-
     ids = list(public_ids)
     try:
         for start in range(0, len(ids), PRERENDER_BATCH):
-            seal_images_prerender_task.delay(ids[start : start + PRERENDER_BATCH])
+            enqueue("workers.seal_images_prerender", ids[start : start + PRERENDER_BATCH])
     except Exception:
         log.warning("pre-rendering of %d seal images not queued", len(ids), exc_info=True)

@@ -56,7 +56,7 @@ SEED = """
 import json
 from datetime import timedelta
 from django.utils import timezone
-from issuers.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG, _demo_member
+from demo.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG, _demo_member
 from issuers.models import Issuer
 from issuers.services import programme_default
 from seals.services import seal_award

@@ -7,9 +7,10 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from issuers.api import idempotency, views
+from issuers.api import idempotency
 from issuers.api.base import ApiKeyRateThrottle
 from issuers.models import IdempotencyRecord, Member
+from seals.api import views
 from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from issuers.imports import ASYNC_THRESHOLD, import_job_run
 from issuers.models import ImportJob, Member
 from seals.chain import verify_chain
+from seals.imports import ASYNC_THRESHOLD, import_job_run
 from seals.models import Seal, SealEvent
 from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem
@@ -211,8 +211,8 @@ def test_another_issuers_import_is_404(api, other_api):
 
 
 def test_imported_seals_are_announced_to_webhooks(api):
+    from effects.webhooks import webhook_endpoint_create
     from issuers.models import WebhookDelivery
-    from issuers.webhooks import webhook_endpoint_create
 
     webhook_endpoint_create(issuer=api.issuer, url="http://127.0.0.1:9/hook")
     response = post_csv(api, csv_bytes(good_rows(3)))

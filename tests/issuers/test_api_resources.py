@@ -9,8 +9,8 @@ import time_machine
 from django.utils import timezone
 
 from issuers.models import Member, Programme
-from issuers.selectors import seal_status_q
 from seals.models import Seal, SealEvent, SealStatus
+from seals.selectors import seal_status_q
 from seals.status import effective_status
 from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from issuers.privacy import member_restrict
 from issuers.services import programme_create
+from privacy.services import member_restrict
 from seals import stats
 from seals.models import DailyStat
 from tests.factories import MemberFactory, award

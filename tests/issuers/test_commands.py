@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from issuers.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG
+from demo.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG
 from issuers.models import ApiKey, Issuer
 from issuers.services import apikey_authenticate
 from seals.chain import verify_chain

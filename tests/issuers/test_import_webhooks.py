@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from issuers import imports
-from issuers.imports import import_job_run, import_start
+from effects.webhooks import webhook_endpoint_create
 from issuers.models import ImportJob, Member, WebhookDelivery
-from issuers.webhooks import webhook_endpoint_create
+from seals import imports
+from seals.imports import import_job_run, import_start
 from tests.issuers.test_api_imports import csv_bytes, good_rows
 
 

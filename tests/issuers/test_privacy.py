@@ -12,15 +12,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from issuers import privacy
 from issuers.encryption import blind_index
 from issuers.models import DataRequest, Member
-from issuers.unsubscribe import (
+from privacy import services as privacy
+from privacy.unsubscribe import (
     member_id_from_token,
     unsubscribe_headers,
     unsubscribe_token,
     unsubscribe_url,
 )
+from seals import selectors
 from seals.chain import verify_chain
 from seals.models import DailyStat, Seal, SealEvent, SealStatus
 from seals.services import seal_suspend
@@ -154,13 +155,13 @@ def test_restriction_excludes_from_stats_and_non_essential_mail(issuer):
     privacy.member_restrict(member=member, restricted=True, actor="a")
     member.refresh_from_db()
     assert member.restricted
-    assert list(privacy.members_excluded_from_stats()) == [member]
-    assert privacy.seal_ids_excluded_from_stats([seal.public_id, kept.public_id]) == {
+    assert list(selectors.members_excluded_from_stats()) == [member]
+    assert selectors.seal_ids_excluded_from_stats([seal.public_id, kept.public_id]) == {
         seal.public_id
     }
     assert not privacy.member_accepts_non_essential_mail(member)
     privacy.member_restrict(member=member, restricted=False, actor="a")
-    assert privacy.seal_ids_excluded_from_stats([seal.public_id]) == set()
+    assert selectors.seal_ids_excluded_from_stats([seal.public_id]) == set()
 
 
 def test_objection_opts_out_of_marketing_and_is_audited(issuer):
@@ -300,7 +301,7 @@ def test_erased_members_are_excluded_from_stats(issuer):
     member = MemberFactory(issuer=issuer)
     seal = award(member)
     privacy.member_erase(member=member, corporate=False, actor="a")
-    assert privacy.seal_ids_excluded_from_stats([seal.public_id]) == {seal.public_id}
+    assert selectors.seal_ids_excluded_from_stats([seal.public_id]) == {seal.public_id}
 
 
 # --- key rotation ---------------------------------------------------------------------------

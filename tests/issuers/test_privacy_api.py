@@ -80,7 +80,7 @@ def test_a_member_exported_rectified_restricted_and_erased_through_the_api(
 ):
     """Issue 6's check: each right exercised through the API, the database scanned with raw SQL
     after every step, the data-request reminders fired by the daily job under time travel."""
-    from seals.notices import notice_send, notices_plan
+    from effects.notices import notice_send, notices_plan
     from seals.stats import flush_counts
     from workers.privacy_tasks import privacy_daily
 

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from issuers import privacy
 from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from issuers.retention import (
+from privacy import services as privacy
+from privacy.retention import (
     data_request_reminders,
     retention_run,
     stats_aggregate_old_days,

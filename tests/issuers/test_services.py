@@ -5,12 +5,7 @@ from django.db import connection
 from issuers.domains import host_matches, normalise_domain, normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Member
-from issuers.services import (
-    MemberExistsError,
-    apikey_authenticate,
-    apikey_create,
-    apikey_revoke,
-)
+from issuers.services import MemberExistsError, apikey_authenticate, apikey_create, apikey_revoke
 from seals.models import SigningKey
 from tests.factories import IssuerFactory, MemberFactory
 

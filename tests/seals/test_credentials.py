@@ -12,7 +12,6 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from issuers.services import issuer_update, member_update, programme_update
 from seals.credentials import credential_jwt, credential_payload
 from seals.keys import (
     issuer_jwks,
@@ -22,6 +21,7 @@ from seals.keys import (
     signing_key_rotate,
 )
 from seals.models import SigningKey
+from seals.registry import issuer_update, member_update, programme_update
 from seals.services import seal_renew
 from seals.verification import credential_without_jwt_claims, verify_jwt
 from tests.factories import MemberFactory, award

@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 import time_machine
 
-from issuers.services import member_update
 from seals import page_cache, snapshot
+from seals.registry import member_update
 from seals.services import seal_suspend
 from tests.seals.public_helpers import seal_in
 

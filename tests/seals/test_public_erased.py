@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from issuers import privacy
+from privacy import services as privacy
 from seals import snapshot
 from seals.chain import verify_chain
 from seals.models import SealEvent

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from issuers.privacy import member_restrict
+from privacy.services import member_restrict
 from seals import stats
 from seals.models import DailyStat
 from tests.seals.public_helpers import seal_in

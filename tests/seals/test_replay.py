@@ -224,7 +224,7 @@ def test_replay_can_be_switched_off(replays):
 
 
 def test_a_renamed_member_is_never_replayed(replays, django_capture_on_commit_callbacks):
-    from issuers.services import member_update
+    from seals.registry import member_update
 
     seal = seal_in("active")
     path = f"/s/{seal.public_id}.svg"

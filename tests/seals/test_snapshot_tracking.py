@@ -120,7 +120,7 @@ def test_a_revocation_is_visible_on_the_next_request_to_another_node(
 def test_a_change_to_a_member_reaches_the_other_nodes_copies(
     client, node, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from issuers.services import member_update
+    from seals.registry import member_update
 
     seal = seal_in("active")
     _warm(node, monkeypatch, client, seal)

@@ -22,11 +22,11 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from effects.webhooks import webhook_endpoint_create
 from issuers.api.base import IssuerScopedMixin
 from issuers.models import DataRequest, ImportJob, Issuer, Programme, WebhookDelivery
-from issuers.privacy import data_request_create
 from issuers.services import programme_create
-from issuers.webhooks import webhook_endpoint_create
+from privacy.services import data_request_create
 from seals.keys import signing_key_active
 from seals.models import Notice, SigningKey
 from tests.factories import MemberFactory, award

@@ -11,7 +11,7 @@ import time_machine
 from django.test import override_settings
 
 from config import ratelimit
-from issuers.api.imports import ImportViewSet
+from seals.api.imports import ImportViewSet
 from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.provisional import domains as hostnames
 
 from issuers.domains import host_matches, normalise_domain
-from issuers.imports import (
+from seals.imports import (
     COLUMNS,
     ImportFileError,
     ImportReport,

@@ -5,9 +5,9 @@ from datetime import timedelta
 import yaml
 from django.utils import timezone
 
+from effects.notices import notices_plan
 from issuers.models import WebhookDelivery
 from seals.models import Notice
-from seals.notices import notices_plan
 from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem
 
@@ -72,7 +72,7 @@ def test_notices_are_listed_and_filtered_per_issuer(api, other_api):
 def test_the_delivery_log_lists_every_attempt_with_its_time(api, monkeypatch):
     import time_machine
 
-    from issuers.webhooks import webhook_deliver
+    from effects.webhooks import webhook_deliver
 
     codes = iter([500, 200])
 

@@ -12,12 +12,12 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
-from issuers.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG, SOON_REF
-from issuers.management.commands.webhook_sink import PATH, SECRET_FILE_NAME
+from demo.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG, SOON_REF
+from effects.management.commands.webhook_sink import PATH, SECRET_FILE_NAME
+from effects.notices import notice_send, notices_plan
 from issuers.models import ApiKey, Issuer, Member, WebhookDelivery, WebhookEndpoint
 from seals.chain import verify_chain
 from seals.models import Notice, Seal
-from seals.notices import notice_send, notices_plan
 from seals.transitions import seals_refresh_status
 
 T0 = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from effects.notices import notice_message_id, notices_plan, notices_reconcile
+from effects.webhooks import webhook_endpoint_create, webhooks_reconcile
 from issuers.models import WebhookDelivery
-from issuers.webhooks import webhook_endpoint_create, webhooks_reconcile
 from seals.models import Notice
-from seals.notices import notice_message_id, notices_plan, notices_reconcile
 from seals.transitions import seals_refresh_status
 from tests.factories import IssuerFactory, MemberFactory, award
 from tests.workers.harness import (

@@ -9,10 +9,10 @@ from django.core import mail
 from django.db import IntegrityError
 from django.utils import timezone
 
+from effects.notices import notice_message_id, notice_send, notices_plan, notices_reconcile
+from effects.webhooks import webhook_endpoint_create
 from issuers.models import WebhookDelivery
-from issuers.webhooks import webhook_endpoint_create
 from seals.models import Notice
-from seals.notices import notice_message_id, notice_send, notices_plan, notices_reconcile
 from seals.services import seal_renew, seal_revoke
 from tests.factories import IssuerFactory, MemberFactory, award
 

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from effects.webhooks import webhook_endpoint_create
 from issuers.models import WebhookDelivery
-from issuers.webhooks import webhook_endpoint_create
 from seals.chain import verify_chain
 from seals.models import Seal, SealEvent, SealStatus
 from seals.transitions import seals_refresh_status

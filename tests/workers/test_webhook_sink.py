@@ -10,16 +10,16 @@ import pytest
 import requests
 from django.utils import timezone
 
-from issuers.management.commands.webhook_sink import PATH, make_server, write_secret
-from issuers.models import WebhookDelivery
-from issuers.webhooks import (
+from effects.management.commands.webhook_sink import PATH, make_server, write_secret
+from effects.webhooks import (
     SIGNATURE_TOLERANCE,
     sign,
     verify_signature,
     webhook_deliver,
-    webhook_emit,
     webhook_endpoint_create,
 )
+from issuers.events import webhook_emit
+from issuers.models import WebhookDelivery
 
 SECRET = "whsec_test-secret"
 

@@ -10,17 +10,17 @@ import requests
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from issuers.models import WebhookDelivery
-from issuers.webhooks import (
+from effects.webhooks import (
     WebhookDestinationError,
     check_destination,
     sign,
     webhook_deliver,
-    webhook_emit,
     webhook_endpoint_create,
     webhook_endpoint_test,
     webhooks_reconcile,
 )
+from issuers.events import webhook_emit
+from issuers.models import WebhookDelivery
 from seals.services import seal_suspend
 from tests.factories import MemberFactory, award
 
@@ -187,7 +187,7 @@ def test_a_delivery_left_mid_flight_is_reconciled_after_its_lease(
 
 
 def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
-    from issuers.services import member_update
+    from seals.registry import member_update
 
     webhook_endpoint_create(issuer=issuer, url="https://a.example", event_types=["member.updated"])
     member = MemberFactory(issuer=issuer)
@@ -203,7 +203,7 @@ def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
 def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint, monkeypatch):
     import time_machine
 
-    from issuers.webhooks import RETRY_WINDOW
+    from effects.webhooks import RETRY_WINDOW
 
     # The shortest back-offs (jitter at its minimum) pack the most attempts into the day: 18,
     # past the old 15-attempt cap that gave up after ~16 h.

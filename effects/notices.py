@@ -28,11 +28,12 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.faults import fault_point
+from config.tasks import enqueue_on_commit
+from effects.backoff import backoff_seconds
 from issuers.models import Programme
 from seals import links
 from seals.models import Notice, Seal, SealStatus
-from workers.base import backoff_seconds
-from workers.faults import fault_point
 
 EXPIRED = "expired"
 log = logging.getLogger(__name__)
@@ -161,13 +162,8 @@ def _enqueue(notice_ids: list[int]) -> None:
     if not notice_ids:
         return
 
-    def send() -> None:
-        from workers.notice_tasks import notice_send
-
-        for pk in notice_ids:
-            notice_send.delay(pk)
-
-    transaction.on_commit(send)
+    for pk in notice_ids:
+        enqueue_on_commit("workers.notice_send", pk)
 
 
 # --- the message ----------------------------------------------------------------------------
@@ -326,7 +322,7 @@ def _attempt_failed(notice: Notice, ours, exc: Exception, *, to_issuer: bool) ->
             if ours.update(
                 state=Notice.State.FAILED, last_error=error, recipient_is_issuer=to_issuer
             ):
-                from issuers.webhooks import webhook_emit
+                from issuers.events import webhook_emit
 
                 webhook_emit(
                     issuer_id=notice.seal.issuer_id,

@@ -1,6 +1,6 @@
 """Data-subject requests and the member's rights: export, restriction, objection, erasure.
 
-Thin adapters around issuers.privacy; rectification is ``PATCH /api/v1/members/<id>``.
+Thin adapters around privacy.services; rectification is ``PATCH /api/v1/members/<id>``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers import privacy
+from config.problems import Conflict
 from issuers.api.base import IssuerAPIView, IssuerViewSet
-from issuers.api.problems import Conflict
-from issuers.api.serializers import ObjectIdField, StrictModelSerializer, StrictSerializer
 from issuers.models import DataRequest, Member
+from privacy import services as privacy
+from seals.api.serializers import ObjectIdField, StrictModelSerializer, StrictSerializer
 
 
 def _actor(request: Request) -> str:

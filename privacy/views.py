@@ -15,8 +15,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from issuers.privacy import member_unsubscribe
-from issuers.unsubscribe import member_id_from_token
+from privacy.services import member_unsubscribe
+from privacy.unsubscribe import member_id_from_token
 
 _CSS = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;"

@@ -16,12 +16,13 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from issuers.management.commands import webhook_sink
+from effects.management.commands import webhook_sink
+from effects.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from issuers.models import Issuer, Member, Programme, WebhookEndpoint
-from issuers.services import apikey_create, issuer_create, member_create, programme_default
-from issuers.webhooks import webhook_endpoint_create, webhook_endpoint_update
+from issuers.services import apikey_create, member_create, programme_default
 from seals import links
 from seals.models import Notice, Seal, SealStatus
+from seals.registry import issuer_create
 from seals.services import seal_award, seal_reinstate, seal_renew, seal_revoke, seal_suspend
 
 DEMO_SLUG = "demo-guild"

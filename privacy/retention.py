@@ -30,7 +30,7 @@ from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 
 from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
-from issuers.privacy import CLOSED_STATES, OPEN_STATES
+from privacy.services import CLOSED_STATES, OPEN_STATES
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers import imports
-from issuers.api import serializers as s
+from config.problems import PROBLEM_CONTENT_TYPE, problem_body
 from issuers.api.base import IssuerViewSet
-from issuers.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from issuers.api.schema import ProblemSerializer
-from issuers.api.views import actor_of
 from issuers.models import ImportJob
+from seals import imports
+from seals.api import serializers as s
+from seals.api.views import actor_of
 
 
 class RawParser(BaseParser):

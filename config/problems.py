@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -32,8 +32,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 
-if TYPE_CHECKING:
-    from issuers.services import AlreadyExistsError
+from config.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are identifiers (RFC 9457 §3.1.1), documented in docs/api.md "Errors"; they
@@ -151,24 +150,16 @@ def validation_errors(detail: Any) -> list[dict[str, Any]]:
     return list(_flatten(detail))
 
 
-def _conflict_of(exc: AlreadyExistsError) -> Conflict:
-    """The 409 for a taken unique key, the same whether the service's check found the row or a
-    concurrent request won the race to insert it."""
-    from issuers.services import MemberExistsError
+class _DomainProblem(exceptions.APIException):
+    """A DomainError as DRF sees it: its status, code, detail and extra members."""
 
-    if isinstance(exc, MemberExistsError):
-        return Conflict(
-            f"A member with external_ref {exc.external_ref!r} already exists "
-            f"(id {exc.member_id}); update it with PATCH /api/v1/members/{exc.member_id}.",
-            code="member_exists",
-        )
-    return Conflict(str(exc))
+    def __init__(self, exc: DomainError) -> None:
+        self.status_code = exc.status_code
+        self.extra = exc.extra
+        super().__init__(exc.detail, code=exc.code)
 
 
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
-    from issuers.services import AlreadyExistsError
-    from seals.services import SealStateError
-
     if isinstance(exc, exceptions.APIException):
         return exc
     if isinstance(exc, Http404):
@@ -179,10 +170,12 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge(str(exc) or PayloadTooLarge.default_detail)
-    if isinstance(exc, SealStateError):
-        return Conflict(str(exc), code="seal_state_conflict")
-    if isinstance(exc, AlreadyExistsError):
-        return _conflict_of(exc)
+    if isinstance(exc, DomainError):
+        if exc.code == "validation_error":
+            return exceptions.ValidationError(
+                {getattr(exc, "field", "") or "non_field_errors": [exc.detail]}
+            )
+        return _DomainProblem(exc)
     return None
 
 

@@ -16,11 +16,17 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from issuers.encryption import blind_index
 from issuers.models import DataRequest, Issuer, Member
+from issuers.services import MemberErasedError
+from seals.chain import record_event
+from seals.models import DailyStat, MonthlyStat, Notice, Seal, SealEvent, SealStatus
+from seals.registry import member_update
+from seals.services import seal_revoke
+from seals.status import effective_status
 
 ERASED_PLACEHOLDER = "Erased member"
 ERASED_REASON = "erased"
@@ -44,10 +50,6 @@ RECTIFIABLE = Member.PROFILE_FIELDS
 
 class DataRequestStateError(ValueError):
     """A transition the request's state does not allow (API: 409 Conflict)."""
-
-
-class MemberErasedError(ValueError):
-    """The member's data is already erased; nothing to export, rectify or erase (API: 409)."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -153,23 +155,6 @@ def data_requests_overdue(*, now: datetime, issuer: Issuer | None = None) -> Que
 # --- restriction, objection and what they exclude -------------------------------------------
 
 
-def members_excluded_from_stats() -> QuerySet[Member]:
-    """Members whose seals must not be counted: restricted processing or erased."""
-    return Member.objects.filter(Q(restricted=True) | Q(erased_at__isnull=False))
-
-
-def seal_ids_excluded_from_stats(public_ids: list[str]) -> set[str]:
-    """Of these seal public ids, those whose counts are to be dropped (for the stats flush)."""
-    from seals.models import Seal
-
-    excluded = members_excluded_from_stats()
-    return set(
-        Seal.objects.filter(public_id__in=public_ids, member__in=excluded).values_list(
-            "public_id", flat=True
-        )
-    )
-
-
 def member_accepts_non_essential_mail(member: Member) -> bool:
     """Newsletters, surveys, announcements. Service notices (expiry) do not ask this."""
     return (
@@ -227,7 +212,6 @@ def member_rectify(
     data_request: DataRequest | None = None,
 ) -> Member:
     """Art. 16. Goes through ``member_update`` so the public seal and its history follow."""
-    from issuers.services import member_update
 
     if member.erased_at is not None:
         raise MemberErasedError("The member's data was erased; there is nothing to rectify.")
@@ -249,8 +233,6 @@ def member_export(member: Member, *, now: datetime | None = None) -> dict[str, A
     Seal events are the member's own seals' entries; the salted digests and chain links are
     left out (they describe the issuer's chain, not the member), the private payloads are in.
     """
-    from seals.models import DailyStat, MonthlyStat, Notice, Seal, SealEvent
-    from seals.status import effective_status
 
     now = now or timezone.now()
     member.refresh_from_db()
@@ -392,9 +374,6 @@ def member_erase(
     5. record an ``erased`` event on each seal (field groups only) and stamp ``erased_at``.
     Erasing twice is refused rather than silently repeated.
     """
-    from seals.chain import record_event
-    from seals.models import Seal, SealEvent, SealStatus
-    from seals.services import seal_revoke
 
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.erased_at is not None:

@@ -1,6 +1,6 @@
 """Statistics: impressions, verifications and misuse hits per day, per seal or issuer-wide.
 
-Thin adapters around issuers.selectors (stats_window, seal_stats_daily, issuer_stats_daily). The
+Thin adapters around seals.selectors (stats_window, seal_stats_daily, issuer_stats_daily). The
 counters come from DailyStat, filled every minute by the stats flush (seals.stats), which never
 writes the days on which a member was restricted or erased (docs/privacy.md).
 """
@@ -16,10 +16,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers import selectors
 from issuers.api.base import IssuerAPIView
 from issuers.models import Programme
-from issuers.privacy import seal_ids_excluded_from_stats
+from seals import selectors
 from seals.models import Seal
 
 # --- serializers ------------------------------------------------------------------------------
@@ -190,7 +189,7 @@ class SealStatsView(IssuerAPIView):
         answer = {
             "seal": seal.public_id,
             "programme": seal.programme.slug,
-            "counted": not seal_ids_excluded_from_stats([seal.public_id]),
+            "counted": not selectors.seal_ids_excluded_from_stats([seal.public_id]),
             "date_from": series.date_from,
             "date_to": series.date_to,
             "totals": series.totals,

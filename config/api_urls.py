@@ -1,4 +1,5 @@
-"""Issuer REST API routes under /api/v1/ (DESIGN §5).
+"""Issuer REST API routes under /api/v1/ (DESIGN §5): the one place that gathers every app's
+endpoints, so it sits with the entry points above all layers.
 
 Paths have no trailing slash (``/api/v1/members/42``). Add a resource by registering a viewset
 on ``router`` or appending a ``path`` to ``urlpatterns``; views build on issuers.api.base.
@@ -7,7 +8,9 @@ on ``router`` or appending a ``path`` to ``urlpatterns``; views build on issuers
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from issuers.api import imports, keys, privacy, stats, views, webhooks
+from effects import api as webhooks
+from privacy import api as privacy
+from seals.api import imports, keys, stats, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("programmes", views.ProgrammeViewSet, basename="api-programme")

@@ -3,7 +3,7 @@
 Development only. The standard library's ``http.server`` is enough here: one client (our own
 worker) on the loopback interface, a handful of small requests a minute, no TLS; the module's
 own documentation says it is not for production, and neither is this. A real receiver verifies
-the same way (``issuers.webhooks.verify_signature``, or its equivalent in another language).
+the same way (``effects.webhooks.verify_signature``, or its equivalent in another language).
 
 The signing secret is read from a file the ``demo`` command writes under the var directory
 (git-ignored, mode 0600), so it never appears in a process list or a log line. It is re-read on
@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from issuers.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify_signature
+from effects.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify_signature
 
 DEFAULT_PORT = 8001
 PATH = "/demo-webhooks"

@@ -18,10 +18,8 @@ import math
 import secrets
 import socket
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -32,21 +30,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.faults import fault_point
+from effects.backoff import backoff_seconds
+from issuers.events import EVENT_TYPES, deliveries_enqueue, event_envelope
 from issuers.models import Issuer, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from workers.base import backoff_seconds
-from workers.faults import fault_point
 
-EVENT_TYPES = (
-    "seal.issued",
-    "seal.renewed",
-    "seal.suspended",
-    "seal.reinstated",
-    "seal.revoked",
-    "seal.expired",
-    "member.updated",
-    "import.completed",
-    "notice.failed",
-)
 # Sent by the API's test action to one endpoint, whatever it subscribed to.
 TEST_EVENT = "webhook.test"
 SIGNATURE_HEADER = "Trustseal-Signature"
@@ -133,120 +121,11 @@ def webhook_endpoint_update(
 # --- the outbox -----------------------------------------------------------------------------
 
 
-def _envelope(event_type: str, data: dict[str, Any], at: datetime, issuer_slug: str) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": event_type,
-        "created": at.isoformat(),
-        "issuer": issuer_slug,
-        "data": data,
-    }
-
-
-def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    return not endpoint.event_types or event_type in endpoint.event_types
-
-
-def _enqueue(delivery_ids: list[int]) -> None:
-    if not delivery_ids:
-        return
-
-    def send() -> None:
-        from workers.webhook_tasks import webhook_deliver
-
-        for pk in delivery_ids:
-            webhook_deliver.delay(pk)
-
-    transaction.on_commit(send)
-
-
-def webhook_emit_many(
-    *, issuer_id: int, events: list[tuple[str, dict[str, Any]]], at: datetime | None = None
-) -> list[WebhookDelivery]:
-    """Queue ``(event_type, data)`` events for every subscribed active endpoint of the issuer.
-
-    Call it inside the transaction that makes the change: the rows commit with it (or not at
-    all), and delivery tasks are enqueued only after the commit. ``data`` must hold no personal
-    data (member references, seal ids and statuses are fine; names and e-mails are not).
-    """
-    endpoints = list(WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True))
-    if not endpoints or not events:
-        return []
-    at = at or timezone.now()
-    slug = Issuer.objects.values_list("slug", flat=True).get(pk=issuer_id)
-    rows = []
-    for event_type, data in events:
-        if event_type not in EVENT_TYPES:
-            raise ValueError(f"Unknown webhook event type {event_type!r}")
-        envelope = _envelope(event_type, data, at, slug)
-        rows.extend(
-            WebhookDelivery(
-                endpoint=endpoint,
-                event_id=envelope["id"],
-                event_type=event_type,
-                payload=envelope,
-                next_attempt_at=at,
-                created_at=at,
-                claimed_at=at,  # on a pending row: when it was last handed to the broker
-            )
-            for endpoint in endpoints
-            if _subscribed(endpoint, event_type)
-        )
-    created = WebhookDelivery.objects.bulk_create(rows)
-    if any(row.pk is None for row in created):  # backends without RETURNING
-        event_ids = {row.event_id for row in rows}
-        created = list(WebhookDelivery.objects.filter(event_id__in=event_ids))
-    _enqueue([row.pk for row in created])
-    return created
-
-
-def webhook_emit(
-    *, issuer_id: int, event_type: str, data: dict[str, Any], at: datetime | None = None
-) -> list[WebhookDelivery]:
-    """One event (``member.updated``, ``import.completed``, …); see ``webhook_emit_many``."""
-    return webhook_emit_many(issuer_id=issuer_id, events=[(event_type, data)], at=at)
-
-
-SEAL_EVENT_TYPES = {
-    "issued": "seal.issued",
-    "renewed": "seal.renewed",
-    "suspended": "seal.suspended",
-    "reinstated": "seal.reinstated",
-    "revoked": "seal.revoked",
-    "expired": "seal.expired",
-}
-
-
-def seal_event_data(seal: Any, event: Any) -> dict[str, Any]:
-    return {
-        "seal": seal.public_id,
-        "status": seal.status,
-        "version": seal.version,
-        "member": seal.member.external_ref,
-        "programme": seal.programme.slug,
-        "valid_from": seal.valid_from.isoformat(),
-        "expires_at": seal.expires_at.isoformat() if seal.expires_at else None,
-        "event": {"seq": event.seq, "kind": event.kind, "at": event.occurred_at.isoformat()},
-    }
-
-
-def webhook_emit_seal_events(*, issuer_id: int, changes: list[tuple[Any, Any]]) -> None:
-    """Queue the ``seal.*`` webhooks for committed-together ``(seal, SealEvent)`` pairs."""
-    if not WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
-        return
-    events = [
-        (SEAL_EVENT_TYPES[event.kind], seal_event_data(seal, event))
-        for seal, event in changes
-        if event.kind in SEAL_EVENT_TYPES
-    ]
-    webhook_emit_many(issuer_id=issuer_id, events=events)
-
-
 @transaction.atomic
 def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """The API's ``test`` action: a signed ``webhook.test`` delivery to this endpoint only."""
     now = timezone.now()
-    envelope = _envelope(TEST_EVENT, {"message": "Test delivery"}, now, endpoint.issuer.slug)
+    envelope = event_envelope(TEST_EVENT, {"message": "Test delivery"}, now, endpoint.issuer.slug)
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint,
         event_id=envelope["id"],
@@ -256,7 +135,7 @@ def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
         created_at=now,
         claimed_at=now,
     )
-    _enqueue([delivery.pk])
+    deliveries_enqueue([delivery.pk])
     return delivery
 
 
@@ -477,5 +356,5 @@ def webhooks_reconcile(*, now: datetime, limit: int = 1000) -> int:
     WebhookDelivery.objects.filter(pk__in=ids, state=WebhookDelivery.State.PENDING).update(
         claimed_at=now
     )
-    _enqueue(ids)
+    deliveries_enqueue(ids)
     return len(ids)

@@ -22,14 +22,14 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers import selectors, services
-from issuers.api import serializers as s
+from config.problems import Conflict, PayloadTooLarge
+from issuers import services
 from issuers.api.base import IssuerAPIView, IssuerViewSet
-from issuers.api.problems import Conflict, PayloadTooLarge
 from issuers.logos import LOGO_MAX_BYTES, LogoError
 from issuers.models import Issuer, Member, Programme
-from seals import links
+from seals import links, registry, selectors
 from seals import services as seal_services
+from seals.api import serializers as s
 from seals.models import Seal, SealEvent, SealStatus
 
 
@@ -93,7 +93,7 @@ class IssuerView(IssuerAPIView):
     def patch(self, request: Request) -> Response:
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        issuer = services.issuer_update(issuer=request.issuer, **serializer.validated_data)
+        issuer = registry.issuer_update(issuer=request.issuer, **serializer.validated_data)
         return Response(self.get_serializer(issuer).data)
 
 
@@ -154,7 +154,7 @@ class IssuerLogoView(IssuerAPIView):
                 f"The logo is {upload.size} bytes; the limit is {LOGO_MAX_BYTES} bytes (2 MB)."
             )
         try:
-            issuer = services.issuer_logo_set(issuer=request.issuer, data=upload.read())
+            issuer = registry.issuer_logo_set(issuer=request.issuer, data=upload.read())
         except LogoError as exc:
             if exc.code == "too_large":
                 raise PayloadTooLarge(str(exc)) from exc
@@ -252,13 +252,13 @@ class ProgrammeViewSet(
         serializer.instance = services.programme_create(issuer=self.request.issuer, **data)
 
     def perform_update(self, serializer: s.ProgrammeSerializer) -> None:
-        serializer.instance = services.programme_update(
+        serializer.instance = registry.programme_update(
             programme=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Programme) -> None:
         try:
-            services.programme_delete(programme=instance)
+            registry.programme_delete(programme=instance)
         except services.InUseError as exc:
             raise _in_use(exc) from exc
 
@@ -384,7 +384,7 @@ class MemberViewSet(
 
     def perform_update(self, serializer: s.MemberSerializer) -> None:
         try:
-            serializer.instance = services.member_update(
+            serializer.instance = registry.member_update(
                 member=serializer.instance,
                 actor=actor_of(self.request),
                 **serializer.validated_data,
@@ -394,7 +394,7 @@ class MemberViewSet(
 
     def perform_destroy(self, instance: Member) -> None:
         try:
-            services.member_delete(member=instance)
+            registry.member_delete(member=instance)
         except services.InUseError as exc:
             raise _in_use(exc) from exc
 
@@ -530,7 +530,7 @@ class SealViewSet(
                 {"programme": [f"No programme with slug {data['programme']!r}."]}
             )
         try:
-            seal = services.member_seal_award(
+            seal = registry.member_seal_award(
                 member=member,
                 programme=programme,
                 actor=actor_of(request),

@@ -175,3 +175,18 @@ def issuer_stats_daily(
     if programme is not None:
         rows = rows.filter(seal__programme=programme)
     return _stats_series(rows, date_from=date_from, date_to=date_to)
+
+
+def members_excluded_from_stats() -> QuerySet[Member]:
+    """Members whose seals must not be counted: restricted processing or erased."""
+    return Member.objects.filter(Q(restricted=True) | Q(erased_at__isnull=False))
+
+
+def seal_ids_excluded_from_stats(public_ids: list[str]) -> set[str]:
+    """Of these seal public ids, those whose counts are to be dropped (for the stats flush)."""
+    excluded = members_excluded_from_stats()
+    return set(
+        Seal.objects.filter(public_id__in=public_ids, member__in=excluded).values_list(
+            "public_id", flat=True
+        )
+    )

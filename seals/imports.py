@@ -36,11 +36,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.bulk import bulk_insert
+from config.tasks import enqueue
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
+from issuers.events import webhook_emit
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import text_problem
-from issuers.webhooks import webhook_emit
 
 COLUMNS = ("external_ref", *Member.PROFILE_FIELDS, "programme", "valid_from", "expires_at")
 REQUIRED = ("external_ref", "legal_name")
@@ -484,9 +485,7 @@ def import_start(
 
 
 def _enqueue(job_id: int, actor: str) -> None:
-    from workers.import_tasks import import_run
-
-    import_run.delay(job_id, actor)
+    enqueue("workers.import_run", job_id, actor)
 
 
 def import_job_run(*, job_id: int, actor: str) -> ImportJob:

@@ -1,6 +1,6 @@
 """Webhook endpoints (secret shown once), their delivery log and ``test`` action; the notices.
 
-Thin adapters around issuers.webhooks; every queryset is scoped to the calling issuer by the
+Thin adapters around effects.webhooks; every queryset is scoped to the calling issuer by the
 base (another issuer's endpoint or notice is a 404).
 """
 
@@ -15,10 +15,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers import webhooks
+from effects import webhooks
 from issuers.api.base import IssuerViewSet
-from issuers.api.serializers import StrictModelSerializer
+from issuers.events import EVENT_TYPES
 from issuers.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from seals.api.serializers import StrictModelSerializer
 from seals.models import Notice
 
 # --- serializers ------------------------------------------------------------------------------
@@ -26,7 +27,7 @@ from seals.models import Notice
 
 class WebhookEndpointSerializer(StrictModelSerializer):
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=webhooks.EVENT_TYPES),
+        child=serializers.ChoiceField(choices=EVENT_TYPES),
         required=False,
         help_text="Events to receive; empty for all.",
     )

@@ -14,10 +14,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.problems import Conflict
 from issuers.api.base import IssuerAPIView, IssuerViewSet
-from issuers.api.problems import Conflict
-from issuers.api.serializers import StrictSerializer
 from seals import keys
+from seals.api.serializers import StrictSerializer
 from seals.credentials import credential_jwt
 from seals.models import Seal, SigningKey
 
@@ -215,7 +215,7 @@ class SigningKeyRevokeView(IssuerAPIView):
     examples=[OpenApiExample("Credential", value=CREDENTIAL_EXAMPLE, response_only=True)],
 )
 class SealCredentialView(IssuerAPIView):
-    # The same lookup as issuers.api.views.SealViewSet: by public id, scoped to the issuer.
+    # The same lookup as seals.api.views.SealViewSet: by public id, scoped to the issuer.
     queryset = Seal.objects.select_related("member", "programme", "issuer")
     serializer_class = CredentialSerializer
     lookup_field = "public_id"

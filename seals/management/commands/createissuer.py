@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from issuers.models import Issuer
-from issuers.services import apikey_create, issuer_create
+from issuers.services import apikey_create
+from seals.registry import issuer_create
 
 
 class Command(BaseCommand):

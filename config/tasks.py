@@ -1,0 +1,26 @@
+"""Handing work to the Celery workers by task name.
+
+The domain layers sit below ``workers/`` and never import it: they name the task instead, and
+Celery routes it by that name (settings ``CELERY_TASK_ROUTES``) or by the queue given here.
+"""
+
+from __future__ import annotations
+
+from config.celery import app
+
+
+def enqueue(task_name: str, *args: object, queue: str | None = None) -> None:
+    """Publish at once or raise. No publish retries: a caller that must not lose the work keeps
+    it in the outbox (outbox.core) and lets the relay try again, instead of holding a request
+    while the broker is away."""
+    options: dict[str, object] = {"retry": False}
+    if queue:
+        options["queue"] = queue
+    app.send_task(task_name, args=args, **options)
+
+
+def enqueue_on_commit(task_name: str, *args: object) -> None:
+    """Enqueue after the current transaction commits (at once outside one)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: enqueue(task_name, *args))

@@ -1,0 +1,95 @@
+"""Issuer events for webhooks: what happened, written as WebhookDelivery rows in the same
+transaction as the change they report (an outbox).
+
+Every layer that changes something an issuer may subscribe to records it here; delivering the
+rows (signing, sending, retrying) is the side-effects layer's work (effects.webhooks).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from config.tasks import enqueue_on_commit
+from issuers.models import Issuer, WebhookDelivery, WebhookEndpoint
+
+EVENT_TYPES = (
+    "seal.issued",
+    "seal.renewed",
+    "seal.suspended",
+    "seal.reinstated",
+    "seal.revoked",
+    "seal.expired",
+    "member.updated",
+    "import.completed",
+    "notice.failed",
+)
+
+
+def event_envelope(event_type: str, data: dict[str, Any], at: datetime, issuer_slug: str) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "created": at.isoformat(),
+        "issuer": issuer_slug,
+        "data": data,
+    }
+
+
+def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    return not endpoint.event_types or event_type in endpoint.event_types
+
+
+def deliveries_enqueue(delivery_ids: list[int]) -> None:
+    for pk in delivery_ids:
+        enqueue_on_commit("workers.webhook_deliver", pk)
+
+
+def webhook_emit_many(
+    *, issuer_id: int, events: list[tuple[str, dict[str, Any]]], at: datetime | None = None
+) -> list[WebhookDelivery]:
+    """Queue ``(event_type, data)`` events for every subscribed active endpoint of the issuer.
+
+    Call it inside the transaction that makes the change: the rows commit with it (or not at
+    all), and delivery tasks are enqueued only after the commit. ``data`` must hold no personal
+    data (member references, seal ids and statuses are fine; names and e-mails are not).
+    """
+    endpoints = list(WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True))
+    if not endpoints or not events:
+        return []
+    at = at or timezone.now()
+    slug = Issuer.objects.values_list("slug", flat=True).get(pk=issuer_id)
+    rows = []
+    for event_type, data in events:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"Unknown webhook event type {event_type!r}")
+        envelope = event_envelope(event_type, data, at, slug)
+        rows.extend(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_id=envelope["id"],
+                event_type=event_type,
+                payload=envelope,
+                next_attempt_at=at,
+                created_at=at,
+                claimed_at=at,  # on a pending row: when it was last handed to the broker
+            )
+            for endpoint in endpoints
+            if subscribed(endpoint, event_type)
+        )
+    created = WebhookDelivery.objects.bulk_create(rows)
+    if any(row.pk is None for row in created):  # backends without RETURNING
+        event_ids = {row.event_id for row in rows}
+        created = list(WebhookDelivery.objects.filter(event_id__in=event_ids))
+    deliveries_enqueue([row.pk for row in created])
+    return created
+
+
+def webhook_emit(
+    *, issuer_id: int, event_type: str, data: dict[str, Any], at: datetime | None = None
+) -> list[WebhookDelivery]:
+    """One event (``member.updated``, ``import.completed``, …); see ``webhook_emit_many``."""
+    return webhook_emit_many(issuer_id=issuer_id, events=[(event_type, data)], at=at)

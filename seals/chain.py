@@ -19,6 +19,7 @@ import rfc8785
 from django.db import transaction
 from django.utils import timezone
 
+from config.bulk import bulk_insert
 from issuers.models import Issuer
 from seals.models import Seal, SealEvent
 
@@ -48,7 +49,6 @@ def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + rfc8785.dumps(body)).hexdigest()
 
 
-@transaction.atomic
 def record_event(
     *,
     seal: Seal,
@@ -58,36 +58,13 @@ def record_event(
     private_data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> SealEvent:
-    """Append one event to the seal's issuer chain. The only way to write a SealEvent.
-
-    Steps: lock the issuer row (serialises writers of one chain; other issuers are not
-    blocked), read the head, build and hash the event, insert it, move the head. The
-    (issuer, seq) unique constraint is the last line of defence should the lock ever be lost.
-    """
-    issuer = (
-        Issuer.objects.select_for_update()
-        .only("id", "chain_length", "chain_head")
-        .get(pk=seal.issuer_id)
-    )
-    hashed = dict(data or {})
-    private = None
-    if private_data:
-        private = {"salt": secrets.token_hex(16), **private_data}
-        hashed["private_digest"] = _digest(private)
-    event = SealEvent(
-        issuer_id=issuer.pk,
-        seal=seal,
-        seq=issuer.chain_length + 1,
-        kind=kind,
+    """Append one event to the seal's issuer chain (see ``record_events``)."""
+    (event,) = _append(
+        issuer_id=seal.issuer_id,
+        entries=[(seal, kind, data or {}, private_data)],
         actor=actor,
-        occurred_at=at or timezone.now(),
-        data=hashed,
-        private_data=private,
-        prev_hash=issuer.chain_head,
+        at=at or timezone.now(),
     )
-    event.hash = chain_hash(event.prev_hash, event_body(event, seal.public_id))
-    event.save()
-    Issuer.objects.filter(pk=issuer.pk).update(chain_length=event.seq, chain_head=event.hash)
     return event
 
 
@@ -155,14 +132,34 @@ def verify_chain(issuer: Issuer) -> ChainReport:
     return ChainReport(True, length, prev)
 
 
-@transaction.atomic
 def record_events(
     *, issuer_id: int, entries: list[tuple[Seal, str, dict[str, Any]]], actor: str, at: datetime
 ) -> list[SealEvent]:
-    """``record_event`` for many ``(seal, kind, data)`` at once (bulk import): one issuer lock,
-    the same hashing, one insert. No private data: bulk entries carry none."""
-    from config.bulk import bulk_insert
+    """Append many ``(seal, kind, data)`` events of one issuer at once (bulk import, sweeps):
+    one lock, one insert. Bulk entries carry no private data."""
+    return _append(
+        issuer_id=issuer_id,
+        entries=[(seal, kind, data, None) for seal, kind, data in entries],
+        actor=actor,
+        at=at,
+    )
 
+
+@transaction.atomic
+def _append(
+    *,
+    issuer_id: int,
+    entries: list[tuple[Seal, str, dict[str, Any], dict[str, Any] | None]],
+    actor: str,
+    at: datetime,
+) -> list[SealEvent]:
+    """The only writer of SealEvents.
+
+    Steps: lock the issuer row (serialises writers of one chain; other issuers are not
+    blocked), read the head, build and hash each event in order, insert them, move the head.
+    The (issuer, seq) unique constraint is the last line of defence should the lock be lost.
+    Personal payloads go to ``private_data`` with a salt, their digest into the hashed data.
+    """
     issuer = (
         Issuer.objects.select_for_update()
         .only("id", "chain_length", "chain_head")
@@ -170,8 +167,13 @@ def record_events(
     )
     prev, seq = issuer.chain_head, issuer.chain_length
     events = []
-    for seal, kind, data in entries:
+    for seal, kind, data, private_data in entries:
         seq += 1
+        hashed = dict(data)
+        private = None
+        if private_data:
+            private = {"salt": secrets.token_hex(16), **private_data}
+            hashed["private_digest"] = _digest(private)
         event = SealEvent(
             issuer_id=issuer_id,
             seal=seal,
@@ -179,12 +181,15 @@ def record_events(
             kind=kind,
             actor=actor,
             occurred_at=at,
-            data=data,
-            private_data=None,
+            data=hashed,
+            private_data=private,
             prev_hash=prev,
         )
         event.hash = prev = chain_hash(prev, event_body(event, seal.public_id))
         events.append(event)
-    bulk_insert(SealEvent, events)
+    if len(events) == 1:
+        events[0].save()  # one INSERT; COPY would cost a sequence round trip more
+    else:
+        bulk_insert(SealEvent, events)
     Issuer.objects.filter(pk=issuer_id).update(chain_length=seq, chain_head=prev)
     return events

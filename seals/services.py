@@ -1,7 +1,7 @@
 """Rules for seals: award, suspend, reinstate, revoke, renew.
 
 Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), records
-one SealEvent through ``record_event`` and runs ``after_seal_change`` once the transaction
+one SealEvent through ``record_event`` and runs ``after_seals_change`` once the transaction
 commits.
 """
 
@@ -27,28 +27,17 @@ class SealStateError(ConflictError):
     code = "seal_state_conflict"
 
 
-def after_seal_change(seal: Seal, event: SealEvent) -> None:
-    """Side effects of a committed change (cache invalidation, status lists, webhooks, the
-    image pre-render)."""
-    from seals.render.images import enqueue_seal_images_prerender
-    from seals.snapshot import invalidate_seal
-
-    invalidate_seal(seal)  # public reads see the change at once (DESIGN §1.1)
-    status_list_mark_dirty(seal=seal)
-    enqueue_seal_images_prerender([seal.public_id])  # the first visitor then gets bytes
-
-
 def after_seals_change(seals: list[Seal]) -> None:
-    """``after_seal_change`` for many committed changes at once (the status sweep): the same
-    effects, one cache write and one status-list update per list instead of one per seal.
-    Keep the two in step."""
+    """Side effects of committed changes (cache invalidation, status lists, the image
+    pre-render), batched: one cache write and one status-list update per list for many seals
+    (the status sweep), the same for one (a seal action)."""
     from seals.render.images import enqueue_seal_images_prerender
     from seals.snapshot import invalidate_seals
 
-    invalidate_seals(seal.public_id for seal in seals)
+    invalidate_seals(seal.public_id for seal in seals)  # public reads see it at once (§1.1)
     for issuer_id, number in {(s.issuer_id, s.status_list) for s in seals}:
         status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
-    enqueue_seal_images_prerender(seal.public_id for seal in seals)
+    enqueue_seal_images_prerender(seal.public_id for seal in seals)  # first visitor gets bytes
 
 
 def _commit_change(
@@ -66,7 +55,7 @@ def _commit_change(
     )
     # Queued in this transaction (an outbox), delivered only after it commits.
     webhook_emit_seal_events(issuer_id=seal.issuer_id, changes=[(seal, event)])
-    transaction.on_commit(lambda: after_seal_change(seal, event))
+    transaction.on_commit(lambda: after_seals_change([seal]))
     return event
 
 

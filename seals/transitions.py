@@ -62,7 +62,7 @@ def seals_refresh_status(*, now: datetime, batch_size: int = 2000) -> RefreshRes
     3. append one SealEvent per seal through ``record_events`` (the batch form of
        ``record_event``), in scheduled order, under the issuer lock that keeps the chain linear;
     4. queue the webhooks in the same transaction (outbox), and run ``after_seals_change``
-       (the batched ``after_seal_change``: cache invalidation, status lists) after commit.
+       (cache invalidation, status lists) after commit.
     """
     counts = [_apply(rule, now=now, batch_size=batch_size) for rule in RULES]
     return RefreshResult(activated=counts[0], expired=counts[1])

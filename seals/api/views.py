@@ -247,7 +247,7 @@ class ProgrammeViewSet(
         return s.ProgrammeSerializer
 
     def perform_create(self, serializer: s.ProgrammeSerializer) -> None:
-        # A taken slug is the service's ProgrammeExistsError: a 409 (issuers/api/problems.py).
+        # A taken slug is the service's ProgrammeExistsError: a 409 (config/problems.py).
         data = dict(serializer.validated_data)
         serializer.instance = services.programme_create(issuer=self.request.issuer, **data)
 

@@ -150,7 +150,7 @@ class Command(BaseCommand):
             )
         if seal.status == SealStatus.SUSPENDED:
             seal = seal_reinstate(seal=seal, reason="Demo re-armed", actor="demo")
-        # A notice cycle is the expiry *date* (seals/notices.py), so a second run on the same
+        # A notice cycle is the expiry *date* (effects/notices.py), so a second run on the same
         # day would find this cycle's notices already sent and send none: the demo forgets
         # them so that the re-armed seal's notices go out again.
         Notice.objects.filter(seal=seal, cycle=expires_at.astimezone(UTC).date()).delete()

@@ -161,6 +161,7 @@ CELERY_TASK_ROUTES = {
         "workers.notices_plan",
         "workers.notices_reconcile",
         "workers.webhooks_reconcile",
+        "workers.outbox_relay",
         "workers.stats_flush",
         "workers.privacy_daily",
     )

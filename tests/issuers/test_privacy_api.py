@@ -78,7 +78,7 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # the request is due on 2 April
 def test_a_member_exported_rectified_restricted_and_erased_through_the_api(
     api, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """Issue 6's check: each right exercised through the API, the database scanned with raw SQL
+    """Each data-subject right exercised through the API, the database scanned with raw SQL
     after every step, the data-request reminders fired by the daily job under time travel."""
     from seals.notices import notice_send, notices_plan
     from seals.stats import flush_counts

@@ -1,4 +1,4 @@
-"""Seal image hits replayed before Django's handler (seals/replay.py, issue 10).
+"""Seal image hits replayed before Django's handler (seals/replay.py).
 
 A replayed answer must be byte for byte and header for header what Django answered for the
 same request, and must never outlive the truth: any change to the seal, its effective status

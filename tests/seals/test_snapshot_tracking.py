@@ -1,6 +1,6 @@
 """Process-local snapshot copies kept true by Redis tracking (config/cache_tracking.py).
 
-"The origin always answers the truth now" (DESIGN §1.1, issue 10): a change made through the
+"The origin always answers the truth now" (DESIGN §1.1): a change made through the
 services on one web node is visible on the very next request to any other node, although a
 warm hit there makes no Redis round trip. A second node is simulated in this process by a
 second, independent cache client with its own tracking connection, copies and image LRU.

@@ -1,4 +1,4 @@
-"""No raw client address in any log the deployment writes (issue 6, docs/privacy.md).
+"""No raw client address in any log the deployment writes (docs/privacy.md).
 
 Reads the shipped configuration as text: the nginx edge (``deploy/nginx/nginx.conf``), the
 configs ``make serve`` and the benchmarks generate (``deploy/nginx/local.py``), and the app

@@ -1,4 +1,4 @@
-"""The framework floor: a bare Django view returning constant bytes (issue 10).
+"""The framework floor: a bare Django view returning constant bytes.
 
 No database, no cache, no middleware: what Django itself costs per request under a given app
 server. ``bench/seal_load.py`` serves it with the same server and worker settings as the real

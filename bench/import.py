@@ -5,7 +5,7 @@
 
 Creates a throw-away issuer, generates the rows, runs the same code path as the API's import
 job (parse, check every row, write in one transaction) and prints rows/s and total seconds,
-split into parse, check+write. Goal (issue: issuer API): 100,000 rows in under 60 s on
+split into parse, check+write. Goal: 100,000 rows in under 60 s on
 PostgreSQL. Then runs the same file again (every row an update without change) and prints that.
 """
 

@@ -1,4 +1,4 @@
-"""In-process render cost of one seal image (issue 10 targets: medium PNG < 5 ms, SVG < 1 ms).
+"""In-process render cost of one seal image (targets: medium PNG < 5 ms, SVG < 1 ms).
 
 "cold" renders a member name never drawn before (the other lines are shared with earlier
 seals, as in production); "repeat" renders the same card again. Prints ms per image.

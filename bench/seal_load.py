@@ -1,4 +1,4 @@
-"""Load on the seal image, against nginx serving the same bytes as a static file (issue 10).
+"""Load on the seal image, against nginx serving the same bytes as a static file.
 
 Starts, each on its own loopback port with its own config, and stops at the end:
   edge    nginx proxy_cache (deploy/nginx/seal-cache.conf) in front of the app server

@@ -3,7 +3,7 @@
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache call, and
 redis-py ≥ 5 fills a case-insensitive table of ~170 response callbacks in each constructor:
 measured here at ~0.28 ms per call (redis 8.1), more than the Redis round trip itself and
-most of the seal image's origin cost (issue 10). A ``redis.Redis`` is only a thin, thread-safe
+most of the seal image's origin cost. A ``redis.Redis`` is only a thin, thread-safe
 handle on its pool, so building it once per pool changes nothing else.
 
 ``local_copies(prefix)`` hands out process-local copies kept true by Redis invalidation pushes
@@ -82,7 +82,7 @@ class RedisCache(DjangoRedisCache):
             _warn(exc)
 
 
-# --- Degraded mode: the cache is an accelerator, never a dependency (DESIGN §1.1, issue 7) ---
+# --- Degraded mode: the cache is an accelerator, never a dependency (DESIGN §1.1) -----------
 # With Redis down every cache call would raise and turn a cache miss into a 500. Each call below
 # instead behaves as a miss (get → default, add → False, incr → ValueError as for a missing key)
 # and logs at most once a minute; callers already recompute from the database on a miss, and

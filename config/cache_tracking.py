@@ -4,7 +4,7 @@ Server-assisted client-side caching (Redis ≥ 6, RESP3 ``CLIENT TRACKING ... BC
 each web process holds one extra connection on which Redis pushes the name of every key under
 the tracked prefix that changes, expires, is evicted or flushed, whoever changed it. A copy is
 used only after that connection's socket has been drained, so a hit costs one non-blocking
-``recv`` instead of a round trip (issue 10: the round trip was most of the origin's cost).
+``recv`` instead of a round trip (measured: the round trip was most of the origin's cost).
 
 Why a copy is never staler than the next request (the "origin answers the truth now" rule):
 
@@ -142,7 +142,7 @@ class KeyMirror:
     """Values bound to Redis keys under ``prefix`` (full Redis key names), dropped the moment
     Redis reports the key changed. Thread-safe; one per process and prefix."""
 
-    # 2,048 snapshots of a few KB each: ~10 MB per process (issue 10: a web worker < 150 MB).
+    # 2,048 snapshots of a few KB each: ~10 MB of a web worker's 150 MB budget (performance.md).
     def __init__(self, url: str, prefix: str, *, size: int = 2048) -> None:
         self.url = url
         self.prefix = prefix
@@ -180,7 +180,7 @@ class KeyMirror:
         heartbeat is due and nothing waits in its socket, so no invalidation is pending.
 
         Waiting on the lock while another thread drains cost a third of a worker's time under
-        load (py-spy, issue 10). Without it the check stays exact: ``_draining`` is set before
+        load (measured with py-spy). Without it the check stays exact: ``_draining`` is set before
         a drain's ``recv`` and cleared after its pushes are applied, and is read after the
         poll, so bytes another thread has taken but not yet applied are never missed."""
         sock = self._sock

@@ -7,7 +7,7 @@ from privacy import views as privacy_views
 
 urlpatterns = [
     # First: the seal image is the hottest route, and every pattern tried before it costs
-    # ~1.5 µs a request (issue 10). Its prefixes (s/, verify/, embed/) overlap nothing below.
+    # ~1.5 µs a request. Its prefixes (s/, verify/, embed/) overlap nothing below.
     path("", include("seals.urls")),
     path("healthz", healthz, name="healthz"),
     path("privacy", privacy_views.privacy_page, name="privacy"),

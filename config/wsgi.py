@@ -1,7 +1,7 @@
 """WSGI entry point, with a trimmed middleware chain for public reads.
 
 The seal image is fetched on every page view of every member site, and each middleware layer
-costs a call and an exception wrapper per request (issue 10). Public GET/HEAD requests (the
+costs a call and an exception wrapper per request. Public GET/HEAD requests (the
 prefixes of ``seals.public_middleware.PUBLIC_PREFIXES``) never use a session, a user, messages
 or a CSRF token, and their URLs never need CommonMiddleware's slash redirects, so they go
 through ``settings.MIDDLEWARE`` minus those layers; every other request (admin, API, any

@@ -40,10 +40,11 @@ TEST_EVENT = "webhook.test"
 SIGNATURE_HEADER = "Trustseal-Signature"
 DELIVERY_HEADER = "Trustseal-Delivery-Id"
 EVENT_HEADER = "Trustseal-Event"
-# Retries spread over a day (issue 5): the window decides. The last attempt is made at the end
-# of the window, then the delivery fails. The equal-jitter back-off (30 s base, 6 h cap) fits 14
-# to 18 attempts into 24 h (tests/workers/test_webhooks.py); MAX_ATTEMPTS is only a backstop
-# against a delivery re-claimed after crash upon crash, far above what the window needs.
+# Retries spread over a day, so a receiver down overnight still gets every event: the window
+# decides. The last attempt is made at the end of the window, then the delivery fails. The
+# equal-jitter back-off (30 s base, 6 h cap) fits 14 to 18 attempts into 24 h
+# (tests/workers/test_webhooks.py); MAX_ATTEMPTS is only a backstop against a delivery
+# re-claimed after crash upon crash, far above what the window needs.
 RETRY_WINDOW = timedelta(hours=24)
 MAX_ATTEMPTS = 50
 REQUEST_TIMEOUT = (5, 10)  # connect, read
@@ -147,7 +148,7 @@ def _mac(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`` (issue 5); receivers should reject old t."""
+    """``t=<unix>,v1=<hex HMAC-SHA256 of "t.body">``; receivers should reject old t (replays)."""
     return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 

@@ -160,7 +160,7 @@ def member_create(
     if (error := taken()) is not None:
         raise error
     # The unique constraint (the only one on Member) is left to the insert: a check here would
-    # race, and answered a 400 on __all__ when it lost (issue 3).
+    # race, and its loser got a 400 on __all__ instead of the 409 any other duplicate gets.
     member.full_clean(validate_constraints=False)
     _insert_unique(member, taken=taken)
     return member

@@ -1,4 +1,5 @@
-"""Printable certificate: ``GET /s/<seal_id>/certificate.pdf`` (issue 8).
+"""Printable certificate: ``GET /s/<seal_id>/certificate.pdf``, for members who show their seal
+on paper (a shop window, a tender file).
 
 An A4 page with the issuer's logo, the member, the programme, the validity, the seal image and
 a QR code to the verification page. Paper cannot change when the seal does, so the page says

@@ -1,6 +1,6 @@
 """Which language a public answer speaks, and dates written the way that language writes them.
 
-Rules (issue 8):
+Rules:
 - The verification page and the certificate take ``?lang=`` first; the page then falls back to
   ``Accept-Language`` and says so with ``Vary: Accept-Language``.
 - Seal images take the language from ``?lang=`` only (set once in the embed snippet), so one

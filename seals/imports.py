@@ -56,7 +56,7 @@ MAX_LENGTH = {
 ASYNC_THRESHOLD = 1000
 MAX_ROWS = 200_000
 ERRORS_KEPT = 100
-# Personal data (issue 6): an error on contact_name, contact_email or contact_phone names the
+# Personal data: an error on contact_name, contact_email or contact_phone names the
 # field and the problem, never the value. Errors are stored in clear on the ImportJob and
 # outlive the member's erasure (a rejected value is not the member's stored contact, so erasure
 # cannot find it), so quoting one would keep it for good.

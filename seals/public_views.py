@@ -96,7 +96,7 @@ def _cache_control(now: datetime, next_change: datetime | None) -> str:
     """max-age + either stale window ≤ the budget: a cache honouring stale-while-revalidate or
     stale-if-error (the edge does, deploy/nginx/seal-cache.conf) may show the old answer until
     max-age + that window, never past a scheduled change. Both stay present, at 0 if need be,
-    so a CDN's own default never fills the gap (issue 10 item 5)."""
+    so a CDN's own default never fills the gap."""
     budget = _freshness_budget(now, next_change)
     age = min(MAX_AGE, budget)
     stale = min(STALE, budget - age)
@@ -165,7 +165,8 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         response = HttpResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = _cache_control(now, snapshot.next_change_of(snap, now))
-    # CDN purge by seal (issue 10): Fastly reads Surrogate-Key, Cloudflare Cache-Tag.
+    # Tags for a CDN purge by seal (every cached variant of one seal dropped at once): Fastly
+    # reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     # What this answer rests on: config/wsgi.py replays it while all of it holds (seals/replay.py).
     response.replay_basis = replay.Basis(seal_id, snap["digest"], status, day, counted)
@@ -272,7 +273,7 @@ def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
 
 def _no_longer_valid_document(snap: snapshot.Snapshot, now: datetime) -> dict:
     """The same keys, emptied: after an erasure the answer says only that the seal is no longer
-    valid (issue 6). No issuer, status list entry or status token either: each names the issuer,
+    valid. No issuer, status list entry or status token either: each names the issuer,
     and with it the seal's former holder's membership."""
     return {
         "seal_id": snap["id"],

@@ -2,7 +2,7 @@
 
 Why: on a hit the view's work is ~10 % of the request; the rest is Django's handler around it
 (URL resolving, request and response objects, five middlewares, request signals, the i18n
-wrapper): ~120 µs of CPU against ~40 µs for a bare Django view (issue 10, docs/performance.md).
+wrapper): ~120 µs of CPU against ~40 µs for a bare Django view (docs/performance.md).
 No amount of tuning inside the view reaches the bare-Django floor from there.
 
 How, without answering anything Django would not:

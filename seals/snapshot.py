@@ -127,9 +127,10 @@ def load(public_id: str) -> Snapshot | None:
 
 
 def _corporate_data_erased(seal: Seal) -> bool:
-    """Whether the seal's holder had its corporate data erased (issue 6): the public side then
-    says only that the seal is no longer valid. The seal's own ``erased`` event records it, so
-    a seal awarded after the erasure is not affected; the query runs only for erased members."""
+    """Whether the seal's holder had its corporate data erased: the public side then says only
+    that the seal is no longer valid, since naming the holder would undo the erasure. The
+    seal's own ``erased`` event records it, so a seal awarded after the erasure is not
+    affected; the query runs only for erased members."""
     if seal.member.erased_at is None:
         return False
     return SealEvent.objects.filter(

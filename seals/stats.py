@@ -3,7 +3,7 @@
 Counted with no IP, no cookie and nothing about the visitor, in three steps:
 
 1. ``count`` adds to a buffer in this process (a dict under a lock: no I/O on the hot path; a
-   Redis round trip per hit was half the seal image's origin cost, issue 10);
+   Redis round trip per hit was half the seal image's origin cost, as measured);
 2. the buffer is pushed to the shared counters in one pipeline every ``FLUSH_EVERY_HITS`` hits
    (by the request that reaches it) or ``FLUSH_EVERY_SECONDS`` (a daemon thread per process),
    and once more at interpreter exit;

@@ -30,8 +30,9 @@ _SET_BY = {
     StatusList.Purpose.REVOCATION: SealStatus.REVOKED,
     StatusList.Purpose.SUSPENSION: SealStatus.SUSPENDED,
 }
-# How long a verifier may cache a list (BSL `ttl`, milliseconds). The issue promises bits correct
-# within a minute of a change, and the worst case adds up every delay on the way:
+# How long a verifier may cache a list (BSL `ttl`, milliseconds). Verifiers are promised bits
+# correct within a minute of a change (docs/verification.md), and the worst case adds up every
+# delay on the way:
 #   regeneration interval (STATUS_LIST_REGENERATE_SECONDS, 15 s: the change lands just after a
 #   run) + HTTP max-age (credential_views.STATUS_LIST_MAX_AGE, 30 s: a shared cache fetched the
 #   old list just before the new one was signed) + this ttl (10 s: the verifier fetched from that

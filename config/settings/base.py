@@ -168,16 +168,16 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}  # each area adds its jobs below
-# Status lists: bits follow a status change within a minute (issue: Bitstring Status List); the
-# budget is in seals/status_lists.py (LIST_TTL_MS).
+# Status lists: a verifier must see a revocation or suspension within a minute of the change
+# (docs/verification.md); that minute is split in seals/status_lists.py (LIST_TTL_MS).
 STATUS_LIST_REGENERATE_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE["regenerate-status-lists"] = {
     "task": "workers.regenerate_status_lists",
     "schedule": STATUS_LIST_REGENERATE_SECONDS,
     "options": {"expires": STATUS_LIST_REGENERATE_SECONDS * 0.9},
 }
-# Workers (issue 5): every job runs each TRUSTSEAL_BEAT_SECONDS; each takes a beat lock for most
-# of that interval, so a second beat by mistake does no double work (workers/locks.py).
+# Workers: every job runs each TRUSTSEAL_BEAT_SECONDS; each takes a beat lock for most of that
+# interval, so a second beat by mistake does no double work (workers/locks.py).
 TRUSTSEAL_BEAT_SECONDS = env.int("TRUSTSEAL_BEAT_SECONDS", default=60)
 for _job, _task in (
     ("seals-refresh-status", "workers.seals_refresh_status"),
@@ -228,7 +228,7 @@ KEY_ENCRYPTION_KEYS = secret_list("KEY_ENCRYPTION_KEYS")
 # HMAC key for equality lookups on encrypted e-mails.
 BLIND_INDEX_KEY = secret("BLIND_INDEX_KEY")
 
-# --- Privacy (issue 6): retention periods, enforced daily by workers.privacy_daily -----------
+# --- Privacy: retention periods (GDPR art. 5(1)(e)), enforced daily by workers.privacy_daily ---
 RETENTION_DAILY_STATS_MONTHS = env.int("RETENTION_DAILY_STATS_MONTHS", default=13)
 RETENTION_WEBHOOK_DELIVERY_DAYS = env.int("RETENTION_WEBHOOK_DELIVERY_DAYS", default=30)
 RETENTION_CLOSED_DATA_REQUEST_YEARS = env.int("RETENTION_CLOSED_DATA_REQUEST_YEARS", default=3)

@@ -6,7 +6,8 @@ are per API key and kept for IDEMPOTENCY_TTL; server errors (5xx) are not stored
 one runs again.
 
 A key is claimed before the request runs (a unique insert of an in-flight record), so two
-concurrent requests with one key never both act (issue 3: six parallel POSTs made four seals).
+concurrent requests with one key never both act (checking first let six parallel POSTs with
+one key make four seals).
 A repeat that arrives while the first still runs waits up to IN_FLIGHT_WAIT for its answer and
 replays it; after that it gets 409 ``idempotency_in_progress`` with ``Retry-After``, as Stripe
 answers.
@@ -63,9 +64,9 @@ def _body(request: Request) -> bytes:
     """The raw body, read in chunks from the stream and handed back to Django as its own
     ``request.body`` would be (the view's parser then reads the same bytes).
 
-    ``request.body`` itself refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE (issue 3: an import
-    over 5 MB with a key got 413, without one it was accepted). The size is already bounded by
-    the view's own limit (its Content-Length check), the same with and without a key.
+    ``request.body`` itself refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE (through it, an
+    import over 5 MB with a key got 413 while without one it was accepted). The size is already
+    bounded by the view's own limit (its Content-Length check), the same with and without a key.
     """
     django_request = request._request
     if hasattr(django_request, "_body"):

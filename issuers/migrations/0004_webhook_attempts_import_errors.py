@@ -8,7 +8,7 @@ PERSONAL_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
 
 def scrub_import_errors(apps, schema_editor):
-    """Row errors written before issue 6's fix quoted a rejected contact e-mail; the rule is now
+    """Row errors written by earlier versions quoted a rejected contact e-mail; the rule is now
     that personal fields are never quoted (seals.imports)."""
     ImportJob = apps.get_model("issuers", "ImportJob")
     for pk, errors in ImportJob.objects.values_list("pk", "errors").iterator():

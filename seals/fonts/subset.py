@@ -3,7 +3,7 @@
 Run by hand: ``python seals/fonts/subset.py`` (needs fontTools; ``--cjk`` rebuilds only the
 CJK face and coverage.json, so fonts-noto-core is not needed for that). Full Noto CJK is
 ~20 MB per weight, so the CJK face is a subset (~7 MB), wide enough that no CJK name shows a
-missing-glyph box (issue 9):
+missing-glyph box (a name drawn as boxes makes a genuine seal look forged):
 
 - every character of the national standard sets — GB 2312, JIS X 0208, KS X 1001 — and of
   Big5 with HKSCS-2008 (Hong Kong: 滙, Cantonese 佢哋嘅, and the Extension A/B ideographs

@@ -2,7 +2,7 @@
 
 The ETag names everything the bytes depend on (design version, seal, snapshot digest, state,
 day, format, size, theme, language), so it is also the cache key: an in-process LRU first (a
-Redis round trip costs more than a whole hit, issue 10), then the shared cache, then a render.
+Redis round trip costs more than a whole hit), then the shared cache, then a render.
 
 ``seal_images_prerender`` fills the shared cache for the variants an embed shows by default,
 right after a seal changes (``workers.render_tasks``, enqueued after commit), so the first

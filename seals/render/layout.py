@@ -22,7 +22,8 @@ SIZES: dict[str, tuple[int, int]] = {"small": (160, 48), "medium": (240, 72), "l
 THEMES = ("light", "dark")
 NOT_FOUND = "not_found"
 MISUSE = "misuse"
-# A seal whose holder's data was erased (issue 6): the card names nobody, only the state.
+# A seal whose holder's data was erased: the card names nobody (an erased holder must not be
+# named again, even as a former member), only the state.
 NO_LONGER_VALID = "no_longer_valid"
 
 # Strip colours carry white icons and are the status word's colour on the light card; each

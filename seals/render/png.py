@@ -1,6 +1,6 @@
 """PNG painter for ``layout.Drawing`` with Pillow, palette-quantised to stay a few KB.
 
-Cost (issue 10, ``bench/render.py``): a cold medium PNG was 11-12 ms, spent in FreeType glyph
+Cost (``bench/render.py``): a cold medium PNG was 11-12 ms, spent in FreeType glyph
 rasterisation (~1 ms per text line, Pillow caches no glyphs), the 2x card background and its
 Lanczos downsampling, median-cut quantisation and ``optimize=True`` encoding. Now the card
 background (shapes and icon, which depend only on size, theme and state) and every rendered

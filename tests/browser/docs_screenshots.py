@@ -1,5 +1,5 @@
-"""Regenerate ``docs/screenshots/`` from the current code (issue 9: "screenshots of the page and
-images at every status").
+"""Regenerate ``docs/screenshots/`` from the current code, so the docs show the page and the
+images at every status as they are, not as they were.
 
 Seeds the demo issuer (``manage.py demo``, plus one pending seal, which the demo has not) into
 a throw-away var directory, serves it with ``runserver`` on a free port, and writes:

@@ -1,4 +1,4 @@
-"""The Django admin creates issuers through the service, like every other way in (issue 3)."""
+"""The Django admin creates issuers through the service, like every other way in."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Concurrent API writes on PostgreSQL: a race answers like the request that came second
-(issue 3). Real threads, each with its own connection, released together by a barrier."""
+"""Concurrent API writes on PostgreSQL: a race answers like the request that came second.
+Real threads, each with its own connection, released together by a barrier."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the API refuses in a request body: fields it would drop, text it cannot render (issue 3)."""
+"""What the API refuses in a request body: fields it would drop, text it cannot render."""
 
 from __future__ import annotations
 

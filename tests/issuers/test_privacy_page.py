@@ -38,8 +38,11 @@ def test_it_states_the_configured_retention_periods(client, settings):
 
 def test_it_says_addresses_are_cut_to_their_network_in_limits_and_logs(client):
     text = _text(client)
-    assert "We do not store or log your IP address." in text
+    assert "We do not log your IP address or write it to disk." in text
     assert "(a /24)" in text and "(a /48)" in text
+    # The edge's per-client limit (deploy/nginx/nginx.conf) is the one use of the full address.
+    assert "One limit uses your full address" in text
+    assert "kept only in the web server's memory" in text
     assert "web server's log of requests is cut the same way" in text
     assert "does not record your full address, your browser or the page you came from" in text
 

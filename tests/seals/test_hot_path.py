@@ -1,4 +1,4 @@
-"""The seal image hot path (issue 10): no query when warm, honest headers, and the trimmed
+"""The seal image hot path: no query when warm, honest headers, and the trimmed
 middleware chain that public reads take in production (``config.wsgi``)."""
 
 from __future__ import annotations

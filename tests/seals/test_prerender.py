@@ -1,4 +1,4 @@
-"""Seal images rendered at write time (issue 10): the first visitor after a change gets bytes."""
+"""Seal images rendered at write time: the first visitor after a change gets bytes."""
 
 from __future__ import annotations
 

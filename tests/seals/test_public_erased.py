@@ -1,4 +1,4 @@
-"""The public side of a seal whose holder's corporate data was erased (issue 6): every public
+"""The public side of a seal whose holder's corporate data was erased: every public
 answer says only that the seal is no longer valid, names nobody and shows no history."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Process-local snapshot copies kept true by Redis tracking (config/cache_tracking.py).
 
-"The origin always answers the truth now" (DESIGN §1.1, issue 10): a change made through the
+"The origin always answers the truth now" (DESIGN §1.1): a change made through the
 services on one web node is visible on the very next request to any other node, although a
 warm hit there makes no Redis round trip. A second node is simulated in this process by a
 second, independent cache client with its own tracking connection, copies and image LRU.
@@ -76,7 +76,7 @@ def _status(client, seal) -> str:
 def _warm(node, monkeypatch, client, seal) -> None:
     """Serve the seal on ``node`` until its copy is trusted (the first PONG has arrived)."""
     with node.serving(monkeypatch):
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a bound for a loaded box; healthy runs take ms
         while True:
             before = node.round_trips
             assert _status(client, seal) == "active"
@@ -189,7 +189,7 @@ def test_a_read_that_raced_a_write_is_not_kept(node):
     # Without a write in between, the value is kept and served.
     mark = copies.reserve("pub:gen:quiet")
     assert copies.fill("pub:gen:quiet", mark, "value") is True
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # a bound for a loaded box; healthy runs take ms
     while copies.get("pub:gen:quiet") is None:  # trusted once the first PONG is in
         assert time.monotonic() < deadline
         time.sleep(0.01)

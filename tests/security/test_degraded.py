@@ -192,7 +192,7 @@ def _get(path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def _wait_for_server(process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a bound: Django starts in seconds, later under load
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
         try:

@@ -29,7 +29,7 @@ STRINGS: dict[str, str] = json.loads((CORPUS / "strings.json").read_text())
 # What must never appear raw in an HTML or SVG answer.
 ACTIVE_MARKUP = (b"<script", b"<img", b"<svg/onload", b"<iframe", b"<b onm", b"<foreignobject")
 LOGO_REFUSALS = {400, 413, 415}
-# No name may hold these (issue 7): C0 controls but TAB/LF/CR, the noncharacters U+FFFE and
+# No name may hold these: C0 controls but TAB/LF/CR, the noncharacters U+FFFE and
 # U+FFFF, and UTF-16 surrogates, which are not characters at all. None is legal in XML 1.0.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 MUST_REFUSE = sorted(

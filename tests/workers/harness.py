@@ -43,6 +43,11 @@ def _free_port() -> int:
 SMTP_PORT = _free_port()
 HTTP_PORT = _free_port()
 KILL_POINTS = ("before_claim", "after_claim", "after_send", "before_ack")
+# Bounds, not expectations: the campaign waits for each kill and for the drain, and these only
+# stop it when something is wrong. A worker takes ~2 s to start and die on a quiet box, several
+# times that on a loaded one; the drain of 500 items ~30 s quiet.
+KILL_DEADLINE = 180
+DRAIN_DEADLINE = 600
 
 
 # --- receivers ------------------------------------------------------------------------------
@@ -225,26 +230,40 @@ class Campaign:
         finally:
             stop(worker)
 
+    def _kill_at(self, point: str, name: str, log: Path) -> None:
+        """Start workers until one is killed at ``point`` (its kill recorded in ``log``) or
+        KILL_DEADLINE passes. A worker that started late is waited for; one that died before
+        the point (or never reached it) is replaced, so each round ends with one kill."""
+        recorded = len(_lines(log))
+        deadline = time.monotonic() + KILL_DEADLINE
+        attempt = 0
+        while len(_lines(log)) == recorded and time.monotonic() < deadline:
+            self._run_worker(
+                f"{name}-{attempt}",
+                timeout=deadline - time.monotonic(),
+                TRUSTSEAL_KILL_POINT=f"{self.prefix}.{point}",
+                TRUSTSEAL_KILL_AFTER=str(random.randint(1, 3)),
+                TRUSTSEAL_KILL_LOG=str(log),
+            )
+            attempt += 1
+
     def run(self) -> None:
         log = self.tmp / f"{self.prefix}-kills.log"
         started = time.monotonic()
         plan = [p for _ in range(self.kills_per_point) for p in KILL_POINTS]
         for round_no, point in enumerate(plan):
-            self._run_worker(
-                f"{self.prefix}-{round_no}",
-                timeout=20,
-                TRUSTSEAL_KILL_POINT=f"{self.prefix}.{point}",
-                TRUSTSEAL_KILL_AFTER=str(random.randint(1, 3)),
-                TRUSTSEAL_KILL_LOG=str(log),
-            )
+            self._kill_at(point, f"{self.prefix}-{round_no}", log)
         killed_at = time.monotonic()
-        self._run_worker(f"{self.prefix}-final", timeout=90)
+        self._run_worker(f"{self.prefix}-final", timeout=DRAIN_DEADLINE)
         self.timings = (killed_at - started, time.monotonic() - killed_at)
-        self.kills = [
-            (line.split()[0].split(".", 1)[1], line.split()[1])
-            for line in log.read_text().splitlines()
-            if line.strip()
-        ]
+        self.kills = [(line.split()[0].split(".", 1)[1], line.split()[1]) for line in _lines(log)]
+
+
+def _lines(log: Path) -> list[str]:
+    """The kills recorded so far (each line is fsynced before the SIGKILL)."""
+    if not log.exists():
+        return []
+    return [line for line in log.read_text().splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)

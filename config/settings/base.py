@@ -143,6 +143,12 @@ else:
     # Above the longest countdown/ETA any task uses (webhook back-off tops out at 6 h), so Redis
     # never re-delivers a scheduled task while it is still legitimately waiting.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+# A broker outage is waited out, however long, at start and at run time: a worker that gives
+# up would need a person to restart it (make run's supervisor would, with a back-off, but
+# every restart drops the prefetched messages back to the broker and re-runs start-up).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -102,8 +102,8 @@ else:
     # One cache for every process of the embedded default (web, worker, beat), so it behaves
     # as production does: a status list the worker re-signs is the one the web serves, a beat
     # lock taken by one worker process binds the other, counters pushed by the web are the ones
-    # the worker flushes. diskcache is SQLite (WAL) plus files under var/cache/: get ~40 µs,
-    # set ~240 µs, an atomic incr ~85 µs, and no increment lost across processes, where
+    # the worker flushes. diskcache is SQLite (WAL) plus files under var/cache/: get ~45 µs,
+    # set ~330 µs, an atomic incr ~85 µs, and no increment lost across processes, where
     # Django's DatabaseCache and FileBasedCache lost three in four (bench/cache_backends.py,
     # docs/design.md §6). A busy shard is retried, never reported as a miss.
     CACHES = {

@@ -20,9 +20,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # test and must not empty the cache of a `make run` in the same checkout. A worker a test starts
 # runs with these settings, so it shares the test's cache as make run's processes share theirs.
 if CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
-    CACHES["default"]["LOCATION"] = os.environ.get(
-        "TRUSTSEAL_TEST_CACHE_DIR", str(VAR_DIR / "test-cache")
-    )
+    CACHES["default"]["LOCATION"] = str(VAR_DIR / "test-cache")
 
 # Outbound webhooks go to receivers on 127.0.0.1 in tests; the SSRF tests switch this off.
 WEBHOOKS_ALLOW_PRIVATE = True

@@ -6,7 +6,8 @@ becomes the key and cannot rotate it, and no raw address is stored. Counting is 
 per minute in the default cache, shared by every web node:
 
 - on Redis, ``INCR`` and ``EXPIRE`` go in one pipelined round trip;
-- elsewhere (local memory in development), ``add`` then ``incr``.
+- elsewhere (the embedded default's disk cache, shared by its processes), ``add`` then ``incr``,
+  each atomic.
 
 When the cache is down the limiter lets the request through and logs: the public pages must
 keep answering from the database (DESIGN §1.1), and an outage is no time to refuse verifiers.

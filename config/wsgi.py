@@ -8,13 +8,15 @@ through ``settings.MIDDLEWARE`` minus those layers; every other request (admin, 
 write) keeps the full chain. Security headers and the no-cookie guarantee stay on both.
 
 A GET of a seal image may be answered before any of that: ``seals.replay`` replays the answer
-Django gave to the same request while the seal, its status and the day are unchanged.
+Django gave to the same request while the seal, its status and the day are unchanged. Static
+files are answered before everything else (``with_static_files``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
@@ -89,6 +91,19 @@ def dispatcher(
     return application
 
 
+def with_static_files(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """WhiteNoise in front: the files ``collectstatic`` put in STATIC_ROOT (the API docs' and
+    the admin's assets) under STATIC_URL, read once at start, so `make run` needs no
+    ``runserver --insecure``. Any other /static/ path (``..%2f`` included) is Django's 404.
+    In production granian's --static-path-mount answers them before this is reached."""
+    from django.conf import settings
+    from whitenoise import WhiteNoise
+
+    root = Path(settings.STATIC_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    return WhiteNoise(app, root=root, prefix=settings.STATIC_URL)
+
+
 full_application = get_wsgi_application()  # also runs django.setup()
 public_application = PublicReadHandler()
-application = dispatcher(full_application, public_application)
+application = with_static_files(dispatcher(full_application, public_application))

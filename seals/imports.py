@@ -27,11 +27,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from time import sleep
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -288,7 +289,8 @@ def import_rows(
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Check every row, then (unless dry run or, in all-or-nothing mode, any row failed) write
-    the valid ones in one transaction. ``progress`` is called after each checked chunk."""
+    the valid ones in one transaction (on SQLite, in batches: ``_write_batches``). ``progress``
+    is called after each checked chunk."""
     report = ImportReport(total=len(rows))
     programmes = {p.slug: p for p in Programme.objects.filter(issuer=issuer)}
     default = next(p for p in programmes.values() if p.is_default)
@@ -377,9 +379,41 @@ def _plan_or_write(
             report.unchanged += 1
     if dry_run:
         return
-    with transaction.atomic():
-        _write(issuer, rows, existing, new_members, changed_members, actor)
+    new_by_ref = {m.external_ref: m for m in new_members}
+    for batch in _write_batches(rows):
+        refs = [r.values["external_ref"] for r in batch]
+        with transaction.atomic():
+            _write(
+                issuer,
+                batch,
+                existing,
+                [new_by_ref[ref] for ref in refs if ref in new_by_ref],
+                {ref: changed_members[ref] for ref in refs if ref in changed_members},
+                actor,
+            )
     report.written = True
+
+
+# SQLite has one write lock for the whole database. A 20,000-row import written in one
+# transaction held it for minutes (bench/import.py: 154 s on a loaded 2-core box), and every other
+# writer meanwhile — a status poll recording its key's use, a webhook claim, the stats flush —
+# waited out busy_timeout and failed with "database is locked". There the checked rows are
+# written in batches, each its own transaction, with a pause after each long enough for the
+# writers SQLite's busy handler put to sleep (it retries at most every 100 ms) to take the
+# lock; a crash midway leaves the batches before it written (the job then says failed).
+# PostgreSQL locks rows, not the database: one transaction keeps the import whole.
+SQLITE_WRITE_BATCH = 500
+SQLITE_WRITE_PAUSE = 0.15
+
+
+def _write_batches(rows: list[_Row]) -> Iterable[list[_Row]]:
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield rows
+        return
+    for start in range(0, len(rows), SQLITE_WRITE_BATCH):
+        if start:
+            sleep(SQLITE_WRITE_PAUSE)
+        yield rows[start : start + SQLITE_WRITE_BATCH]
 
 
 def _write(

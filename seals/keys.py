@@ -130,8 +130,9 @@ def signing_key_rotate(*, issuer: Issuer, algorithm: str | None = None) -> Signi
 @transaction.atomic
 def signing_key_revoke(*, key: SigningKey) -> SigningKey:
     """Withdraw ``key``: it leaves the JWKS, its ``kid`` URL answers 404 and every credential it
-    signed fails verification. Revoking the active key first rotates to a new one, so the
-    issuer can always sign. Revocation is final."""
+    signed fails verification, except its status lists: those are re-signed with the active
+    key in the same transaction (``status_lists_resign``). Revoking the active key first
+    rotates to a new one, so the issuer can always sign. Revocation is final."""
     key = SigningKey.objects.select_for_update().select_related("issuer").get(pk=key.pk)
     if key.state == SigningKey.State.REVOKED:
         raise SigningKeyError("The key is already revoked; revocation is final.")
@@ -141,6 +142,10 @@ def signing_key_revoke(*, key: SigningKey) -> SigningKey:
     key.state = SigningKey.State.REVOKED
     key.revoked_at = timezone.now()
     key.save(update_fields=["state", "revoked_at"])
+    from seals.status_lists import status_lists_resign
+
+    # In this transaction: the lists it signed are signed anew before anyone can see it revoked.
+    status_lists_resign(key=key)
     transaction.on_commit(lambda: _forget_published(key.issuer))
     return key
 

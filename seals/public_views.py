@@ -306,6 +306,10 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
         response["Cache-Control"] = f"public, max-age={MAX_AGE}"
         return _finish(response)
     now = timezone.now()
+    if not snapshot.is_erased(snap):
+        # A verification view like the page's (docs/api.md §8); no Referer check: the JSON
+        # says nothing about the site it is fetched for.
+        stats.count(seal_id, stats.VIEW, day=now.date())
     data = public_document(snap, now)
     response = _json_response(data)
     etag = _etag(hashlib.blake2b(response.content, digest_size=16).hexdigest())

@@ -16,25 +16,30 @@ in the process that dies (at most ``FLUSH_EVERY_SECONDS`` of its traffic or
 ``FLUSH_EVERY_HITS`` hits, whichever is less), or one push when the cache is unreachable
 (docs/operations.md, "Statistics").
 
-With Redis the shared counters are one hash per day (``HINCRBY``: atomic) holding *running
-totals*; the flush writes those totals with ``GREATEST(stored, counted)``, so running it twice,
-or two flushes at once, gives the same rows and a slower flush can never move a count
-backwards. Without Redis (embedded default) the shared counters live in this process and
-``flush_counts`` is only meaningful inside it (tests, single-process serving).
+The shared counters hold *running totals* per day: with Redis one hash per day (``HINCRBY``:
+atomic); without it (embedded default) one cache entry per day holding a dict, read, added to
+and written back inside one diskcache transaction (a SQLite write lock every process on the host
+takes), so the web's pushes and the worker's flush never lose each other's counts. The flush
+writes those totals with ``GREATEST(stored, counted)``, so running it twice, or two flushes at
+once, gives the same rows and a slower flush can never move a count backwards. A process-local
+cache (LocMemCache, configured by hand) keeps them in that process only.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
+from diskcache import FanoutCache
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 
 from seals.models import DailyStat, Seal
@@ -54,8 +59,7 @@ RETENTION = 3 * 24 * 3600
 FLUSH_EVERY_HITS = 1000
 FLUSH_EVERY_SECONDS = 1.0
 
-# Shared counters without Redis: {day: {"<public id>:<kind>": total}}.
-_local: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+# Serialises this process's threads around the read-modify-write of a day's totals without Redis.
 _local_lock = threading.Lock()
 
 
@@ -95,9 +99,41 @@ def _hash_key(day: date) -> str:
 
 def _redis():
     """The raw client behind Django's RedisCache, or None for other backends."""
+    if not settings.REDIS_URL:
+        return None  # and diskcache's FanoutCache asserts on unknown attributes: ask nothing
     client = getattr(cache, "_cache", None)
     get_client = getattr(client, "get_client", None)
-    return get_client(write=True) if get_client and settings.REDIS_URL else None
+    return get_client(write=True) if get_client else None
+
+
+def _day_key(day: date) -> str:
+    """The cache entry holding a day's totals when there is no Redis: {"<id>:<kind>": total}."""
+    return f"pub:stats:{day.isoformat()}"
+
+
+@contextlib.contextmanager
+def _totals_transaction() -> Iterator[None]:
+    """Around a read-modify-write of a day's totals: this process's lock, and with diskcache a
+    transaction holding its SQLite write lock, which the other processes' writes wait for."""
+    disk = getattr(caches["default"], "_cache", None)
+    with _local_lock:
+        if isinstance(disk, FanoutCache):
+            with disk.transact():
+                yield
+        else:
+            yield
+
+
+def _add_to_totals(taken: dict[tuple[date, str], int]) -> None:
+    per_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for (day, name), n in taken.items():
+        per_day[day][name] = n
+    for day, counts in per_day.items():
+        with _totals_transaction():
+            totals = cache.get(_day_key(day)) or {}
+            for name, n in counts.items():
+                totals[name] = totals.get(name, 0) + n
+            cache.set(_day_key(day), totals, RETENTION)
 
 
 def count(public_id: str, *kinds: str, day: date) -> None:
@@ -121,9 +157,7 @@ def push() -> None:
     try:
         client = _redis()
         if client is None:
-            with _local_lock:
-                for (day, name), n in taken.items():
-                    _local[day][name] += n
+            _add_to_totals(taken)
             return
         pipe = client.pipeline(transaction=False)
         for (day, name), n in taken.items():
@@ -136,12 +170,9 @@ def push() -> None:
 
 
 def discard_local() -> None:
-    """Forget what this process holds: its unpushed counts and the shared counters kept in
-    process memory when there is no Redis. Each test starts from zero with it; Redis-held
-    counters are the cache's, cleared with it."""
+    """Forget this process's unpushed counts. Each test starts from zero with it; the shared
+    totals are the cache's (Redis or disk), cleared with it."""
     _buffer.clear()
-    with _local_lock:
-        _local.clear()
 
 
 def _start_flusher() -> None:
@@ -167,8 +198,7 @@ atexit.register(push)
 def _totals(day: date) -> dict[str, int]:
     client = _redis()
     if client is None:
-        with _local_lock:
-            return dict(_local.get(day, {}))
+        return dict(cache.get(_day_key(day)) or {})
     return {
         (k.decode() if isinstance(k, bytes) else k): int(v)
         for k, v in client.hscan_iter(_hash_key(day), count=1000)
@@ -182,9 +212,11 @@ def _forget(day: date, names: list[str]) -> None:
         return
     client = _redis()
     if client is None:
-        with _local_lock:
+        with _totals_transaction():
+            totals = cache.get(_day_key(day)) or {}
             for name in names:
-                _local.get(day, {}).pop(name, None)
+                totals.pop(name, None)
+            cache.set(_day_key(day), totals, RETENTION)
         return
     client.hdel(_hash_key(day), *names)
 

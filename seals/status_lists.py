@@ -13,6 +13,7 @@ import gzip
 import secrets
 from datetime import UTC, datetime
 
+import jwt
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -20,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from issuers.models import Issuer
-from seals.models import Seal, SealStatus, StatusList
+from seals.models import Seal, SealStatus, SigningKey, StatusList
 
 # BSL v1.0 §6.1: at least 131,072 entries (16 KiB) so one index says little about its holder.
 LIST_SIZE = 131_072
@@ -39,7 +40,12 @@ _SET_BY = {
 #   cache at the end of its max-age) = 55 s, leaving 5 s for the beat message to be picked up
 #   and the list signed. Change one, re-check the sum (tests/seals/test_status_lists.py does).
 LIST_TTL_MS = 10_000
-_CACHE_SECONDS = 24 * 3600
+# How long the web serves a list from the cache without looking at its row. The worker puts each
+# list it re-signs into the cache on commit, so this only bounds what a missed put costs (a cache
+# outage at that moment, a worker killed between commit and put, two puts landing out of order):
+# the row's newer list is served at most this much later, so a change reaches the origin within
+# regeneration (15 s) + signing (≤ 5 s) + this = 50 s, inside the list's ttl + 60 s.
+_CACHE_SECONDS = 30
 
 
 class StatusListError(ValueError):
@@ -240,6 +246,44 @@ def status_list_regenerate(*, status_list: StatusList, now: datetime | None = No
     return bool(written)
 
 
+def status_lists_resign(*, key: SigningKey, now: datetime | None = None) -> int:
+    """Re-sign, with the issuer's active key, every list whose published JWT ``key`` signed;
+    returns how many. Called by ``signing_key_revoke`` inside its transaction, once the key is
+    no longer the active one, so that no list signed by a revoked key is ever served.
+
+    Steps: lock the issuer's lists; for each signed by ``key`` (its JWT header's ``kid``),
+    re-encode the bits from the seal rows and sign anew, recording the version read under the
+    lock (a regeneration that started earlier then finds nothing to write); put the new lists
+    into the cache before the commit, so the cache stops serving the old ones before the
+    revocation is visible, and again after it. Readers fill the cache with ``add``, so an
+    older read of a row cannot overwrite them. Should the transaction roll back, the cache
+    holds lists signed by a key that does not exist for at most ``_CACHE_SECONDS``.
+    """
+    from seals.credentials import jwt_sign
+    from seals.keys import key_kid
+
+    now = (now or timezone.now()).replace(microsecond=0)
+    kid = key_kid(key)
+    published = {}
+    lists = StatusList.objects.select_for_update().select_related("issuer")
+    for status_list in lists.filter(issuer_id=key.issuer_id).exclude(jwt="").order_by("pk"):
+        if jwt.get_unverified_header(status_list.jwt).get("kid") != kid:
+            continue
+        encoded = encode_bits(status_list_bits(status_list))
+        token = jwt_sign(
+            issuer=status_list.issuer, payload=status_list_credential(status_list, encoded, now)
+        )
+        StatusList.objects.filter(pk=status_list.pk).update(
+            encoded=encoded, jwt=token, encoded_version=status_list.version
+        )
+        cache_key = _cache_key(status_list.issuer_id, status_list.purpose, status_list.number)
+        published[cache_key] = (token, encoded)
+    if published:
+        cache.set_many(published, _CACHE_SECONDS)
+        transaction.on_commit(lambda: cache.set_many(published, _CACHE_SECONDS))
+    return len(published)
+
+
 def status_lists_regenerate_dirty(*, now: datetime | None = None) -> int:
     """Regenerate every list whose bits may have changed (or never were signed)."""
     dirty = StatusList.objects.filter(version__gt=F("encoded_version")) | StatusList.objects.filter(
@@ -261,7 +305,9 @@ def status_list_published(issuer: Issuer, purpose: str, number: int) -> tuple[st
         status_list_regenerate(status_list=status_list)
         status_list.refresh_from_db()
     published = (status_list.jwt, status_list.encoded)
-    cache.set(key, published, _CACHE_SECONDS)
+    # add, not set: a list re-signed meanwhile (a key revocation puts its lists before its
+    # commit) must not be overwritten by this older read of the row.
+    cache.add(key, published, _CACHE_SECONDS)
     return published
 
 

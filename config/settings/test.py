@@ -7,7 +7,7 @@ sees the same rows.
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import CACHES, DATABASES, VAR_DIR
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -15,6 +15,12 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# The embedded default's disk cache, in a folder of its own: the suite clears it around every
+# test and must not empty the cache of a `make run` in the same checkout. A worker a test starts
+# runs with these settings, so it shares the test's cache as make run's processes share theirs.
+if CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
+    CACHES["default"]["LOCATION"] = str(VAR_DIR / "test-cache")
 
 # Outbound webhooks go to receivers on 127.0.0.1 in tests; the SSRF tests switch this off.
 WEBHOOKS_ALLOW_PRIVATE = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -139,3 +141,81 @@ def test_a_restricted_members_views_are_never_written_to_daily_stats(client):
     assert not DailyStat.objects.filter(seal=seal).exists()
     row = DailyStat.objects.get(seal=other)
     assert (row.impressions, row.verification_views, row.misuse_hits) == (2, 1, 1)
+
+
+def test_json_verifications_are_counted_as_verification_views(client):
+    with time_machine.travel(datetime(2030, 3, 1, 10, tzinfo=UTC), tick=False):
+        seal = seal_in("active")
+        assert client.get(f"/verify/{seal.public_id}.json").status_code == 200
+        client.get(f"/verify/{seal.public_id}.json", HTTP_REFERER="https://copycat.example/")
+        client.get(f"/verify/{seal.public_id}")
+        stats.flush_counts(now=datetime(2030, 3, 1, 10, 1, tzinfo=UTC))
+    row = DailyStat.objects.get(seal=seal)
+    assert (row.impressions, row.verification_views, row.misuse_hits) == (0, 3, 0)
+
+
+# Another process stands for make run's worker (or a second web process): every process must
+# see the same counters, whatever the cache (the embedded default's disk cache, or Redis).
+_COUNT_IN_ANOTHER_PROCESS = """
+import sys, django
+django.setup()
+from datetime import date
+from seals import stats
+public_id, day, hits = sys.argv[1], date.fromisoformat(sys.argv[2]), int(sys.argv[3])
+for n in range(hits):
+    stats.count(public_id, stats.IMPRESSION, day=day)
+    if n % 25 == 0:
+        stats.push()  # many small read-modify-writes, racing the other process's
+stats.push()
+"""
+_FLUSH_IN_ANOTHER_PROCESS = """
+import django
+django.setup()
+from datetime import UTC, datetime
+from seals import stats
+print(stats.flush_counts(now=datetime.now(UTC)))
+"""
+
+
+def _python(code: str, *args: str) -> subprocess.Popen:
+    from tests.workers.harness import ROOT, process_env
+
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finished(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    return output
+
+
+@pytest.mark.django_db(transaction=True)  # the other process reads committed rows only
+def test_counts_pushed_by_the_web_process_are_flushed_by_another_process(client):
+    seal = seal_in("active")
+    client.get(f"/s/{seal.public_id}.svg")
+    client.get(f"/s/{seal.public_id}.png?d=copycat.example")
+    client.get(f"/verify/{seal.public_id}")
+    client.get(f"/verify/{seal.public_id}.json")
+    stats.push()
+    assert _finished(_python(_FLUSH_IN_ANOTHER_PROCESS)).strip().endswith("1")
+    row = DailyStat.objects.get(seal=seal)
+    assert (row.impressions, row.verification_views, row.misuse_hits) == (2, 2, 1)
+
+
+def test_two_processes_counting_at_once_lose_no_count():
+    day = datetime.now(UTC).date()
+    public_id = "CCCCCCCCCCCCCCCCCCCCCC"
+    others = [_python(_COUNT_IN_ANOTHER_PROCESS, public_id, day.isoformat(), "300") for _ in "ab"]
+    for _ in range(300):  # and this process at the same time
+        stats.count(public_id, stats.IMPRESSION, day=day)
+        stats.push()
+    for other in others:
+        _finished(other)
+    assert stats._totals(day)[f"{public_id}:i"] == 900

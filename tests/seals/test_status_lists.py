@@ -203,3 +203,83 @@ def test_both_entries_share_the_list_number_and_index_and_the_credential_carries
     )
     assert suspension["statusListCredential"].endswith("/status/suspension")
     assert credential_payload(seal)["credentialStatus"] == revocation
+
+
+def _served_list(client, issuer) -> tuple[dict, dict]:
+    token = client.get(f"/issuers/{issuer.slug}/status/revocation").content.decode()
+    return jwt_parts(token)[0], jwcrypto_claims(token, issuer_jwks(issuer))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("revoked", ["the active key", "a retired key"])
+def test_revoking_a_signing_key_re_signs_its_lists_before_the_revocation_is_visible(
+    issuer, client, revoked
+):
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from seals.keys import key_kid, signing_key_active, signing_key_revoke, signing_key_rotate
+    from seals.models import SigningKey
+    from seals.status_lists import _cache_key
+
+    seal = award(MemberFactory(issuer=issuer))
+    signer = signing_key_active(issuer)
+    header, _ = _served_list(client, issuer)  # signed by that key and kept in the cache
+    assert header["kid"] == key_kid(signer)
+    if revoked == "a retired key":
+        signing_key_rotate(issuer=issuer)  # the list stays signed by the retired key
+        assert _served_list(client, issuer)[0]["kid"] == key_kid(signer)
+    with transaction.atomic():
+        signing_key_revoke(key=signer)
+        # Not committed yet, and the cache already serves the list signed anew.
+        cached_token = cache.get(_cache_key(issuer.pk, "revocation", 0))[0]
+        assert jwt_parts(cached_token)[0]["kid"] != key_kid(signer)
+    header, claims = _served_list(client, issuer)  # verified against the published keys
+    assert SigningKey.objects.get(pk=signer.pk).state == SigningKey.State.REVOKED
+    assert header["kid"] == key_kid(signing_key_active(issuer))
+    assert key_kid(signer) not in {k["kid"] for k in issuer_jwks(issuer)["keys"]}
+    assert not bit_is_set(
+        decode_bits(claims["credentialSubject"]["encodedList"]), seal.status_list_index
+    )
+    assert all(
+        jwt_parts(sl.jwt)[0]["kid"] != key_kid(signer)
+        for sl in StatusList.objects.filter(issuer=issuer).exclude(jwt="")
+    )
+
+
+@pytest.fixture
+def disk_cache(settings, tmp_path):
+    """The embedded default's cache in a folder of the test's own: unlike Redis, it keeps the
+    clock time-machine moves, so an entry's expiry can be travelled to."""
+    settings.CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(tmp_path)}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_whose_cache_put_was_missed_is_served_fresh_within_its_ttl_plus_a_minute(
+    issuer, client, disk_cache, monkeypatch
+):
+    from seals import status_lists
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        seal = award(MemberFactory(issuer=issuer))
+        regenerate_status_lists()
+        _served_list(client, issuer)  # the old list, now in the cache
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+        traveller.shift(settings.STATUS_LIST_REGENERATE_SECONDS)
+        with monkeypatch.context() as patch:
+            # The worker's put after its commit never lands (a cache outage, a kill).
+            patch.setattr(status_lists.transaction, "on_commit", lambda callback: None)
+            assert regenerate_status_lists() == 2  # both lists of that number
+        stale = _served_list(client, issuer)[1]["credentialSubject"]["encodedList"]
+        traveller.move_to(NOW + timedelta(seconds=status_lists.LIST_TTL_MS / 1000 + 60))
+        fresh = _served_list(client, issuer)[1]["credentialSubject"]["encodedList"]
+    assert not bit_is_set(decode_bits(stale), seal.status_list_index)  # the put was missed
+    assert bit_is_set(decode_bits(fresh), seal.status_list_index)
+
+
+def test_a_missed_cache_put_still_reaches_the_origin_within_the_lists_ttl_plus_a_minute():
+    from seals.status_lists import _CACHE_SECONDS, LIST_TTL_MS
+
+    interval = settings.CELERY_BEAT_SCHEDULE["regenerate-status-lists"]["schedule"]
+    signing = 5  # the beat message picked up and the list signed
+    assert interval + signing + _CACHE_SECONDS <= LIST_TTL_MS / 1000 + 60

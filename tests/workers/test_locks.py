@@ -1,4 +1,7 @@
-"""The beat lock: one run per slot, whichever beat fires it."""
+"""The beat lock: one run per slot, whichever beat fires it, in whichever process."""
+
+import subprocess
+import sys
 
 import pytest
 
@@ -6,19 +9,22 @@ from workers.base import run_beat_job
 from workers.locks import beat_lock
 
 
-def test_a_second_run_in_the_same_slot_is_refused(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
+@pytest.fixture
+def disk_cache(settings, tmp_path):
+    """The embedded default's cache in the test's own folder: unlike Redis it keeps the clock
+    time-machine moves, so a lock's expiry can be travelled to."""
+    settings.CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(tmp_path)}}
+
+
+def test_a_second_run_in_the_same_slot_is_refused():
     assert beat_lock("job-a", interval=60) is True
     assert beat_lock("job-a", interval=60) is False
     assert beat_lock("job-b", interval=60) is True
 
 
-def test_the_slot_frees_itself_after_most_of_the_interval(settings, tmp_path):
+def test_the_slot_frees_itself_after_most_of_the_interval(disk_cache):
     import time_machine
 
-    # The file fallback: Redis keeps its own clock, which time-machine cannot move.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.VAR_DIR = tmp_path
     with time_machine.travel(1_800_000_000, tick=False) as traveller:
         assert beat_lock("job-e", interval=10) is True
         traveller.shift(5)
@@ -27,31 +33,39 @@ def test_the_slot_frees_itself_after_most_of_the_interval(settings, tmp_path):
         assert beat_lock("job-e", interval=10) is True
 
 
-def test_run_beat_job_runs_the_job_once_per_slot(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
+def test_run_beat_job_runs_the_job_once_per_slot():
     calls = []
     assert run_beat_job("job-c", lambda: calls.append(1) or "done") == "done"
     assert run_beat_job("job-c", lambda: calls.append(1)) is None
     assert calls == [1]
 
 
-@pytest.mark.redis
-def test_the_lock_is_shared_through_redis(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    assert beat_lock("job-d", interval=60) is True
-    assert beat_lock("job-d", interval=60) is False
-    assert not (tmp_path / "locks").exists()
+def test_a_lock_taken_in_another_process_binds_this_one():
+    # make run's worker has two pool processes: the cache both see is what makes the lock hold.
+    from tests.workers.harness import ROOT, process_env
+
+    code = "import django; django.setup(); from workers.locks import beat_lock; "
+    code += "print(beat_lock('job-x', interval=60))"
+    taken = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert taken.stdout.strip() == "True"
+    assert beat_lock("job-x", interval=60) is False
 
 
-def test_each_beat_job_is_locked_for_its_own_schedule_interval(settings, tmp_path):
+def test_each_beat_job_is_locked_for_its_own_schedule_interval(settings, disk_cache):
     import time_machine
 
     from workers.base import beat_interval
 
     assert beat_interval("workers.privacy_daily") == 3600
     assert beat_interval("workers.stats_flush") == settings.TRUSTSEAL_BEAT_SECONDS
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.VAR_DIR = tmp_path
     calls = []
     with time_machine.travel(1_800_000_000, tick=False) as traveller:
         run_beat_job("privacy_daily", lambda: calls.append(1))

@@ -158,9 +158,9 @@ class PrivateRedis:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)  # web and worker read this test's committed rows
 def test_web_worker_and_beat_ride_out_a_redis_outage(tmp_path, issuer, settings):
+    from effects.webhooks import webhook_endpoint_create
     from issuers.models import WebhookDelivery
     from issuers.services import apikey_create
-    from issuers.webhooks import webhook_endpoint_create
     from tests.workers.harness import HttpReceiver, process_env
 
     if not shutil.which("redis-server"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from issuers import imports
 from issuers.models import ImportJob, Member
+from seals import imports
 from seals.chain import verify_chain
 from seals.models import Seal
 from tests.factories import IssuerFactory

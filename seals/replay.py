@@ -8,8 +8,9 @@ No amount of tuning inside the view reaches the bare-Django floor from there.
 How, without answering anything Django would not:
 
 1. Learning. ``config/wsgi.py`` hands every GET of ``/s/<id>.png|svg`` to Django as before.
-   The image view marks its response with the *basis* of the answer (``Basis``: the seal, its
-   snapshot digest, its effective status, the day, what it counted); when the response is a
+   The image view marks its response with the *basis* of the answer
+   (``seals.public_views.ImageBasis``: the seal, its snapshot digest, its effective status,
+   the day, what it counted); when the response is a
    200 or 304 so marked, its final headers (after every middleware) and body are kept under
    the request's *key*: path, query string, Host, scheme and the proxy's scheme header, i.e.
    everything that answer depended on besides the seal and the clock.
@@ -34,15 +35,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.http import parse_etags
 
-from seals import snapshot, stats
+from seals import public_views, snapshot, stats
 from seals.models import SEAL_ID_PATTERN
+from seals.public_views import ImageBasis
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,9 @@ ROUTE = re.compile(rf"/s/{SEAL_ID_PATTERN}\.(?:png|svg)\Z")
 SIZE = 2048  # answers kept per process: ~3 KB of body (shared with the image LRU) + headers
 
 
-@dataclass(frozen=True)
-class Basis:
-    """What a seal image answer depends on besides the request key and the clock."""
-
-    seal_id: str
-    digest: str
-    status: str
-    day: date
-    counted: tuple[str, ...]
-
-
 @dataclass
 class _Answer:
-    basis: Basis
+    basis: ImageBasis
     etag: str
     body: bytes
     headers: list[tuple[str, str]]  # without Cache-Control
@@ -111,7 +100,7 @@ def _without_cache_control(headers: Iterable[tuple[str, str]]) -> list[tuple[str
 
 def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: Any) -> None:
     """Keep Django's answer to this request if the image view marked it (step 1)."""
-    basis = getattr(response, "replay_basis", None)
+    basis = getattr(response, "image_basis", None)
     if basis is None or environ.get("REQUEST_METHOD") != "GET":
         return
     etag = response.get("ETag")
@@ -124,12 +113,6 @@ def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: 
         known = answers.get(key)
         if known is not None and known.basis == basis and known.etag == etag:
             known.not_modified = _without_cache_control(headers)
-
-
-def _matches(header: str, etag: str) -> bool:
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2), as the view does.
-    tags = {t.removeprefix("W/") for t in parse_etags(header)}
-    return "*" in tags or etag in tags
 
 
 def _current(answer: _Answer):
@@ -161,12 +144,12 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
             if answer.not_modified is None:
                 return None
             # Usually the client sends back exactly the tag it got: skip the parsing then.
-            not_modified = conditional == answer.etag or _matches(conditional, answer.etag)
+            not_modified = conditional == answer.etag or public_views.etag_matches(
+                conditional, answer.etag
+            )
         else:
             not_modified = False
-        from seals import public_views  # it imports this module
-
-        cache_control = public_views._cache_control(now, snapshot.next_change_of(snap, now))
+        cache_control = public_views.cache_control(now, snapshot.next_change_of(snap, now))
     except Exception:
         log.warning("seal image replay failed; answering through Django", exc_info=True)
         return None

@@ -88,7 +88,7 @@ def _freshness_budget(now: datetime, next_change: datetime | None) -> int:
     (``valid_sec < now``), so max-age=40 given at 12:00:00.000 is served until 12:00:40.999.
     Counting from the start of the current second and leaving out the last keeps a scheduled
     change exactly on time at the edge (tests/deploy/test_edge_cache.py shows nginx doing so).
-    Plain integer arithmetic: this runs on every replayed hit (seals/replay.py).
+    Plain integer arithmetic: this runs on every replayed hit (fastpath/replay.py).
     """
     start = math.floor(now.timestamp())
     budget = min(FRESHNESS_BUDGET, DAY - start % DAY - 1)
@@ -122,7 +122,7 @@ def _finish(response: HttpResponse, *, cors: bool = True) -> HttpResponse:
 class ImageBasis:
     """What a seal image answer rests on besides the request and the clock: while the seal's
     snapshot has this digest and this effective status on this day, the same request gets the
-    same answer (``seals.replay`` relies on it). ``counted``: the kinds the view counted."""
+    same answer (``fastpath.replay`` relies on it). ``counted``: the kinds the view counted."""
 
     seal_id: str
     digest: str

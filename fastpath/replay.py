@@ -1,27 +1,28 @@
 """Seal image cache hits answered before Django's handler, by replaying Django's own answer.
 
 Why: on a hit the view's work is ~10 % of the request; the rest is Django's handler around it
-(URL resolving, request and response objects, five middlewares, request signals, the i18n
+(URL resolving, request and response objects, the middlewares, request signals, the i18n
 wrapper): ~120 µs of CPU against ~40 µs for a bare Django view (issue 10, docs/performance.md).
 No amount of tuning inside the view reaches the bare-Django floor from there.
 
-How, without answering anything Django would not:
+How, without answering anything Django would not (why it cannot be stale: ``fastpath``):
 
-1. Learning. ``config/wsgi.py`` hands every GET of ``/s/<id>.png|svg`` to Django as before.
+1. Learning. ``handle`` hands every GET of ``/s/<id>.png|svg`` it cannot replay to Django.
    The image view marks its response with the *basis* of the answer
    (``seals.public_views.ImageBasis``: the seal, its snapshot digest, its effective status,
-   the day, what it counted); when the response is a
-   200 or 304 so marked, its final headers (after every middleware) and body are kept under
-   the request's *key*: path, query string, Host, scheme and the proxy's scheme header, i.e.
-   everything that answer depended on besides the seal and the clock.
+   the day, what it counted); when the response is a 200 or 304 so marked, its final headers
+   (after every middleware) and body are kept under the request's *key*: path, query string,
+   Host, scheme and the proxy's scheme header, i.e. everything that answer depended on
+   besides the seal and the clock.
 2. Replaying. A later GET with the same key is answered from that copy only when the seal's
-   snapshot is held in this process and vouched for by Redis tracking (``seals.snapshot``:
-   the same freshness rule as the view, so a revocation is visible on the very next request)
-   and still has the same digest, the same effective status now, and it is the same day. Then
-   the bytes, ETag and every header are what Django answered for this exact request, except
-   ``Cache-Control``, recomputed for now (it depends on the clock and the next scheduled
-   change). The impression is counted as the view counts it. A conditional request is
-   answered 304 from a learned 304 only.
+   snapshot is held in this process and vouched for by Redis tracking
+   (``seals.snapshot.get_local``: the same freshness rule as the view, so a revocation is
+   visible on the very next request) and still has the same digest, the same effective
+   status now, and it is the same day. Then the bytes, ETag and every header are what Django
+   answered for this exact request, except ``Cache-Control``, recomputed for now by the
+   view's own function (it depends on the clock and the next scheduled change). The
+   impression is counted as the view counts it. A conditional request is answered 304 from
+   a learned 304 only.
 3. Anything else (no copy, another status, a new day, HEAD, an unknown key, any error) goes
    to Django, which then teaches the new answer.
 """
@@ -59,7 +60,9 @@ class _Answer:
     not_modified: list[tuple[str, str]] | None = None
 
 
-class _Answers:
+class Answers:
+    """Learned answers by request key, the least recently used dropped first."""
+
     def __init__(self, size: int) -> None:
         self.size = size
         self.items: OrderedDict[tuple, _Answer] = OrderedDict()
@@ -80,7 +83,7 @@ class _Answers:
                 self.items.popitem(last=False)
 
 
-answers = _Answers(SIZE)
+answers = Answers(SIZE)
 
 
 def _key(environ: dict) -> tuple:
@@ -164,7 +167,7 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
 
 def handle(environ: dict, start_response: Callable, django_app: Callable) -> Iterable[bytes]:
     """The seal image route: a replayed answer when one is current, else Django's (learned)."""
-    if environ.get("REQUEST_METHOD") != "GET" or not settings.PUBLIC_IMAGE_REPLAY:
+    if environ.get("REQUEST_METHOD") != "GET":
         return django_app(environ, start_response)
     served = serve(environ, start_response)
     if served is not None:

@@ -6,6 +6,7 @@ WORKDIR /app
 RUN useradd --system --uid 10001 --home /app trustseal
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY fastpath ./fastpath
 COPY issuers ./issuers
 COPY seals ./seals
 COPY workers ./workers

@@ -3,7 +3,8 @@
 Starts, each on its own loopback port with its own config, and stops at the end:
   edge    nginx proxy_cache (deploy/nginx/seal-cache.conf) in front of the app server
   origin  the app server alone (config.wsgi, PostgreSQL + Redis), and a second one with
-          Redis tracking off (CACHE_TRACKING=0: one round trip per hit instead of a local copy)
+          the fast path off (PUBLIC_IMAGE_FASTPATH=0: Django's full handler and one Redis round
+          trip per hit, instead of a replayed answer over a tracked local copy)
   bare    bench/bare_django.py (constant bytes) under the same server and settings
   static  nginx serving the same PNG bytes as a file
 then drives them with wrk in one run and prints req/s, p50/p99, the app server's CPU time per
@@ -287,8 +288,8 @@ def main() -> None:
             {**env, "BARE_BODY_FILE": str(work / "body.png")},
         )
         procs.append(bare)
-        # The same origin with Redis tracking off: one get_many round trip per hit instead of
-        # a process-local copy (config/cache_tracking.py), for the same-run comparison.
+        # The same origin with the fast path (fastpath/) off: Django's full handler and one
+        # get_many round trip per hit, for the same-run comparison.
         plain = edge.start_server(
             edge.server_command(
                 args.server,
@@ -297,7 +298,7 @@ def main() -> None:
                 asgi="config.asgi:application",
                 **server_args,
             ),
-            {**env, "CACHE_TRACKING": "0"},
+            {**env, "PUBLIC_IMAGE_FASTPATH": "0"},
         )
         procs.append(plain)
         servers = {p_app: app.pid, p_bare: bare.pid, p_plain: plain.pid}
@@ -326,7 +327,7 @@ def main() -> None:
             ("origin hit .svg", f"http://127.0.0.1:{p_app}/s/{hot}.svg", ""),
             ("origin /verify page", f"http://127.0.0.1:{p_app}/verify/{hot}", ""),
             ("origin /verify .json", f"http://127.0.0.1:{p_app}/verify/{hot}.json", ""),
-            ("origin hit .png, tracking off", f"http://127.0.0.1:{p_plain}{image}", ""),
+            ("origin hit .png, fast path off", f"http://127.0.0.1:{p_plain}{image}", ""),
             ("bare Django (same server)", f"http://127.0.0.1:{p_bare}/", ""),
         ]
         if not args.only_servers:
@@ -415,7 +416,7 @@ def main() -> None:
         ("origin hit / nginx static", "origin hit .png", "nginx static file", ">= 15%"),
         ("origin hit / bare Django", "origin hit .png", "bare Django (same server)", ">= 85%"),
         ("origin 304 / origin hit", "origin 304", "origin hit .png", ">= 100%"),
-        ("tracking off / on (hit)", "origin hit .png, tracking off", "origin hit .png", "-"),
+        ("fast path off / on (hit)", "origin hit .png, fast path off", "origin hit .png", "-"),
         (
             "origin cold / static",
             "origin cold, pre-rendered (DB + fill)",

@@ -6,15 +6,13 @@ measured here at ~0.28 ms per call (redis 8.1), more than the Redis round trip i
 most of the seal image's origin cost. A ``redis.Redis`` is only a thin, thread-safe
 handle on its pool, so building it once per pool changes nothing else.
 
-``local_copies(prefix)`` hands out process-local copies kept true by Redis invalidation pushes
-(config/cache_tracking.py): the seal snapshot uses them so a hit needs no round trip at all.
-``CACHES["default"]["TRACKING"] = False`` (env ``CACHE_TRACKING=0``) switches them off.
+The public-read fast path extends this backend with process-local copies
+(``fastpath.cache.RedisCache``, named in settings when ``PUBLIC_IMAGE_FASTPATH`` is on).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
@@ -22,8 +20,6 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from config.cache_tracking import KeyMirror, LocalCopies
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -44,42 +40,17 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    # Per process, shared by the per-thread instances Django creates; a test simulating a
-    # second web node gives its instance its own dict.
-    mirrors: dict[tuple[str, str], KeyMirror] = {}
-    _mirrors_lock = threading.Lock()
-
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
-        # Client-side copies need every read to come from the server that sends invalidations.
-        self.tracking = bool(params.get("TRACKING", True)) and len(self._servers) == 1
-        self._copies: dict[str, LocalCopies] = {}
 
-    def local_copies(self, prefix: str) -> LocalCopies | None:
-        """Process-local copies of values bound to the keys under ``prefix``, invalidated by
-        Redis (config/cache_tracking.py), or None when tracking is off or unavailable."""
-        if not self.tracking:
-            return None
-        copies = self._copies.get(prefix)  # this instance's handle, built once
-        if copies is None:
-            full = self.make_and_validate_key(prefix)
-            with self._mirrors_lock:
-                mirror = self.mirrors.setdefault(
-                    (self._servers[0], full), KeyMirror(self._servers[0], full)
-                )
-            # make_key, not make_and_validate_key: the callers' keys are fixed prefixes plus
-            # URL-safe ids, and the validation's per-character scan cost ~2 µs a hit.
-            copies = self._copies[prefix] = LocalCopies(mirror, self.make_key, self.settle)
-        return None if copies.mirror.disabled else copies
-
-    def settle(self) -> None:
-        """Return once Redis has pushed the invalidations of this thread's earlier writes to
-        every tracking connection: any command answered after them proves it (one PING)."""
+    def ping(self) -> bool:
+        """One round trip to the server that takes writes; False (logged) when unreachable."""
         try:
-            self._cache.get_client(write=True).ping()
+            return bool(self._cache.get_client(write=True).ping())
         except _UNAVAILABLE as exc:
             _warn(exc)
+            return False
 
 
 # --- Degraded mode: the cache is an accelerator, never a dependency (DESIGN §1.1) -----------
@@ -135,18 +106,3 @@ for _name, _fallback in (
     ("clear", False),
 ):
     setattr(RedisCache, _name, _soft(_name, _fallback))
-
-
-_soft_clear = RedisCache.clear
-
-
-def _clear(self: RedisCache) -> bool:
-    cleared = _soft_clear(self)
-    # FLUSHDB's own invalidation reaches the tracking socket a moment later; this process
-    # must not serve a copy in between.
-    for mirror in self.mirrors.values():
-        mirror.flush()
-    return cleared
-
-
-RedisCache.clear = _clear  # type: ignore[method-assign]

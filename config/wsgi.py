@@ -1,15 +1,7 @@
-"""WSGI entry point, with a trimmed middleware chain for public reads.
+"""WSGI entry point: Django's application behind the public-read fast path (``fastpath``), with
+static files answered before everything else (``with_static_files``).
 
-The seal image is fetched on every page view of every member site, and each middleware layer
-costs a call and an exception wrapper per request. Public GET/HEAD requests (the
-prefixes of ``seals.public_middleware.PUBLIC_PREFIXES``) never use a session, a user, messages
-or a CSRF token, and their URLs never need CommonMiddleware's slash redirects, so they go
-through ``settings.MIDDLEWARE`` minus those layers; every other request (admin, API, any
-write) keeps the full chain. Security headers and the no-cookie guarantee stay on both.
-
-A GET of a seal image may be answered before any of that: ``seals.replay`` replays the answer
-Django gave to the same request while the seal, its status and the day are unchanged. Static
-files are answered before everything else (``with_static_files``).
+``PUBLIC_IMAGE_FASTPATH=0`` serves Django's application as it is.
 """
 
 from __future__ import annotations
@@ -18,77 +10,12 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from django.core.exceptions import MiddlewareNotUsed
-from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
-from django.utils.module_loading import import_string
 
 from config.env import default_settings_module
+from fastpath.wsgi import wrap
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
-
-# Layers that only matter to a request that has a user, a session or a form.
-SKIPPED_ON_PUBLIC_READS = frozenset(
-    {
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    }
-)
-
-
-def public_middleware() -> list[str]:
-    from django.conf import settings
-
-    return [m for m in settings.MIDDLEWARE if m not in SKIPPED_ON_PUBLIC_READS]
-
-
-class PublicReadHandler(WSGIHandler):
-    """Django's WSGI handler with ``public_middleware()`` instead of ``settings.MIDDLEWARE``.
-
-    ``BaseHandler.load_middleware`` reads the setting directly, so the (sync-only) chain is
-    built here the same way: each layer wrapped by ``convert_exception_to_response``.
-    """
-
-    def load_middleware(self, is_async: bool = False) -> None:
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        handler = convert_exception_to_response(self._get_response)
-        for path in reversed(public_middleware()):
-            try:
-                layer = import_string(path)(handler)
-            except MiddlewareNotUsed:
-                continue
-            if hasattr(layer, "process_view"):
-                self._view_middleware.insert(0, layer.process_view)
-            if hasattr(layer, "process_template_response"):
-                self._template_response_middleware.append(layer.process_template_response)
-            if hasattr(layer, "process_exception"):
-                self._exception_middleware.append(layer.process_exception)
-            handler = convert_exception_to_response(layer)
-        self._middleware_chain = handler
-
-
-def dispatcher(
-    full: Callable[..., Iterable[bytes]], public: Callable[..., Iterable[bytes]]
-) -> Callable[..., Iterable[bytes]]:
-    from seals import replay
-    from seals.public_middleware import PUBLIC_PREFIXES
-
-    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.startswith(PUBLIC_PREFIXES):
-            if replay.ROUTE.match(path):
-                # A current cache hit is Django's own earlier answer, replayed (seals/replay.py).
-                return replay.handle(environ, start_response, public)
-            return public(environ, start_response)
-        return full(environ, start_response)
-
-    return application
 
 
 def with_static_files(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -104,6 +31,5 @@ def with_static_files(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iter
     return WhiteNoise(app, root=root, prefix=settings.STATIC_URL)
 
 
-full_application = get_wsgi_application()  # also runs django.setup()
-public_application = PublicReadHandler()
-application = with_static_files(dispatcher(full_application, public_application))
+django_application = get_wsgi_application()  # also runs django.setup()
+application = with_static_files(wrap(django_application))

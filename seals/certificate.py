@@ -258,6 +258,6 @@ def certificate_pdf(request: HttpRequest, seal_id: str) -> HttpResponse:
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="seal-{seal_id}.pdf"'
     response["ETag"] = etag
-    response["Cache-Control"] = public_views._cache_control(now, snapshot.next_change_of(snap, now))
+    response["Cache-Control"] = public_views.cache_control(now, snapshot.next_change_of(snap, now))
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return public_views._finish(response)

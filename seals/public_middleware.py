@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 # Every route that needs no account (tests/test_no_tracking.py fails when one is missing). The
-# WSGI entry point also serves GET/HEAD on these through the trimmed chain (config/wsgi.py).
+# WSGI entry point also serves GET/HEAD on these through the trimmed chain (fastpath/wsgi.py).
 PUBLIC_PREFIXES = (
     "/s/",
     "/verify/",

@@ -12,7 +12,8 @@ import hashlib
 import json
 import logging
 import math
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import jwt
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
-from seals import i18n, page_cache, replay, snapshot, stats
+from seals import i18n, page_cache, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal, SealStatus
@@ -62,13 +63,17 @@ _etag = images.image_etag
 _render_seal = images.render_seal
 
 
-def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH")
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match ``header`` names ``etag`` (the weak comparison, RFC 9110
+    §13.1.2)."""
     if not header:
         return False
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
     tags = {t.removeprefix("W/") for t in parse_etags(header)}
     return "*" in tags or etag in tags
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    return etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag)
 
 
 DAY = 86_400  # POSIX days (UTC) have no leap seconds
@@ -83,7 +88,7 @@ def _freshness_budget(now: datetime, next_change: datetime | None) -> int:
     (``valid_sec < now``), so max-age=40 given at 12:00:00.000 is served until 12:00:40.999.
     Counting from the start of the current second and leaving out the last keeps a scheduled
     change exactly on time at the edge (tests/deploy/test_edge_cache.py shows nginx doing so).
-    Plain integer arithmetic: this runs on every replayed hit (seals/replay.py).
+    Plain integer arithmetic: this runs on every replayed hit (fastpath/replay.py).
     """
     start = math.floor(now.timestamp())
     budget = min(FRESHNESS_BUDGET, DAY - start % DAY - 1)
@@ -92,7 +97,7 @@ def _freshness_budget(now: datetime, next_change: datetime | None) -> int:
     return max(0, budget)
 
 
-def _cache_control(now: datetime, next_change: datetime | None) -> str:
+def cache_control(now: datetime, next_change: datetime | None) -> str:
     """max-age + either stale window ≤ the budget: a cache honouring stale-while-revalidate or
     stale-if-error (the edge does, deploy/nginx/seal-cache.conf) may show the old answer until
     max-age + that window, never past a scheduled change. Both stay present, at 0 if need be,
@@ -113,6 +118,19 @@ def _finish(response: HttpResponse, *, cors: bool = True) -> HttpResponse:
 
 
 # --- images ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImageBasis:
+    """What a seal image answer rests on besides the request and the clock: while the seal's
+    snapshot has this digest and this effective status on this day, the same request gets the
+    same answer (``fastpath.replay`` relies on it). ``counted``: the kinds the view counted."""
+
+    seal_id: str
+    digest: str
+    status: str
+    day: date
+    counted: tuple[str, ...]
+
+
 def _image_params(request: HttpRequest) -> tuple[str, str, str]:
     # Unknown values fall back to the defaults: an embedding page never gets a broken image.
     size = request.GET.get("size", "medium")
@@ -164,12 +182,11 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme))
         response = HttpResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
-    response["Cache-Control"] = _cache_control(now, snapshot.next_change_of(snap, now))
+    response["Cache-Control"] = cache_control(now, snapshot.next_change_of(snap, now))
     # Tags for a CDN purge by seal (every cached variant of one seal dropped at once): Fastly
     # reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
-    # What this answer rests on: config/wsgi.py replays it while all of it holds (seals/replay.py).
-    response.replay_basis = replay.Basis(seal_id, snap["digest"], status, day, counted)
+    response.image_basis = ImageBasis(seal_id, snap["digest"], status, day, counted)
     return _finish(response)
 
 
@@ -317,7 +334,7 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
         response = HttpResponseNotModified()
     response["ETag"] = etag
     next_change = snapshot.next_change_of(snap, now)
-    response["Cache-Control"] = _cache_control(now, next_change)
+    response["Cache-Control"] = cache_control(now, next_change)
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return _finish(response)
 

@@ -1,9 +1,10 @@
 """The cached public snapshot of a seal: everything a public read needs, in one cache entry.
 
 Hot path (DESIGN §1.4): no database query, and no cache round trip either when this process
-holds a copy that Redis tracking vouches for (``config/cache_tracking.py``: Redis pushes every
-generation-token change to every web process, and a copy is dropped before the next request
-reads it); otherwise one round trip (``get_many`` of the snapshot and its generation token).
+holds a copy its cache vouches for (a backend that offers ``local_copies``, as the fast path's
+``fastpath.cache`` does: Redis pushes every generation-token change to every web process, and
+a copy is dropped before the next request reads it); otherwise one round trip (``get_many`` of
+the snapshot and its generation token).
 The snapshot holds stored facts only; the effective status is computed from it at request
 time (``effective_status``), so expiry flips on time with no invalidation and no worker.
 
@@ -144,8 +145,8 @@ def is_erased(snap: Snapshot) -> bool:
 
 def _local_copies():
     """This process's copies of current snapshots, bound to their generation-token keys and
-    dropped by Redis the moment a token changes (config/cache_tracking.py); None without Redis
-    tracking."""
+    dropped the moment a token changes, when the cache backend offers them (``get``,
+    ``reserve``, ``fill``, ``forget``: ``fastpath.tracking.LocalCopies``); else None."""
     local_copies = getattr(cache, "local_copies", None)
     return local_copies("pub:gen:") if local_copies is not None else None
 
@@ -159,8 +160,8 @@ def _keep_local(copies, gen_key: str, mark, snap: Snapshot | None) -> None:
 
 
 def get_local(public_id: str) -> Snapshot | None:
-    """This process's copy of the snapshot while Redis tracking vouches for it, else None;
-    never a round trip (``seals.replay`` asks Django whenever this is None)."""
+    """This process's copy of the snapshot while its cache vouches for it, else None; never a
+    round trip (``fastpath.replay`` asks Django whenever this is None)."""
     if _pending_tokens:  # an invalidation is still owed: let ``get`` sort it out
         return None
     copies = _local_copies()

@@ -27,7 +27,7 @@ def app(settings, tmp_path):
     (tmp_path / "seals").mkdir()
     (tmp_path / "seals" / "probe.css").write_text("body{color:#123}")
     settings.STATIC_ROOT = str(tmp_path)
-    return wsgi.with_static_files(wsgi.dispatcher(wsgi.full_application, wsgi.public_application))
+    return wsgi.with_static_files(wsgi.wrap(wsgi.django_application))
 
 
 @pytest.mark.django_db

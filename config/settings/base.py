@@ -90,16 +90,21 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
+# The public-read fast path (fastpath/): seal image hits replayed before Django's handler, over
+# snapshot copies kept true by Redis tracking. Off, neither the WSGI wrapper (config/wsgi.py)
+# nor its cache backend is used; only speed changes.
+PUBLIC_IMAGE_FASTPATH = env.bool("PUBLIC_IMAGE_FASTPATH", default=True)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",  # one client per pool: see config/cache.py
+            # One client per pool (config/cache.py); the fast path's adds the tracked copies.
+            "BACKEND": (
+                "fastpath.cache.RedisCache" if PUBLIC_IMAGE_FASTPATH else "config.cache.RedisCache"
+            ),
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            # Process-local copies invalidated by Redis pushes (config/cache_tracking.py).
-            "TRACKING": env.bool("CACHE_TRACKING", default=True),
         }
     }
 else:
@@ -120,9 +125,6 @@ else:
             "OPTIONS": {"size_limit": 512 * 1024 * 1024},
         }
     }
-
-# Seal image hits replayed before Django's handler while the seal is unchanged (seals/replay.py).
-PUBLIC_IMAGE_REPLAY = env.bool("PUBLIC_IMAGE_REPLAY", default=True)
 
 # --- Celery ---------------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"

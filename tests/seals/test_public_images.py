@@ -114,11 +114,11 @@ def test_max_age_never_runs_past_the_next_scheduled_change(client):
     ],
 )
 def test_no_cache_shows_an_answer_past_60_s_or_past_the_next_change(seconds_left, expected):
-    from seals.public_views import _cache_control
+    from seals.public_views import cache_control
 
     now = datetime(2030, 1, 1, 12, tzinfo=UTC)
     change = None if seconds_left is None else now + timedelta(seconds=seconds_left)
-    header = _cache_control(now, change)
+    header = cache_control(now, change)
     assert header == expected
     numbers = dict(part.split("=") for part in header.split(", ")[1:])
     age = int(numbers["max-age"])
@@ -133,15 +133,15 @@ def test_cache_lifetimes_count_whole_seconds():
     """nginx keeps an entry through the last second of its max-age, counted from the start of
     the second it stored it in: an answer given at 12:00:00.100 with max-age=40 would be served
     until 12:00:40.999, past a change at 12:00:40.900."""
-    from seals.public_views import _cache_control
+    from seals.public_views import cache_control
 
     given = datetime(2030, 1, 1, 12, 0, 0, 100_000, tzinfo=UTC)
     change = datetime(2030, 1, 1, 12, 0, 40, 900_000, tzinfo=UTC)
-    assert _cache_control(given, change).startswith("public, max-age=39, ")
+    assert cache_control(given, change).startswith("public, max-age=39, ")
     late_in_the_second = datetime(2030, 1, 1, 12, 0, 0, 900_000, tzinfo=UTC)
     on_the_second = datetime(2030, 1, 1, 12, 0, 41, tzinfo=UTC)
     # Fresh through 12:00:40.999 and gone at the change itself.
-    assert _cache_control(late_in_the_second, on_the_second).startswith("public, max-age=40, ")
+    assert cache_control(late_in_the_second, on_the_second).startswith("public, max-age=40, ")
 
 
 def test_the_drawn_date_is_never_cached_past_midnight(client):

@@ -111,7 +111,8 @@ def _redis_cache(port: int) -> dict:
     db = urlsplit(settings.REDIS_URL or "redis://127.0.0.1:6379/0").path.strip("/") or "0"
     return {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            # The production backend, tracked copies included: an outage must drop them too.
+            "BACKEND": "fastpath.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/{db}",
             "KEY_PREFIX": "ts-degraded",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},

@@ -1,4 +1,4 @@
-"""Seal image hits replayed before Django's handler (seals/replay.py).
+"""Seal image hits replayed before Django's handler (fastpath/replay.py).
 
 A replayed answer must be byte for byte and header for header what Django answered for the
 same request, and must never outlive the truth: any change to the seal, its effective status
@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from django.test import RequestFactory, override_settings
+from django.core.cache import cache
+from django.test import override_settings
 
 from config import wsgi
-from seals import public_views, replay, snapshot, stats
+from fastpath import replay
+from fastpath.wsgi import PublicReadHandler
+from seals import public_views, snapshot, stats
 from seals.services import seal_revoke
 from tests.factories import MemberFactory, award
+from tests.fastpath.support import call
 from tests.seals.public_helpers import seal_in
 
 pytestmark = [
@@ -33,8 +35,14 @@ NOON = datetime(2030, 3, 1, 12, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch):
-    monkeypatch.setattr(replay, "answers", replay._Answers(64))
+    monkeypatch.setattr(replay, "answers", replay.Answers(64))
     yield
+
+
+@pytest.fixture(scope="module")
+def django_app():
+    """What Django alone answers: the same trimmed chain, no replay."""
+    return PublicReadHandler()
 
 
 @pytest.fixture
@@ -52,35 +60,13 @@ def replays(monkeypatch):
     return served
 
 
-def _call(app, path: str, method: str = "GET", **headers: str) -> tuple[str, list, bytes]:
-    environ = RequestFactory().generic(method, path, **headers).environ
-    seen: dict = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        seen["status"], seen["headers"] = status, list(response_headers)
-
-    # As Django's test client does: the test's database connection must outlive the request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        chunks = app(environ, start_response)
-        try:
-            body = b"".join(chunks)
-        finally:
-            getattr(chunks, "close", lambda: None)()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return seen["status"], seen["headers"], body
-
-
 def _warm(path: str, replays: list, **headers: str) -> None:
     """Request ``path`` until it is replayed (the snapshot copy is trusted once the tracking
     connection has answered)."""
     deadline = time.monotonic() + 30  # a bound for a loaded box; healthy runs take ms
     while not (replays and replays[-1]):
         assert time.monotonic() < deadline, "never replayed"
-        _call(wsgi.application, path, **headers)
+        call(wsgi.application, path, **headers)
     replays.clear()
 
 
@@ -95,20 +81,22 @@ def _refuse_django(monkeypatch):
     "query", ["", "?size=small&theme=dark", "?lang=fr", "?d=copycat.example", "?size=bogus"]
 )
 @pytest.mark.parametrize("fmt", ["png", "svg"])
-def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, fmt, query):
+def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, django_app, fmt, query):
     path = f"/s/{seal_in('active').public_id}.{fmt}{query}"
     with time_machine.travel(NOON, tick=False):
         _warm(path, replays)
-        django = _call(wsgi.public_application, path)
+        django = call(django_app, path)
         _refuse_django(monkeypatch)
-        replayed = _call(wsgi.application, path)
+        replayed = call(wsgi.application, path)
     assert replays == [True]
     assert replayed[0] == django[0] == "200 OK"
     assert sorted(replayed[1]) == sorted(django[1])
     assert replayed[2] == django[2]
 
 
-def test_a_replayed_hit_near_an_expiry_keeps_the_views_bounded_lifetime(monkeypatch, replays):
+def test_a_replayed_hit_near_an_expiry_keeps_the_views_bounded_lifetime(
+    monkeypatch, replays, django_app
+):
     # Cache-Control is recomputed on replay (it depends on the clock): it must stay the view's,
     # with no stale window reaching past the expiry.
     with time_machine.travel(NOON, tick=False) as traveller:
@@ -116,9 +104,9 @@ def test_a_replayed_hit_near_an_expiry_keeps_the_views_bounded_lifetime(monkeypa
         path = f"/s/{seal.public_id}.png"
         traveller.move_to(seal.expires_at - timedelta(seconds=40))
         _warm(path, replays)
-        django = dict(_call(wsgi.public_application, path)[1])
+        django = dict(call(django_app, path)[1])
         _refuse_django(monkeypatch)
-        replayed = dict(_call(wsgi.application, path)[1])
+        replayed = dict(call(wsgi.application, path)[1])
     assert replays == [True]
     assert replayed["Cache-Control"] == django["Cache-Control"]
     assert django["Cache-Control"] == (
@@ -130,10 +118,10 @@ def test_a_conditional_request_replays_the_304_django_gives(monkeypatch, replays
     path = f"/s/{seal_in('active').public_id}.png"
     with time_machine.travel(NOON, tick=False):
         _warm(path, replays)
-        etag = dict(_call(wsgi.application, path)[1])["ETag"]
-        django = _call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)  # learnt
+        etag = dict(call(wsgi.application, path)[1])["ETag"]
+        django = call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)  # learnt
         _refuse_django(monkeypatch)
-        replayed = _call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)
+        replayed = call(wsgi.application, path, HTTP_IF_NONE_MATCH=etag)
     assert replayed[0] == django[0] == "304 Not Modified"
     assert sorted(replayed[1]) == sorted(django[1])
     assert replayed[2] == b""
@@ -143,7 +131,7 @@ def test_a_revocation_is_never_replayed(replays, django_capture_on_commit_callba
     seal = seal_in("active")
     path = f"/s/{seal.public_id}.png"
     _warm(path, replays)
-    before = dict(_call(wsgi.application, path)[1])["ETag"]
+    before = dict(call(wsgi.application, path)[1])["ETag"]
     with django_capture_on_commit_callbacks(execute=True):
         seal_revoke(seal=seal, reason="fraud", actor="test")
     # Another route loads the new snapshot into this process first: the copy is current again,
@@ -151,9 +139,9 @@ def test_a_revocation_is_never_replayed(replays, django_capture_on_commit_callba
     deadline = time.monotonic() + 30  # a bound for a loaded box; healthy runs take ms
     while snapshot.get_local(seal.public_id) is None:
         assert time.monotonic() < deadline
-        _call(wsgi.application, f"/verify/{seal.public_id}.json")
+        call(wsgi.application, f"/verify/{seal.public_id}.json")
     replays.clear()
-    after = dict(_call(wsgi.application, path)[1])["ETag"]
+    after = dict(call(wsgi.application, path)[1])["ETag"]
     assert replays == [False]
     assert after != before
 
@@ -162,28 +150,36 @@ def test_a_scheduled_expiry_is_never_replayed(replays):
     seal = award(MemberFactory(), days=1)
     path = f"/s/{seal.public_id}.png"
     _warm(path, replays)
-    before = dict(_call(wsgi.application, path)[1])["ETag"]
+    before = dict(call(wsgi.application, path)[1])["ETag"]
     with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
         replays.clear()
-        after = dict(_call(wsgi.application, path)[1])["ETag"]
+        after = dict(call(wsgi.application, path)[1])["ETag"]
         assert replays == [False]
         assert snapshot.status_of(snapshot.get(seal.public_id), datetime.now(UTC)) == "expired"
     assert after != before
 
 
-def test_a_replayed_hit_counts_as_the_view_counts(replays):
+def test_a_replayed_hit_counts_as_the_view_counts(monkeypatch, replays, django_app):
     seal = seal_in("active")
-    day = datetime.now(UTC).date()
     plain, copied = f"/s/{seal.public_id}.png", f"/s/{seal.public_id}.png?d=copycat.example"
     _warm(plain, replays)
     _warm(copied, replays)
-    stats.discard_local()
-    for path in (plain, plain, copied):
-        _call(wsgi.application, path)
-    assert replays == [True, True, True]
-    counts = dict(stats._buffer.counts)
-    assert counts[day, f"{seal.public_id}:{stats.IMPRESSION}"] == 3
-    assert counts[day, f"{seal.public_id}:{stats.MISUSE}"] == 1
+    counted = []
+    monkeypatch.setattr(
+        stats, "count", lambda public_id, *kinds, day: counted.append((public_id, kinds, day))
+    )
+    for path in (plain, copied):
+        call(django_app, path)
+    by_the_view, counted[:] = counted[:], []
+    for path in (plain, copied):
+        call(wsgi.application, path)
+    assert replays == [True, True]
+    assert counted == by_the_view
+    day = datetime.now(UTC).date()
+    assert by_the_view == [
+        (seal.public_id, (stats.IMPRESSION,), day),
+        (seal.public_id, (stats.IMPRESSION, stats.MISUSE), day),
+    ]
 
 
 @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
@@ -192,35 +188,27 @@ def test_another_host_or_scheme_is_answered_by_django(replays):
     # from an answer to another.
     path = f"/s/{seal_in('active').public_id}.png"
     _warm(path, replays)
-    _call(wsgi.application, path, HTTP_HOST="elsewhere.example")
-    _call(wsgi.application, path, **{"wsgi.url_scheme": "https"})
-    _call(wsgi.application, path, HTTP_X_FORWARDED_PROTO="https")
+    call(wsgi.application, path, HTTP_HOST="elsewhere.example")
+    call(wsgi.application, path, **{"wsgi.url_scheme": "https"})
+    call(wsgi.application, path, HTTP_X_FORWARDED_PROTO="https")
     assert replays == [False, False, False]
 
 
 def test_head_requests_are_answered_by_django(replays):
     path = f"/s/{seal_in('active').public_id}.png"
     _warm(path, replays)
-    status, _headers, _body = _call(wsgi.application, path, method="HEAD")
+    status, _headers, _body = call(wsgi.application, path, method="HEAD")
     assert status == "200 OK"
     assert replays == []
 
 
-def test_without_a_trusted_copy_django_answers(monkeypatch, replays):
+def test_after_the_tracking_connection_dropped_django_answers(replays):
     path = f"/s/{seal_in('active').public_id}.png"
     _warm(path, replays)
-    monkeypatch.setattr(snapshot, "_local_copies", lambda: None)
-    _call(wsgi.application, path)
+    # Every copy goes with the connection; the reconnected one holds none yet.
+    cache.local_copies("pub:gen:").mirror.close()
+    call(wsgi.application, path)
     assert replays == [False]
-
-
-@override_settings(PUBLIC_IMAGE_REPLAY=False)
-def test_replay_can_be_switched_off(replays):
-    path = f"/s/{seal_in('active').public_id}.png"
-    for _ in range(3):
-        _call(wsgi.application, path)
-    assert replays == []
-    assert not replay.answers.items
 
 
 def test_a_renamed_member_is_never_replayed(replays, django_capture_on_commit_callbacks):
@@ -236,8 +224,8 @@ def test_a_renamed_member_is_never_replayed(replays, django_capture_on_commit_ca
     deadline = time.monotonic() + 30  # a bound for a loaded box; healthy runs take ms
     while snapshot.get_local(seal.public_id) is None:
         assert time.monotonic() < deadline
-        _call(wsgi.application, f"/verify/{seal.public_id}.json")
+        call(wsgi.application, f"/verify/{seal.public_id}.json")
     replays.clear()
-    body = _call(wsgi.application, path)[2]
+    body = call(wsgi.application, path)[2]
     assert replays == [False]
     assert b"Renamed Trading Ltd" in body

@@ -1,26 +1,28 @@
 """Seal image cache hits answered before Django's handler, by replaying Django's own answer.
 
 Why: on a hit the view's work is ~10 % of the request; the rest is Django's handler around it
-(URL resolving, request and response objects, five middlewares, request signals, the i18n
+(URL resolving, request and response objects, the middlewares, request signals, the i18n
 wrapper): ~120 µs of CPU against ~40 µs for a bare Django view (docs/performance.md).
 No amount of tuning inside the view reaches the bare-Django floor from there.
 
-How, without answering anything Django would not:
+How, without answering anything Django would not (why it cannot be stale: ``fastpath``):
 
-1. Learning. ``config/wsgi.py`` hands every GET of ``/s/<id>.png|svg`` to Django as before.
-   The image view marks its response with the *basis* of the answer (``Basis``: the seal, its
-   snapshot digest, its effective status, the day, what it counted); when the response is a
-   200 or 304 so marked, its final headers (after every middleware) and body are kept under
-   the request's *key*: path, query string, Host, scheme and the proxy's scheme header, i.e.
-   everything that answer depended on besides the seal and the clock.
+1. Learning. ``handle`` hands every GET of ``/s/<id>.png|svg`` it cannot replay to Django.
+   The image view marks its response with the *basis* of the answer
+   (``seals.public_views.ImageBasis``: the seal, its snapshot digest, its effective status,
+   the day, what it counted); when the response is a 200 or 304 so marked, its final headers
+   (after every middleware) and body are kept under the request's *key*: path, query string,
+   Host, scheme and the proxy's scheme header, i.e. everything that answer depended on
+   besides the seal and the clock.
 2. Replaying. A later GET with the same key is answered from that copy only when the seal's
-   snapshot is held in this process and vouched for by Redis tracking (``seals.snapshot``:
-   the same freshness rule as the view, so a revocation is visible on the very next request)
-   and still has the same digest, the same effective status now, and it is the same day. Then
-   the bytes, ETag and every header are what Django answered for this exact request, except
-   ``Cache-Control``, recomputed for now (it depends on the clock and the next scheduled
-   change). The impression is counted as the view counts it. A conditional request is
-   answered 304 from a learned 304 only.
+   snapshot is held in this process and vouched for by Redis tracking
+   (``seals.snapshot.get_local``: the same freshness rule as the view, so a revocation is
+   visible on the very next request) and still has the same digest, the same effective
+   status now, and it is the same day. Then the bytes, ETag and every header are what Django
+   answered for this exact request, except ``Cache-Control``, recomputed for now by the
+   view's own function (it depends on the clock and the next scheduled change). The
+   impression is counted as the view counts it. A conditional request is answered 304 from
+   a learned 304 only.
 3. Anything else (no copy, another status, a new day, HEAD, an unknown key, any error) goes
    to Django, which then teaches the new answer.
 """
@@ -34,15 +36,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.http import parse_etags
 
-from seals import snapshot, stats
+from seals import public_views, snapshot, stats
 from seals.models import SEAL_ID_PATTERN
+from seals.public_views import ImageBasis
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,18 @@ ROUTE = re.compile(rf"/s/{SEAL_ID_PATTERN}\.(?:png|svg)\Z")
 SIZE = 2048  # answers kept per process: ~3 KB of body (shared with the image LRU) + headers
 
 
-@dataclass(frozen=True)
-class Basis:
-    """What a seal image answer depends on besides the request key and the clock."""
-
-    seal_id: str
-    digest: str
-    status: str
-    day: date
-    counted: tuple[str, ...]
-
-
 @dataclass
 class _Answer:
-    basis: Basis
+    basis: ImageBasis
     etag: str
     body: bytes
     headers: list[tuple[str, str]]  # without Cache-Control
     not_modified: list[tuple[str, str]] | None = None
 
 
-class _Answers:
+class Answers:
+    """Learned answers by request key, the least recently used dropped first."""
+
     def __init__(self, size: int) -> None:
         self.size = size
         self.items: OrderedDict[tuple, _Answer] = OrderedDict()
@@ -91,7 +83,7 @@ class _Answers:
                 self.items.popitem(last=False)
 
 
-answers = _Answers(SIZE)
+answers = Answers(SIZE)
 
 
 def _key(environ: dict) -> tuple:
@@ -111,7 +103,7 @@ def _without_cache_control(headers: Iterable[tuple[str, str]]) -> list[tuple[str
 
 def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: Any) -> None:
     """Keep Django's answer to this request if the image view marked it (step 1)."""
-    basis = getattr(response, "replay_basis", None)
+    basis = getattr(response, "image_basis", None)
     if basis is None or environ.get("REQUEST_METHOD") != "GET":
         return
     etag = response.get("ETag")
@@ -124,12 +116,6 @@ def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: 
         known = answers.get(key)
         if known is not None and known.basis == basis and known.etag == etag:
             known.not_modified = _without_cache_control(headers)
-
-
-def _matches(header: str, etag: str) -> bool:
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2), as the view does.
-    tags = {t.removeprefix("W/") for t in parse_etags(header)}
-    return "*" in tags or etag in tags
 
 
 def _current(answer: _Answer):
@@ -161,12 +147,12 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
             if answer.not_modified is None:
                 return None
             # Usually the client sends back exactly the tag it got: skip the parsing then.
-            not_modified = conditional == answer.etag or _matches(conditional, answer.etag)
+            not_modified = conditional == answer.etag or public_views.etag_matches(
+                conditional, answer.etag
+            )
         else:
             not_modified = False
-        from seals import public_views  # it imports this module
-
-        cache_control = public_views._cache_control(now, snapshot.next_change_of(snap, now))
+        cache_control = public_views.cache_control(now, snapshot.next_change_of(snap, now))
     except Exception:
         log.warning("seal image replay failed; answering through Django", exc_info=True)
         return None
@@ -181,7 +167,7 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
 
 def handle(environ: dict, start_response: Callable, django_app: Callable) -> Iterable[bytes]:
     """The seal image route: a replayed answer when one is current, else Django's (learned)."""
-    if environ.get("REQUEST_METHOD") != "GET" or not settings.PUBLIC_IMAGE_REPLAY:
+    if environ.get("REQUEST_METHOD") != "GET":
         return django_app(environ, start_response)
     served = serve(environ, start_response)
     if served is not None:

@@ -4,29 +4,16 @@ Server-assisted client-side caching (Redis ≥ 6, RESP3 ``CLIENT TRACKING ... BC
 each web process holds one extra connection on which Redis pushes the name of every key under
 the tracked prefix that changes, expires, is evicted or flushed, whoever changed it. A copy is
 used only after that connection's socket has been drained, so a hit costs one non-blocking
-``recv`` instead of a round trip (measured: the round trip was most of the origin's cost).
+``poll`` instead of a round trip (measured: the round trip was most of the origin's cost).
 
-Why a copy is never staler than the next request (the "origin answers the truth now" rule):
+Why a copy is never staler than the next request: the package docstring (``fastpath``),
+"What invalidates" and "A lost push or connection". In short: Redis queues an invalidation
+before it answers the write; writers wait for one PING after writing (``settle``); readers
+drain before trusting; a read that raced a write is never kept (``reserve``/``fill``); and
+copies are trusted only while the connection answered a PING within ``TRUST_SECONDS``.
 
-1. Redis queues the invalidation to every tracking connection while it executes the write,
-   and writes all pending replies and pushes before it next waits for input.
-2. Writers call ``settle()`` after their write: one PING round trip. Its answer proves Redis
-   went round its loop, so the invalidation is already in every node's socket (loopback) or on
-   the wire (a LAN: a packet already sent, ahead of anything the writer's own answer causes).
-3. A reader drains its socket before it trusts any copy, under a lock, in the request.
-4. A read that raced a write is never kept: ``reserve`` marks the key before the Redis read,
-   an invalidation drops the mark, and ``fill`` keeps the value only if the mark survived.
-5. Copies are trusted only while the connection has answered a PING within
-   ``TRUST_SECONDS`` (one is sent every ``HEARTBEAT_SECONDS`` of traffic), so a connection
-   that died silently, or a backlog of pushes still queued in Redis behind a PING, stops
-   trust within that bound; a connection that broke drops every copy. Without trust the
-   caller reads Redis as before: correct, one round trip slower.
-
-Not used (``LocalCopies`` is None) when the cache has replicas (a lagging replica could answer
-after the invalidation arrived), when ``CACHES["default"]["TRACKING"]`` is false, or when the
-server refuses ``HELLO 3``/``CLIENT TRACKING``. redis-py's own client-side cache
-(``cache_config``) was not used: it refuses servers older than 7.4 (Debian 12 ships 7.0) and
-deep-copies and unpickles the cached reply on every hit.
+redis-py's own client-side cache (``cache_config``) was not used: it refuses servers older
+than 7.4 (Debian 12 ships 7.0) and deep-copies and unpickles the cached reply on every hit.
 """
 
 from __future__ import annotations
@@ -46,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-log = logging.getLogger("config.cache")
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.5
 TRUST_SECONDS = 1.5
@@ -79,18 +66,18 @@ def _libc_poll() -> Any:
 _poll = _libc_poll()
 
 
-class _Incomplete(Exception):
+class Incomplete(Exception):
     """The buffer ends inside a frame: wait for more bytes."""
 
 
-def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
+def parse_resp(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
     """One RESP2/RESP3 value from ``buf`` at ``pos``: (value, next position).
 
     Pushes come back as ``("push", [...])`` and errors as ``("error", text)``, so callers can
     tell them from replies."""
     end = buf.find(b"\r\n", pos)
     if end < 0:
-        raise _Incomplete
+        raise Incomplete
     kind, line, nxt = buf[pos : pos + 1], bytes(buf[pos + 1 : end]), end + 2
     if kind in (b"+", b"(", b","):
         return line, nxt
@@ -107,7 +94,7 @@ def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
         if size < 0:
             return None, nxt
         if len(buf) < nxt + size + 2:
-            raise _Incomplete
+            raise Incomplete
         data = bytes(buf[nxt : nxt + size])
         return (("error", data.decode(errors="replace")) if kind == b"!" else data), nxt + size + 2
     if kind in (b"*", b"~", b">", b"%", b"|"):
@@ -116,10 +103,10 @@ def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
             return None, nxt
         items = []
         for _ in range(count * (2 if kind in (b"%", b"|") else 1)):
-            item, nxt = _parse(buf, nxt)
+            item, nxt = parse_resp(buf, nxt)
             items.append(item)
         if kind == b"|":  # an attribute annotates the value that follows: skip it
-            return _parse(buf, nxt)
+            return parse_resp(buf, nxt)
         if kind == b">":
             return ("push", items), nxt
         return items, nxt
@@ -134,7 +121,9 @@ def _command(*parts: str | bytes) -> bytes:
     return b"".join(out)
 
 
-class _Reservation:
+class Reservation:
+    """The mark ``reserve`` leaves on a key: ``fill`` keeps a value only while it survives."""
+
     __slots__ = ()
 
 
@@ -169,7 +158,7 @@ class KeyMirror:
                 if not self._trusted():
                     return None
         value = self._entries.get(key)
-        if value is None or isinstance(value, _Reservation):
+        if value is None or isinstance(value, Reservation):
             return None
         with contextlib.suppress(KeyError):  # dropped by another thread just now
             self._entries.move_to_end(key)
@@ -208,19 +197,19 @@ class KeyMirror:
         except (OSError, ValueError):  # closed by another thread meanwhile
             return True
 
-    def reserve(self, key: str) -> _Reservation | None:
+    def reserve(self, key: str) -> Reservation | None:
         """Mark ``key`` before reading it from Redis; pass the mark to ``fill``."""
         with self._lock:
             if not self._connected():
                 return None
-            mark = _Reservation()
+            mark = Reservation()
             self._entries[key] = mark
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
             return mark
 
-    def fill(self, key: str, mark: _Reservation | None, value: Any) -> bool:
+    def fill(self, key: str, mark: Reservation | None, value: Any) -> bool:
         """Keep ``value`` for ``key`` unless the key changed since ``reserve``."""
         if mark is None or value is None:
             return False
@@ -242,7 +231,7 @@ class KeyMirror:
             self._entries.clear()
 
     def __len__(self) -> int:
-        return sum(1 for v in self._entries.values() if not isinstance(v, _Reservation))
+        return sum(1 for v in self._entries.values() if not isinstance(v, Reservation))
 
     # --- the tracking connection ----------------------------------------------------------
     def _connected(self) -> bool:
@@ -321,8 +310,8 @@ class KeyMirror:
         buf, pos, replies = bytearray(), 0, []
         while len(replies) < count:
             try:
-                value, nxt = _parse(buf, pos)
-            except _Incomplete:
+                value, nxt = parse_resp(buf, pos)
+            except Incomplete:
                 chunk = sock.recv(_READ_SIZE)
                 if not chunk:
                     raise ConnectionError("connection closed during handshake") from None
@@ -362,7 +351,7 @@ class KeyMirror:
         pos = 0
         try:
             while pos < len(self._buf):
-                value, pos_next = _parse(self._buf, pos)
+                value, pos_next = parse_resp(self._buf, pos)
                 pos = pos_next
                 if isinstance(value, tuple) and value[0] == "push":
                     self._on_push(value[1])
@@ -371,7 +360,7 @@ class KeyMirror:
                 elif isinstance(value, tuple) and value[0] == "error":
                     self._broken(value[1])
                     return
-        except _Incomplete:
+        except Incomplete:
             pass
         except ValueError as exc:
             self._broken(str(exc))
@@ -436,10 +425,10 @@ class LocalCopies:
     def get(self, key: str) -> Any:
         return self.mirror.get(self._make_key(key))
 
-    def reserve(self, key: str) -> _Reservation | None:
+    def reserve(self, key: str) -> Reservation | None:
         return self.mirror.reserve(self._make_key(key))
 
-    def fill(self, key: str, mark: _Reservation | None, value: Any) -> bool:
+    def fill(self, key: str, mark: Reservation | None, value: Any) -> bool:
         return self.mirror.fill(self._make_key(key), mark, value)
 
     def forget(self, keys: Iterable[str]) -> None:

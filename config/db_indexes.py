@@ -11,7 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.contrib.postgres.operations import (
+    AddIndexConcurrently,
+    RemoveIndexConcurrently,
+    TrigramExtension,
+)
 from django.db.migrations import AddIndex, RemoveIndex
 
 
@@ -39,6 +43,15 @@ def _index_valid(schema_editor: Any, name: str) -> bool | None:
         )
         row = cursor.fetchone()
     return None if row is None else bool(row[0])
+
+
+class TrigramExtensionKept(TrigramExtension):
+    """``CREATE EXTENSION pg_trgm`` on PostgreSQL, nothing elsewhere. Unapplied, it leaves the
+    extension installed: other objects may use it by then, and Django's own operation would
+    query ``pg_extension`` on SQLite there."""
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state, to_state) -> None:
+        pass
 
 
 class AddIndexOnline(AddIndexConcurrently):

@@ -6,11 +6,15 @@ the extension on SQLite, where the trigram indexes are no-ops.
 """
 
 from django.contrib.postgres.indexes import OpClass
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 from django.db.models.functions import Upper
 
-from config.db_indexes import AddIndexOnline, PostgresGinIndex, RemoveIndexOnline
+from config.db_indexes import (
+    AddIndexOnline,
+    PostgresGinIndex,
+    RemoveIndexOnline,
+    TrigramExtensionKept,
+)
 
 
 def analyze_members(apps, schema_editor):
@@ -28,7 +32,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionKept(),
         AddIndexOnline(
             model_name='member',
             index=models.Index(fields=['issuer', 'created_at', 'id'], name='member_created'),

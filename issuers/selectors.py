@@ -76,7 +76,13 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
 
 
 def seals_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Seal]:
-    seals = Seal.objects.filter(issuer=issuer).select_related("member", "programme")
+    seals = (
+        Seal.objects.filter(issuer=issuer)
+        .select_related("member", "programme")
+        # A seal shows its member's reference, never the contact: not decrypting three fields
+        # per row saves about a third of a page's CPU.
+        .defer(*(f"member__{name}" for name in Member.CONTACT_FIELDS))
+    )
     if status := filters.get("status"):
         seals = seals.filter(seal_status_q(status, now))
     if programme := filters.get("programme"):

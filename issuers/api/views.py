@@ -506,9 +506,10 @@ class SealViewSet(
         filters.is_valid(raise_exception=True)
         # The selector's own query (scoped to the issuer), not `pk__in` of it: a filter inside
         # a self-semi-join could not use the list indexes (seals.models.Seal.Meta.indexes).
+        # Nor the issuer joined to every row: the list does not show it, and its logo is bytes.
         return selectors.seals_list(
             issuer=self.request.issuer, filters=filters.validated_data, now=timezone.now()
-        ).select_related("issuer")
+        )
 
     def create(self, request: Request) -> Response:
         body = s.SealAwardSerializer(data=request.data)

@@ -256,3 +256,18 @@ def test_a_non_unique_order_pages_through_ties_once_each(api):
     assert seen == [other[0].pk, *sorted(m.pk for m in same), other[1].pk]
     backwards = [m["id"] for m in api.get("/members", ordering="-display_name").json()["results"]]
     assert backwards == list(reversed(seen))
+
+
+@pytest.mark.parametrize("path", ["/api/v1/seals", "/api/v1/members"])
+def test_a_page_costs_the_same_queries_for_one_row_as_for_many(api, path):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.client.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    award(MemberFactory(issuer=api.issuer))
+    queries()  # the key's first use is recorded once
+    one = queries()
+    for _ in range(6):
+        award(MemberFactory(issuer=api.issuer, contact_email="someone@example.org"))
+    assert queries() == one  # nothing fetched per row (the seals' members are not re-read)

@@ -5,12 +5,14 @@
 
 For each size: a scratch database ``<name>_bench_<size>`` (created here, dropped afterwards
 unless ``--keep``; the real database is never touched), migrated, then seeded with SQL
-(``generate_series``, about a minute for 1M members + 1M seals) and vacuumed. Every endpoint is
-then called ``--repeat`` times through the whole Django stack (test client, a real API key,
-authentication, throttling, serialisers) and p50/p95/max per endpoint are printed as a
-Markdown table with the number of SQL queries and rows of the page. ``--reuse`` keeps an
-already seeded database (new migrations are applied to it, so their index builds are timed at
-that size); ``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of each endpoint's list queries.
+(``generate_series``: minutes for 1M members + 1M seals) and vacuumed. Every endpoint is then
+called ``--repeat`` times through the whole Django stack (test client, a real API key,
+authentication, throttling, serialisers); p50/p95 per endpoint are printed as a Markdown table
+with the CPU time per request (this process plus its PostgreSQL backend, read from /proc:
+unlike wall time it hardly grows when other work shares the box; parallel query workers are
+not counted) and the SQL queries and rows of the page. ``--reuse`` keeps an already seeded
+database (new migrations are applied to it, so their index builds are timed at that size);
+``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of each endpoint's list queries.
 
 The data is shaped like a long-lived membership register: members joined over five years,
 one seal each, renewed yearly with an 8 % chance of lapsing at each renewal (so expired seals
@@ -325,9 +327,23 @@ class Timing:
     p50: float
     p95: float
     worst: float
+    cpu: float | None  # ms per request: this process + its database backend
     queries: int
     rows: int
     sql: list[str]  # the list and prefetch queries of one request
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by the database backend serving this process (PostgreSQL on the
+    same host), from /proc. Parallel query workers are other processes and not counted."""
+    from django.db import connection
+
+    try:
+        with open(f"/proc/{connection.connection.info.backend_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
@@ -344,10 +360,16 @@ def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code, response.content[:300])
     times = []
+    # CPU time does not grow with the neighbours' load as wall time does (a shared box).
+    backend_before, own_before = _backend_cpu(), time.process_time()
     for _ in range(repeat):
         started = time.perf_counter()
         response = client.get(path)
         times.append((time.perf_counter() - started) * 1000)
+    backend_after, own_after = _backend_cpu(), time.process_time()
+    cpu = None
+    if backend_before is not None and backend_after is not None:
+        cpu = (backend_after - backend_before + own_after - own_before) * 1000 / repeat
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     times.sort()
@@ -356,6 +378,7 @@ def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
         p50=statistics.median(times),
         p95=times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
         worst=times[-1],
+        cpu=cpu,
         queries=len(captured.captured_queries),
         rows=len(response.json()["results"]),
         sql=[
@@ -387,6 +410,8 @@ def run(size: int, *, base_name: str, repeat: int, reuse: bool, keep: bool, expl
     if not (exists and reuse):
         _admin(f'CREATE DATABASE "{name}"')
     _use_database(name)
+    # One connection for the whole run, so its backend's CPU time can be read (_backend_cpu).
+    connection.settings_dict["CONN_MAX_AGE"] = None
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     migrated = time.perf_counter() - started
@@ -406,8 +431,9 @@ def run(size: int, *, base_name: str, repeat: int, reuse: bool, keep: bool, expl
     for label, path in _endpoints(fx):
         timing = _measure(fx, label, path, repeat)
         results.append(timing)
+        cpu = "-" if timing.cpu is None else f"{timing.cpu:.1f}"
         print(
-            f"  {label:40} p50 {timing.p50:7.1f} ms  p95 {timing.p95:7.1f} ms  "
+            f"  {label:40} p50 {timing.p50:7.1f} ms  p95 {timing.p95:7.1f} ms  CPU {cpu:>6} ms  "
             f"({timing.queries} queries, {timing.rows} rows)",
             flush=True,
         )
@@ -450,12 +476,15 @@ def main() -> None:
             explain=args.explain,
         )
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
-    header = " | ".join(f"{size:,} p50 / p95 ms" for size in sizes)
+    header = " | ".join(f"{size:,}: p50 / p95 (CPU) ms" for size in sizes)
     print(f"\n| endpoint | {header} |")
     print("| --- |" + " ---: |" * len(sizes))
+
+    def cell(t: Timing) -> str:
+        return f"{t.p50:.1f} / {t.p95:.1f} ({'-' if t.cpu is None else f'{t.cpu:.1f}'})"
+
     for i, timing in enumerate(table[sizes[0]]):
-        cells = " | ".join(f"{table[s][i].p50:.1f} / {table[s][i].p95:.1f}" for s in sizes)
-        print(f"| {timing.name} | {cells} |")
+        print(f"| {timing.name} | {' | '.join(cell(table[s][i]) for s in sizes)} |")
 
 
 if __name__ == "__main__":

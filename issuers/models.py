@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
+from config.db_indexes import PostgresGinIndex
 from issuers.encryption import EncryptedBinaryField, EncryptedTextField
 
 
@@ -132,7 +135,30 @@ class Member(TimeStamped):
         constraints = [
             models.UniqueConstraint(fields=["issuer", "external_ref"], name="member_ref_per_issuer")
         ]
-        indexes = [models.Index(fields=["issuer", "display_name"])]
+        indexes = [
+            # Every order the member list offers, as the cursor pages it: (issuer, key, id).
+            # external_ref needs none: member_ref_per_issuer is unique, so it is its own order.
+            models.Index(fields=["issuer", "created_at", "id"], name="member_created"),
+            models.Index(fields=["issuer", "updated_at", "id"], name="member_updated"),
+            models.Index(fields=["issuer", "display_name", "id"], name="member_display_name"),
+            models.Index(fields=["issuer", "legal_name", "id"], name="member_legal_name"),
+            # ?q= on PostgreSQL: icontains compiles to UPPER(col::text) LIKE UPPER('%...%'), so
+            # the trigram indexes are on that very expression. Contacts are encrypted and never
+            # searched.
+            PostgresGinIndex(
+                OpClass(Upper("legal_name"), name="gin_trgm_ops"), name="member_legal_name_trgm"
+            ),
+            PostgresGinIndex(
+                OpClass(Upper("display_name"), name="gin_trgm_ops"),
+                name="member_display_name_trgm",
+            ),
+            # ?domain= on PostgreSQL: JSON containment of one hostname (issuers.selectors).
+            PostgresGinIndex(
+                fields=["domains"], opclasses=["jsonb_path_ops"], name="member_domains"
+            ),
+            # ?q= also matches the reference exactly, whatever its case (iexact).
+            models.Index(Upper("external_ref"), name="member_ref_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

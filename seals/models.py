@@ -55,7 +55,16 @@ class Seal(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="seal_due_expiry"),
             models.Index(fields=["status", "valid_from"], name="seal_due_start"),
-            models.Index(fields=["issuer", "status"]),
+            # The seal list's cursor order, and the same under a stored-status filter
+            # (revoked, suspended, and the swept part of expired).
+            models.Index(fields=["issuer", "created_at", "id"], name="seal_created"),
+            models.Index(
+                fields=["issuer", "status", "created_at", "id"], name="seal_status_created"
+            ),
+            # The date-dependent part of the effective status (issuers.selectors.seal_status_q):
+            # dated seals past their expiry, not yet swept; and ?expiring_before=.
+            models.Index(fields=["issuer", "status", "expires_at"], name="seal_status_expiry"),
+            models.Index(fields=["issuer", "expires_at"], name="seal_expiry"),
         ]
 
     def __str__(self) -> str:

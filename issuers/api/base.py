@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet, UniqueConstraint
 from django.http import HttpResponse
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -56,12 +56,40 @@ class ApiCursorPagination(CursorPagination):
     # created_at first for a stable, index-friendly cursor; id breaks ties.
     ordering = ("-created_at", "-id")
 
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        # DRF's cursor is the first key's value plus an offset through the rows sharing it,
+        # which is only right if those rows always come back in one order: an ?ordering= on a
+        # non-unique key (display_name) gets id as the tie-breaker, in the same direction, so
+        # the page is one range of the (issuer, key, id) index (issuers.models.Member.Meta).
+        ordering = super().get_ordering(request, queryset, view)
+        last = ordering[-1]
+        if last.lstrip("-") in ("id", "pk") or _unique_in_issuer(
+            queryset.model, ordering, getattr(view, "issuer_field", "issuer")
+        ):
+            return ordering
+        return (*ordering, "-id" if last.startswith("-") else "id")
+
     def decode_cursor(self, request: Request) -> Any:
         # DRF answers a forged cursor with 404, which reads as "no such list"; it is bad input.
         try:
             return super().decode_cursor(request)
         except NotFound as exc:
             raise ValidationError({"cursor": [str(exc.detail)]}) from exc
+
+
+def _unique_in_issuer(model: type[Model], ordering: tuple[str, ...], issuer_field: str) -> bool:
+    """Whether one key alone is unique within an issuer (e.g. the member's external_ref)."""
+    if len(ordering) != 1:
+        return False
+    name = ordering[0].lstrip("-")
+    if model._meta.get_field(name).unique:
+        return True
+    return any(
+        isinstance(constraint, UniqueConstraint)
+        and constraint.condition is None
+        and set(constraint.fields) == {issuer_field, name}
+        for constraint in model._meta.constraints
+    )
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

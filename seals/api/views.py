@@ -500,15 +500,15 @@ class SealViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Seal]:
-        queryset = super().get_queryset()
         if self.action != "list":
-            return queryset
+            return super().get_queryset()
         filters = SealFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return queryset.filter(
-            pk__in=selectors.seals_list(
-                issuer=self.request.issuer, filters=filters.validated_data, now=timezone.now()
-            ).values("pk")
+        # The selector's own query (scoped to the issuer), not `pk__in` of it: a filter inside
+        # a self-semi-join could not use the list indexes (seals.models.Seal.Meta.indexes).
+        # Nor the issuer joined to every row: the list does not show it, and its logo is bytes.
+        return selectors.seals_list(
+            issuer=self.request.issuer, filters=filters.validated_data, now=timezone.now()
         )
 
     def create(self, request: Request) -> Response:

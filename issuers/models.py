@@ -152,7 +152,7 @@ class Member(TimeStamped):
                 OpClass(Upper("display_name"), name="gin_trgm_ops"),
                 name="member_display_name_trgm",
             ),
-            # ?domain= on PostgreSQL: JSON containment of one hostname (issuers.selectors).
+            # ?domain= on PostgreSQL: JSON containment of one hostname (seals.selectors).
             PostgresGinIndex(
                 fields=["domains"], opclasses=["jsonb_path_ops"], name="member_domains"
             ),

@@ -61,7 +61,7 @@ class Seal(models.Model):
             models.Index(
                 fields=["issuer", "status", "created_at", "id"], name="seal_status_created"
             ),
-            # The date-dependent part of the effective status (issuers.selectors.seal_status_q):
+            # The date-dependent part of the effective status (seals.selectors.seal_status_q):
             # dated seals past their expiry, not yet swept; and ?expiring_before=.
             models.Index(fields=["issuer", "status", "expires_at"], name="seal_status_expiry"),
             models.Index(fields=["issuer", "expires_at"], name="seal_expiry"),

@@ -13,9 +13,9 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from issuers import selectors
 from issuers.models import Member, Programme
 from issuers.services import programme_default
+from seals import selectors
 from seals.models import Seal, SealStatus
 from tests.factories import MemberFactory, award
 

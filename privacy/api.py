@@ -16,7 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.problems import Conflict
 from issuers.api.base import IssuerAPIView, IssuerViewSet
 from issuers.models import DataRequest, Member
 from privacy import services as privacy
@@ -25,10 +24,6 @@ from seals.api.serializers import ObjectIdField, StrictModelSerializer, StrictSe
 
 def _actor(request: Request) -> str:
     return f"api-key:{request.auth.prefix}"
-
-
-def _conflict(exc: Exception, code: str) -> Conflict:
-    return Conflict(str(exc), code=code)
 
 
 # --- serializers ------------------------------------------------------------------------------
@@ -323,12 +318,9 @@ class DataRequestViewSet(
         return queryset
 
     def perform_create(self, serializer: DataRequestSerializer) -> None:
-        try:
-            serializer.instance = privacy.data_request_create(
-                issuer=self.request.issuer, actor=_actor(self.request), **serializer.validated_data
-            )
-        except ValueError as exc:
-            raise serializers.ValidationError({"received_at": [str(exc)]}) from exc
+        serializer.instance = privacy.data_request_create(
+            issuer=self.request.issuer, actor=_actor(self.request), **serializer.validated_data
+        )
 
     @extend_schema(
         summary="Move a request on (in_progress, completed, rejected)",
@@ -361,14 +353,10 @@ class DataRequestViewSet(
         data_request = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            data_request = privacy.data_request_transition(
-                data_request=data_request, actor=_actor(request), **body.validated_data
-            )
-        except privacy.DataRequestStateError as exc:
-            raise _conflict(exc, "data_request_closed") from exc
-        except ValueError as exc:
-            raise serializers.ValidationError({"outcome": [str(exc)]}) from exc
+        # Closed already: DataRequestStateError, a 409; a rejection without reasons: a 400.
+        data_request = privacy.data_request_transition(
+            data_request=data_request, actor=_actor(request), **body.validated_data
+        )
         return Response(DataRequestSerializer(data_request, context={"request": request}).data)
 
 
@@ -441,15 +429,13 @@ class MemberEraseView(_MemberAction):
         member = self.member(pk)
         body = EraseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            report = privacy.member_erase(
-                member=member,
-                corporate=body.validated_data["corporate"],
-                actor=_actor(request),
-                data_request=self.linked_request(body.validated_data.get("data_request")),
-            )
-        except privacy.MemberErasedError as exc:
-            raise _conflict(exc, "member_erased") from exc
+        # Erased already: the service's MemberErasedError, a 409 member_erased.
+        report = privacy.member_erase(
+            member=member,
+            corporate=body.validated_data["corporate"],
+            actor=_actor(request),
+            data_request=self.linked_request(body.validated_data.get("data_request")),
+        )
         return Response(ErasureReportSerializer(report).data, status=status.HTTP_200_OK)
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.errors import DomainError
 from issuers.models import Issuer
 from seals.models import Seal, SealStatus, StatusList
 
@@ -41,7 +42,7 @@ LIST_TTL_MS = 10_000
 _CACHE_SECONDS = 24 * 3600
 
 
-class StatusListError(ValueError):
+class StatusListError(DomainError):
     """A malformed encoded list or an index outside it."""
 
 

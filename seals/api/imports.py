@@ -195,17 +195,15 @@ class ImportViewSet(
         data, fmt, options = self._source(request)
         opts = s.ImportOptionsSerializer(data=options)
         opts.is_valid(raise_exception=True)
-        try:
-            job, report = imports.import_start(
-                issuer=request.issuer,
-                data=data,
-                fmt=fmt,
-                mode=opts.validated_data["mode"],
-                dry_run=opts.validated_data["dry_run"],
-                actor=actor_of(request),
-            )
-        except imports.ImportFileError as exc:
-            raise serializers.ValidationError({"file": [str(exc)]}) from exc
+        # An unusable file is the service's ImportFileError: a 400 on file.
+        job, report = imports.import_start(
+            issuer=request.issuer,
+            data=data,
+            fmt=fmt,
+            mode=opts.validated_data["mode"],
+            dry_run=opts.validated_data["dry_run"],
+            actor=actor_of(request),
+        )
         body = self.get_serializer(job).data
         location = {"Location": f"/api/v1/imports/{job.pk}"}
         if report is None:

@@ -14,7 +14,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.problems import Conflict
 from issuers.api.base import IssuerAPIView, IssuerViewSet
 from seals import keys
 from seals.api.serializers import StrictSerializer
@@ -198,10 +197,8 @@ class SigningKeyRevokeView(IssuerAPIView):
     problem_statuses = {409}
 
     def post(self, request: Request, key_id: str) -> Response:
-        try:
-            key = keys.signing_key_revoke(key=self.get_object())
-        except keys.SigningKeyError as exc:
-            raise Conflict(str(exc), code="key_state_conflict") from exc
+        # Revoked already: the service's SigningKeyError, a 409 key_state_conflict.
+        key = keys.signing_key_revoke(key=self.get_object())
         return Response(self.get_serializer(key).data)
 
 

@@ -22,10 +22,9 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.problems import Conflict, PayloadTooLarge
 from issuers import services
 from issuers.api.base import IssuerAPIView, IssuerViewSet
-from issuers.logos import LOGO_MAX_BYTES, LogoError
+from issuers.logos import LOGO_MAX_BYTES
 from issuers.models import Issuer, Member, Programme
 from seals import links, registry, selectors
 from seals import services as seal_services
@@ -36,10 +35,6 @@ from seals.models import Seal, SealEvent, SealStatus
 def actor_of(request: Request) -> str:
     """Who did it, as recorded in seal histories: the API key, never a person."""
     return f"api-key:{request.auth.prefix}"
-
-
-def _in_use(exc: services.InUseError) -> Conflict:
-    return Conflict(str(exc), code="in_use")
 
 
 # --- issuer -------------------------------------------------------------------------------
@@ -149,22 +144,8 @@ class IssuerLogoView(IssuerAPIView):
         upload = request.data.get("file")
         if upload is None:
             raise serializers.ValidationError({"file": ["Send the image as the request body."]})
-        if upload.size > LOGO_MAX_BYTES:
-            raise PayloadTooLarge(
-                f"The logo is {upload.size} bytes; the limit is {LOGO_MAX_BYTES} bytes (2 MB)."
-            )
-        try:
-            issuer = registry.issuer_logo_set(issuer=request.issuer, data=upload.read())
-        except LogoError as exc:
-            if exc.code == "too_large":
-                raise PayloadTooLarge(str(exc)) from exc
-            if exc.code == "unsupported":
-                from rest_framework.exceptions import UnsupportedMediaType
-
-                raise UnsupportedMediaType(
-                    upload.content_type or "unknown", detail=str(exc)
-                ) from exc
-            raise serializers.ValidationError({"file": [str(exc)]}) from exc
+        # Too large, not an image, damaged: the service's LogoError says which answer.
+        issuer = registry.issuer_logo_set(issuer=request.issuer, data=upload.read())
         return Response(self.get_serializer(issuer).data)
 
 
@@ -247,7 +228,7 @@ class ProgrammeViewSet(
         return s.ProgrammeSerializer
 
     def perform_create(self, serializer: s.ProgrammeSerializer) -> None:
-        # A taken slug is the service's ProgrammeExistsError: a 409 (issuers/api/problems.py).
+        # A taken slug is the service's ProgrammeExistsError: a 409.
         data = dict(serializer.validated_data)
         serializer.instance = services.programme_create(issuer=self.request.issuer, **data)
 
@@ -257,10 +238,7 @@ class ProgrammeViewSet(
         )
 
     def perform_destroy(self, instance: Programme) -> None:
-        try:
-            registry.programme_delete(programme=instance)
-        except services.InUseError as exc:
-            raise _in_use(exc) from exc
+        registry.programme_delete(programme=instance)  # in use: InUseError, a 409
 
 
 # --- members ------------------------------------------------------------------------------
@@ -383,20 +361,15 @@ class MemberViewSet(
         serializer.instance = services.member_create(issuer=self.request.issuer, **data)
 
     def perform_update(self, serializer: s.MemberSerializer) -> None:
-        try:
-            serializer.instance = registry.member_update(
-                member=serializer.instance,
-                actor=actor_of(self.request),
-                **serializer.validated_data,
-            )
-        except services.MemberErasedError as exc:
-            raise Conflict(str(exc), code="member_erased") from exc
+        # An erased member: the service's MemberErasedError, a 409 member_erased.
+        serializer.instance = registry.member_update(
+            member=serializer.instance,
+            actor=actor_of(self.request),
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance: Member) -> None:
-        try:
-            registry.member_delete(member=instance)
-        except services.InUseError as exc:
-            raise _in_use(exc) from exc
+        registry.member_delete(member=instance)  # has seals: InUseError, a 409
 
 
 # --- seals --------------------------------------------------------------------------------
@@ -529,20 +502,15 @@ class SealViewSet(
             raise serializers.ValidationError(
                 {"programme": [f"No programme with slug {data['programme']!r}."]}
             )
-        try:
-            seal = registry.member_seal_award(
-                member=member,
-                programme=programme,
-                actor=actor_of(request),
-                valid_from=data.get("valid_from"),
-                expires_at=data.get("expires_at"),
-            )
-        except services.InUseError as exc:
-            raise Conflict(str(exc), code="seal_exists") from exc
-        except services.MemberErasedError as exc:
-            raise Conflict(str(exc), code="member_erased") from exc
-        except ValueError as exc:
-            raise serializers.ValidationError({"expires_at": [str(exc)]}) from exc
+        # A live seal already (409 seal_exists), an erased member (409 member_erased), dates
+        # the rules refuse (400 on expires_at): the services' errors, answered by the base.
+        seal = registry.member_seal_award(
+            member=member,
+            programme=programme,
+            actor=actor_of(request),
+            valid_from=data.get("valid_from"),
+            expires_at=data.get("expires_at"),
+        )
         return Response(self.get_serializer(seal).data, status=status.HTTP_201_CREATED)
 
     def _act(self, request: Request, service: Any, body_class: type, **extra: Any) -> Response:
@@ -550,12 +518,7 @@ class SealViewSet(
         seal = self.get_object()
         body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            seal = service(seal=seal, actor=actor_of(request), **body.validated_data, **extra)
-        except seal_services.SealStateError:
-            raise
-        except ValueError as exc:
-            raise serializers.ValidationError({"expires_at": [str(exc)]}) from exc
+        seal = service(seal=seal, actor=actor_of(request), **body.validated_data, **extra)
         seal = self.get_queryset().get(pk=seal.pk)
         return Response(self.get_serializer(seal).data)
 

@@ -35,7 +35,7 @@ class WebhookEndpointViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
-    queryset = WebhookEndpoint.objects.all()
+    queryset = WebhookEndpoint.objects.none()
     serializer_class = WebhookEndpointSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -82,12 +82,11 @@ class WebhookEndpointViewSet(
 class NoticeViewSet(IssuerViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Membership-expiry notices: ``?state=failed`` lists the ones that could not be sent."""
 
-    queryset = Notice.objects.select_related("seal")
+    queryset = Notice.objects.none()
     serializer_class = NoticeSerializer
-    issuer_field = "seal__issuer"
 
     def get_queryset(self) -> QuerySet[Notice]:
-        queryset = super().get_queryset()
+        queryset = super().get_queryset().select_related("seal")
         for field in ("state", "kind"):
             value = self.request.query_params.get(field)
             if value:

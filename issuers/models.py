@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from config.tenancy import IssuerScopedManager
 from issuers.encryption import EncryptedBinaryField, EncryptedTextField
 
 
@@ -91,6 +92,8 @@ class Programme(TimeStamped):
     wording = models.CharField(max_length=80, default="Verified member")
     is_default = models.BooleanField(default=False)
 
+    objects = IssuerScopedManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["issuer", "slug"], name="programme_slug_per_issuer"),
@@ -128,6 +131,8 @@ class Member(TimeStamped):
     marketing_opt_out = models.BooleanField(default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IssuerScopedManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["issuer", "external_ref"], name="member_ref_per_issuer")
@@ -144,6 +149,8 @@ class WebhookEndpoint(TimeStamped):
     secret = EncryptedTextField()
     event_types = models.JSONField(default=list)
     active = models.BooleanField(default=True)
+
+    objects = IssuerScopedManager()
 
     def __str__(self) -> str:
         return self.url
@@ -171,6 +178,8 @@ class WebhookDelivery(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = IssuerScopedManager("endpoint__issuer")
 
     class Meta:
         constraints = [
@@ -228,6 +237,8 @@ class ImportJob(TimeStamped):
     errors = models.JSONField(default=list)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IssuerScopedManager()
+
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
 
@@ -284,6 +295,8 @@ class DataRequest(TimeStamped):
     reminded_7d_at = models.DateTimeField(null=True, blank=True)
     reminded_due_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
 
     def __str__(self) -> str:
         return f"{self.kind} request {self.pk} ({self.state})"

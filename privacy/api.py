@@ -40,7 +40,7 @@ def _actor(request: Request) -> str:
 class DataRequestViewSet(
     IssuerViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
 ):
-    queryset = DataRequest.objects.all()
+    queryset = DataRequest.objects.none()
     serializer_class = DataRequestSerializer
     problem_statuses = {"transition": {409}}
 
@@ -85,7 +85,7 @@ class DataRequestViewSet(
 
 
 class _MemberAction(IssuerAPIView):
-    queryset = Member.objects.all()
+    queryset = Member.objects.none()
 
     def member(self, pk: str) -> Member:
         return get_object_or_404(self.get_queryset(), pk=pk)
@@ -93,7 +93,7 @@ class _MemberAction(IssuerAPIView):
     def linked_request(self, pk: int | None) -> DataRequest | None:
         if pk is None:
             return None
-        found = DataRequest.objects.filter(issuer=self.request.issuer, pk=pk).first()
+        found = DataRequest.objects.filter(pk=pk).first()
         if found is None:
             raise serializers.ValidationError({"data_request": ["No such data request."]})
         return found

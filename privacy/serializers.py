@@ -56,10 +56,10 @@ class DataRequestSerializer(StrictModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        issuer = getattr(request, "issuer", None)
-        if issuer is not None:
-            # Another issuer's member is "does not exist", like every other lookup.
-            self.fields["member"].queryset = Member.objects.filter(issuer=issuer)
+        if getattr(request, "issuer", None) is not None:
+            # Read inside the request's scope: another issuer's member "does not exist", like
+            # every other lookup. (The schema generator has no request, nor a scope.)
+            self.fields["member"].queryset = Member.objects.all()
 
     def get_overdue(self, obj: DataRequest) -> bool:
         return privacy.data_request_is_overdue(obj, timezone.now())

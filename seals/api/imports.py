@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
@@ -39,10 +40,13 @@ class JSONRawParser(RawParser):
 class ImportViewSet(
     IssuerViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
 ):
-    queryset = ImportJob.objects.defer("source")
+    queryset = ImportJob.objects.none()
     serializer_class = s.ImportJobSerializer
     parser_classes = [CSVParser, JSONRawParser, MultiPartParser]
     max_body_bytes = 50 * 1024 * 1024
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return super().get_queryset().defer("source")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data, fmt, options = self._source(request)

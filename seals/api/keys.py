@@ -7,6 +7,7 @@ issuer by the base (another issuer's key or seal is a 404).
 from __future__ import annotations
 
 import jwt
+from django.db.models import QuerySet
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,8 +22,11 @@ from seals.models import Seal, SigningKey
 
 @docs.signing_keys
 class SigningKeyViewSet(IssuerViewSet, mixins.ListModelMixin):
-    queryset = SigningKey.objects.select_related("issuer")
+    queryset = SigningKey.objects.none()
     serializer_class = SigningKeySerializer
+
+    def get_queryset(self) -> QuerySet[SigningKey]:
+        return super().get_queryset().select_related("issuer")
 
 
 @docs.signing_key_rotate
@@ -40,7 +44,7 @@ class SigningKeyRotateView(IssuerAPIView):
 
 @docs.signing_key_revoke
 class SigningKeyRevokeView(IssuerAPIView):
-    queryset = SigningKey.objects.select_related("issuer")
+    queryset = SigningKey.objects.none()
     serializer_class = SigningKeySerializer
     lookup_field = "key_id"
     problem_statuses = {409}
@@ -54,10 +58,13 @@ class SigningKeyRevokeView(IssuerAPIView):
 @docs.seal_credential
 class SealCredentialView(IssuerAPIView):
     # The same lookup as seals.api.views.SealViewSet: by public id, scoped to the issuer.
-    queryset = Seal.objects.select_related("member", "programme", "issuer")
+    queryset = Seal.objects.none()
     serializer_class = CredentialSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "seal_id"
+
+    def get_queryset(self) -> QuerySet[Seal]:
+        return super().get_queryset().select_related("member", "programme", "issuer")
 
     def get(self, request: Request, seal_id: str) -> Response:
         seal = self.get_object()

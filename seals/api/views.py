@@ -102,7 +102,7 @@ class ProgrammeViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
-    queryset = Programme.objects.all()
+    queryset = Programme.objects.none()
     serializer_class = s.ProgrammeSerializer
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -139,7 +139,7 @@ class MemberViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
-    queryset = Member.objects.all()
+    queryset = Member.objects.none()
     serializer_class = s.MemberSerializer
     filter_backends = [OrderingFilter]
     ordering_fields = s.MEMBER_ORDERING
@@ -189,7 +189,7 @@ class SealViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
 ):
-    queryset = Seal.objects.select_related("member", "programme", "issuer")
+    queryset = Seal.objects.none()
     serializer_class = s.SealSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "seal_id"
@@ -200,7 +200,7 @@ class SealViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Seal]:
-        queryset = super().get_queryset()
+        queryset = super().get_queryset().select_related("member", "programme", "issuer")
         if self.action != "list":
             return queryset
         filters = s.SealFilterSerializer(data=self.request.query_params)
@@ -215,13 +215,13 @@ class SealViewSet(
         body = s.SealAwardSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        member = Member.objects.filter(issuer=request.issuer, pk=data["member"]).first()
+        member = Member.objects.filter(pk=data["member"]).first()
         if member is None:
             raise serializers.ValidationError(
                 {"member": [f"No member with id {data['member']} for this issuer."]}
             )
         programme = (
-            Programme.objects.filter(issuer=request.issuer, slug=data["programme"]).first()
+            Programme.objects.filter(slug=data["programme"]).first()
             if data.get("programme")
             else services.programme_default(request.issuer)
         )
@@ -268,7 +268,7 @@ class SealViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request: Request, seal_id: str) -> Response:
         seal = self.get_object()
-        events = SealEvent.objects.filter(issuer=request.issuer, seal=seal).select_related("seal")
+        events = SealEvent.objects.filter(seal=seal).select_related("seal")
         return Response(s.SealEventSerializer(events.order_by("seq"), many=True).data)
 
     @action(detail=True, methods=["get"])

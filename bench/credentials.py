@@ -21,6 +21,7 @@ django.setup()
 from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from config.tenancy import scopes_disabled  # noqa: E402
 from issuers.services import member_create, programme_default  # noqa: E402
 from seals.credentials import credential_jwt, credential_payload, jwt_sign  # noqa: E402
 from seals.models import Seal, StatusList  # noqa: E402
@@ -28,6 +29,9 @@ from seals.registry import issuer_create  # noqa: E402
 from seals.services import seal_award  # noqa: E402
 from seals.status_lists import status_list_regenerate  # noqa: E402
 from seals.verification import verify_jwt  # noqa: E402
+
+# An operator's run, not a request: the whole script reads with tenant scopes disabled.
+scopes_disabled().__enter__()
 
 
 def timed(label: str, n: int, fn) -> None:

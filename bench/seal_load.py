@@ -48,6 +48,7 @@ def seed(cold_seals: int) -> tuple[str, list[str]]:
     django.setup()
     from django.utils import timezone
 
+    from config.tenancy import scopes_disabled
     from issuers.models import Issuer, Member
     from issuers.services import member_create, programme_default
     from seals.models import Seal
@@ -57,34 +58,35 @@ def seed(cold_seals: int) -> tuple[str, list[str]]:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    issuer = Issuer.objects.filter(slug=BENCH_ISSUER).first() or issuer_create(
-        slug=BENCH_ISSUER, name="Guild of Benchmark Traders", website="https://bench.example"
-    )
-    programme = programme_default(issuer)
-    have = Member.objects.filter(issuer=issuer).count()
-    now = timezone.now()
-    awards = []
-    for i in range(have, cold_seals + 1):
-        member = member_create(
-            issuer=issuer,
-            external_ref=f"B-{i:06d}",
-            legal_name=f"Benchmark Member {i} Ltd",
-            display_name=f"Benchmark Member {i}",
-            domains=[f"m{i}.bench.example"],
-            country="GB",
+    with scopes_disabled():  # an operator's seeding, across the bench issuer's rows
+        issuer = Issuer.objects.filter(slug=BENCH_ISSUER).first() or issuer_create(
+            slug=BENCH_ISSUER, name="Guild of Benchmark Traders", website="https://bench.example"
         )
-        awards.append((member, programme, now, now + timedelta_days(365)))
-        if len(awards) == 500:
+        programme = programme_default(issuer)
+        have = Member.objects.filter(issuer=issuer).count()
+        now = timezone.now()
+        awards = []
+        for i in range(have, cold_seals + 1):
+            member = member_create(
+                issuer=issuer,
+                external_ref=f"B-{i:06d}",
+                legal_name=f"Benchmark Member {i} Ltd",
+                display_name=f"Benchmark Member {i}",
+                domains=[f"m{i}.bench.example"],
+                country="GB",
+            )
+            awards.append((member, programme, now, now + timedelta_days(365)))
+            if len(awards) == 500:
+                seal_award_many(awards=awards, actor="bench")
+                awards = []
+        if awards:
             seal_award_many(awards=awards, actor="bench")
-            awards = []
-    if awards:
-        seal_award_many(awards=awards, actor="bench")
-    ids = list(
-        Seal.objects.filter(issuer=issuer)
-        .order_by("member__external_ref")
-        .values_list("public_id", flat=True)[: cold_seals + 1]
-    )
-    return ids[0], ids[1:]
+        ids = list(
+            Seal.objects.filter(issuer=issuer)
+            .order_by("member__external_ref")
+            .values_list("public_id", flat=True)[: cold_seals + 1]
+        )
+        return ids[0], ids[1:]
 
 
 def timedelta_days(days: int):

@@ -11,8 +11,12 @@ exception raised in an API view into ``application/problem+json``::
 Django's own errors on /api/ paths (a bad Host header, an unparseable body, a missing route, a
 crash) and leave every other path to Django's plain pages.
 
-Raise these from views or services when a status has no DRF class: ``Conflict`` (409),
-``PayloadTooLarge`` (413), ``Unprocessable`` (422), ``InsufficientScope`` (403).
+Services raise ``config.errors.DomainError`` subclasses, each carrying its status, code and, for
+an error about one value, the field; they are answered here, in ``_as_api_exception``, and
+nowhere else. Anything else a view or service raises (a stray ``ValueError``, ``TypeError``) is
+a bug: Django logs it and answers 500. Views raise these when a status has no DRF class:
+``Conflict`` (409), ``PayloadTooLarge`` (413), ``Unprocessable`` (422), ``InsufficientScope``
+(403).
 """
 
 from __future__ import annotations
@@ -171,10 +175,10 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge(str(exc) or PayloadTooLarge.default_detail)
     if isinstance(exc, DomainError):
-        if exc.code == "validation_error":
-            return exceptions.ValidationError(
-                {getattr(exc, "field", "") or "non_field_errors": [exc.detail]}
-            )
+        if exc.field is not None or exc.code == "validation_error":
+            # About one value of the request: the same answer a serializer gives.
+            key = exc.field or api_settings.NON_FIELD_ERRORS_KEY
+            return exceptions.ValidationError({key: [exc.detail]})
         return _DomainProblem(exc)
     return None
 

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.errors import DomainError
 from config.faults import fault_point
 from effects.backoff import backoff_seconds
 from issuers.events import EVENT_TYPES, deliveries_enqueue, event_envelope
@@ -53,8 +54,10 @@ REQUEST_TIMEOUT = (5, 10)  # connect, read
 log = logging.getLogger(__name__)
 
 
-class WebhookDestinationError(ValueError):
+class WebhookDestinationError(DomainError):
     """The URL points somewhere a webhook may not go (private, loopback, not http(s))."""
+
+    field = "url"
 
 
 # --- endpoints ------------------------------------------------------------------------------

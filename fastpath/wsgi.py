@@ -31,6 +31,7 @@ SKIPPED_ON_PUBLIC_READS = frozenset(
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
+        "config.tenancy.AdminScopesMiddleware",  # /admin/ only
     }
 )
 

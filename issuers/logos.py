@@ -14,6 +14,8 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from config.errors import DomainError
+
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS_SIDE = 4096
 LOGO_MAX_SIDE = 256  # the largest seal draws the logo at 96 px; 256 leaves room for HiDPI
@@ -21,12 +23,24 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 ALLOWED_LIST = "PNG, JPEG or WebP"
 
 
-class LogoError(ValueError):
-    """A refused upload; ``code`` tells the API which status to answer."""
+class LogoError(DomainError):
+    """A refused upload: a damaged, empty or oversized image (API: 400 on ``file``)."""
 
-    def __init__(self, message: str, *, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.code = code  # "too_large" (413), "unsupported" (415), "invalid" (400)
+    field = "file"
+
+
+class LogoTooLargeError(LogoError):
+    status_code = 413
+    code = "payload_too_large"
+    field = None
+
+
+class LogoUnsupportedError(LogoError):
+    """Not a PNG, JPEG or WebP image."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+    field = None
 
 
 def _sniff_unsupported(data: bytes) -> str | None:
@@ -41,15 +55,14 @@ def _sniff_unsupported(data: bytes) -> str | None:
 def logo_normalise(data: bytes) -> bytes:
     """The upload as a metadata-free PNG at most LOGO_MAX_SIDE px on its longer side."""
     if len(data) > LOGO_MAX_BYTES:
-        raise LogoError(
-            f"The logo is {len(data)} bytes; the limit is {LOGO_MAX_BYTES} bytes (2 MB).",
-            code="too_large",
+        raise LogoTooLargeError(
+            f"The logo is {len(data)} bytes; the limit is {LOGO_MAX_BYTES} bytes (2 MB)."
         )
     if not data:
         raise LogoError(f"The logo is empty; upload a {ALLOWED_LIST} image.")
     refused = _sniff_unsupported(data)
     if refused:
-        raise LogoError(f"{refused}; upload a {ALLOWED_LIST} image.", code="unsupported")
+        raise LogoUnsupportedError(f"{refused}; upload a {ALLOWED_LIST} image.")
     # Bombs past Pillow's own limit raise DecompressionBombError; between its warning and error
     # thresholds only a warning is issued, which we turn into an error here.
     with warnings.catch_warnings():
@@ -70,14 +83,11 @@ def logo_normalise(data: bytes) -> bytes:
                 "The logo decompresses to too many pixels (a decompression bomb?)."
             ) from exc
         except UnidentifiedImageError as exc:
-            raise LogoError(
+            raise LogoUnsupportedError(
                 f"The file is not a {ALLOWED_LIST} image (other formats, SVG included, are "
-                "not accepted).",
-                code="unsupported",
+                "not accepted)."
             ) from exc
         except (OSError, SyntaxError, ValueError) as exc:
-            if isinstance(exc, LogoError):
-                raise
             raise LogoError(f"The image is damaged or truncated: {exc}.") from exc
     image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE), Image.Resampling.LANCZOS)
     # A fresh image from the pixels alone: nothing of the upload's metadata is carried over.

@@ -8,6 +8,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from config.db_indexes import PostgresGinIndex
+from config.tenancy import IssuerScopedManager
 from issuers.encryption import EncryptedBinaryField, EncryptedTextField
 
 
@@ -94,6 +95,8 @@ class Programme(TimeStamped):
     wording = models.CharField(max_length=80, default="Verified member")
     is_default = models.BooleanField(default=False)
 
+    objects = IssuerScopedManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["issuer", "slug"], name="programme_slug_per_issuer"),
@@ -130,6 +133,8 @@ class Member(TimeStamped):
     restricted = models.BooleanField(default=False, help_text="Processing restricted (GDPR 18).")
     marketing_opt_out = models.BooleanField(default=False)
     erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
 
     class Meta:
         constraints = [
@@ -171,6 +176,8 @@ class WebhookEndpoint(TimeStamped):
     event_types = models.JSONField(default=list)
     active = models.BooleanField(default=True)
 
+    objects = IssuerScopedManager()
+
     def __str__(self) -> str:
         return self.url
 
@@ -197,6 +204,8 @@ class WebhookDelivery(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = IssuerScopedManager("endpoint__issuer")
 
     class Meta:
         constraints = [
@@ -254,6 +263,8 @@ class ImportJob(TimeStamped):
     errors = models.JSONField(default=list)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = IssuerScopedManager()
+
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
 
@@ -310,6 +321,8 @@ class DataRequest(TimeStamped):
     reminded_7d_at = models.DateTimeField(null=True, blank=True)
     reminded_due_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
 
     def __str__(self) -> str:
         return f"{self.kind} request {self.pk} ({self.state})"

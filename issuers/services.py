@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.errors import ConflictError
+from config.errors import ConflictError, InvalidInputError
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Issuer, Member, Programme
@@ -34,7 +34,7 @@ def apikey_create(*, issuer: Issuer, name: str, scopes: list[str] | None = None)
     scopes = scopes or [ApiKey.Scope.READ, ApiKey.Scope.WRITE]
     unknown = set(scopes) - set(ApiKey.Scope.values)
     if unknown:
-        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
+        raise InvalidInputError("scopes", f"Unknown scopes: {', '.join(sorted(unknown))}")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -190,18 +190,22 @@ PROGRAMME_EDITABLE = (
 MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out")
 
 
-class InUseError(ValueError):
+class InUseError(ConflictError):
     """The object is still referenced (API: 409 Conflict)."""
 
+    code = "in_use"
 
-class MemberErasedError(ValueError):
-    """The member's data was erased; its record can no longer change."""
+
+class MemberErasedError(ConflictError):
+    """The member's data was erased; its record can no longer change (API: 409 Conflict)."""
+
+    code = "member_erased"
 
 
 def apply_changes(obj: object, fields: tuple[str, ...], changes: dict) -> list[str]:
     unknown = set(changes) - set(fields)
     if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+        raise InvalidInputError(None, f"Not editable: {', '.join(sorted(unknown))}")
     changed = [f for f, v in changes.items() if getattr(obj, f) != v]
     for field in changed:
         setattr(obj, field, changes[field])

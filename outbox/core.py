@@ -16,7 +16,9 @@ A message goes through these steps:
 
 Handlers must be idempotent: a worker that dies after the side effect but before the delete
 makes the relay hand the message out again once its lease has passed. Long handlers call
-``renew`` between batches so a live worker keeps its lease.
+``renew`` between batches so a live worker keeps its lease. A handler starts with no tenant
+scope (config.tenancy): one that reads an issuer's rows opens ``issuer_scope`` for the issuer
+its payload names; one whose work spans issuers runs under ``scopes_disabled()``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.errors import ConflictError, InvalidInputError
 from issuers.encryption import blind_index
 from issuers.models import DataRequest, Issuer, Member
 from issuers.services import MemberErasedError
@@ -48,8 +49,10 @@ _TRANSITIONS: dict[str, set[str]] = {
 RECTIFIABLE = Member.PROFILE_FIELDS
 
 
-class DataRequestStateError(ValueError):
+class DataRequestStateError(ConflictError):
     """A transition the request's state does not allow (API: 409 Conflict)."""
+
+    code = "data_request_closed"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -85,13 +88,15 @@ def data_request_create(
     received_at: datetime | None = None,
 ) -> DataRequest:
     if kind not in DataRequest.Kind.values:
-        raise ValueError(f"Unknown kind {kind!r}; one of {', '.join(DataRequest.Kind.values)}.")
+        raise InvalidInputError(
+            "kind", f"Unknown kind {kind!r}; one of {', '.join(DataRequest.Kind.values)}."
+        )
     if member is not None and member.issuer_id != issuer.pk:
-        raise ValueError("The member belongs to another issuer.")
+        raise InvalidInputError("member", "The member belongs to another issuer.")
     now = timezone.now()
     received_at = received_at or now
     if received_at > now:
-        raise ValueError("received_at cannot be in the future.")
+        raise InvalidInputError("received_at", "received_at cannot be in the future.")
     request = DataRequest(
         issuer=issuer,
         member=member,
@@ -118,7 +123,7 @@ def data_request_transition(
     if state not in _TRANSITIONS.get(request.state, set()):
         raise DataRequestStateError(f"A {request.state} request cannot become {state}.")
     if state == DataRequest.State.REJECTED and not outcome.strip():
-        raise ValueError("A rejection needs an outcome stating the reasons.")
+        raise InvalidInputError("outcome", "A rejection needs an outcome stating the reasons.")
     now = timezone.now()
     entry = _audit_entry("transition", actor, now, **{"from": request.state, "to": state})
     if note:
@@ -217,7 +222,7 @@ def member_rectify(
         raise MemberErasedError("The member's data was erased; there is nothing to rectify.")
     unknown = set(changes) - set(RECTIFIABLE)
     if unknown:
-        raise ValueError(f"Not rectifiable: {', '.join(sorted(unknown))}")
+        raise InvalidInputError(None, f"Not rectifiable: {', '.join(sorted(unknown))}")
     member = member_update(member=member, actor=actor, **changes)
     # Field names only: the old and new values are exactly what must not linger in the trail.
     _audit(data_request, "rectified", actor, fields=sorted(changes))

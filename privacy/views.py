@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.tenancy import scopes_disabled
 from privacy.services import member_unsubscribe
 from privacy.unsubscribe import member_id_from_token
 
@@ -59,6 +60,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
 # the only effect is an opt-out, which a forged request could not turn against the member.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@scopes_disabled()  # the signed token names a member of any issuer
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     member_id = member_id_from_token(token)
     if member_id is None:

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from config import ratelimit
+from config.tenancy import scopes_disabled
 from issuers.models import Issuer
 from seals import snapshot
 from seals.credentials import OB3_CONTEXTS, credential_jwt
@@ -46,6 +47,10 @@ PROFILE_TERMS = {
 }
 
 
+# Every view here is public and reads what any issuer published (keys, lists, credentials), found
+# by slug or public id: each runs with scopes disabled (config.tenancy).
+
+
 def _public(response: HttpResponse, max_age: int) -> HttpResponse:
     response["Cache-Control"] = f"public, max-age={max_age}"
     response["Access-Control-Allow-Origin"] = "*"
@@ -57,6 +62,7 @@ def _issuer(slug: str) -> Issuer:
 
 
 @require_GET
+@scopes_disabled()
 def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
     """The issuer as an OB 3.0 Profile, announcing its key set and both status lists."""
     issuer = _issuer(slug)
@@ -87,11 +93,13 @@ def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@scopes_disabled()
 def issuer_jwks_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _public(JsonResponse(issuer_jwks(_issuer(slug))), KEYS_MAX_AGE)
 
 
 @require_GET
+@scopes_disabled()
 def issuer_key_view(request: HttpRequest, slug: str, key_id: str) -> HttpResponse:
     """One bare JWK at its ``kid`` URL (the 1EdTech validator expects a JWK, not a set)."""
     key = get_object_or_404(
@@ -104,6 +112,7 @@ def issuer_key_view(request: HttpRequest, slug: str, key_id: str) -> HttpRespons
 
 
 @require_GET
+@scopes_disabled()
 def status_list_view(
     request: HttpRequest, slug: str, purpose: str, number: int = 0
 ) -> HttpResponse:
@@ -117,6 +126,7 @@ def status_list_view(
 
 
 @require_GET
+@scopes_disabled()
 def credential_view(request: HttpRequest, seal_id: str) -> HttpResponse:
     if not _SEAL_ID.fullmatch(seal_id):
         raise Http404("Unknown seal.")
@@ -159,6 +169,7 @@ def _token_from(request: HttpRequest) -> str:
 
 @csrf_exempt  # a public, cookie-less API: there is no session for a forged request to ride on
 @require_POST
+@scopes_disabled()
 def verify_credential_view(request: HttpRequest) -> HttpResponse:
     """Verify a posted JWT (raw body, JSON ``{"credential": …}`` or a form field)."""
     # The shared per-network limiter (config/ratelimit.py): verifying costs a signature check.

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.bulk import bulk_insert
+from config.errors import DomainError
 from config.tasks import enqueue
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
@@ -66,8 +67,11 @@ _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
-class ImportFileError(ValueError):
-    """The file as a whole is unusable (encoding, headers, shape): nothing is read from it."""
+class ImportFileError(DomainError):
+    """The file as a whole is unusable (encoding, headers, shape): nothing is read from it
+    (API: 400 on ``file``)."""
+
+    field = "file"
 
 
 @dataclass

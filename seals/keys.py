@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from config.errors import ConflictError, InvalidInputError
 from issuers.encryption import key_fernet
 from issuers.models import Issuer
 from seals.models import SigningKey
@@ -27,8 +28,10 @@ PUBLISHED_STATES = (SigningKey.State.ACTIVE, SigningKey.State.RETIRED)
 JWKS_CACHE_SECONDS = 300
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(ConflictError):
     """A key operation the key's state does not allow (API: 409 Conflict)."""
+
+    code = "key_state_conflict"
 
 
 def _generate(algorithm: str):
@@ -36,7 +39,9 @@ def _generate(algorithm: str):
         return ec.generate_private_key(ec.SECP256R1())
     if algorithm == SigningKey.Algorithm.RS256:
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raise ValueError(f"Unsupported algorithm {algorithm!r}; use ES256 or RS256.")
+    raise InvalidInputError(
+        "algorithm", f"Unsupported algorithm {algorithm!r}; use ES256 or RS256."
+    )
 
 
 def issuer_url(issuer: Issuer) -> str:
@@ -119,7 +124,9 @@ def signing_key_rotate(*, issuer: Issuer, algorithm: str | None = None) -> Signi
     if algorithm is None:
         algorithm = current.algorithm if current else SigningKey.Algorithm.ES256
     if algorithm not in SigningKey.Algorithm.values:
-        raise ValueError(f"Unsupported algorithm {algorithm!r}; use ES256 or RS256.")
+        raise InvalidInputError(
+            "algorithm", f"Unsupported algorithm {algorithm!r}; use ES256 or RS256."
+        )
     if current is not None:
         current.state = SigningKey.State.RETIRED
         current.retired_at = timezone.now()

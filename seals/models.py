@@ -7,6 +7,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
+from config.tenancy import IssuerScopedManager
 from issuers.models import Issuer, Member, Programme
 
 # 16 random bytes = 128 bits, URL-safe base64 without padding: 22 characters.
@@ -44,6 +45,8 @@ class Seal(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IssuerScopedManager()
 
     class Meta:
         constraints = [
@@ -113,7 +116,7 @@ class SealEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = IssuerScopedManager(queryset_class=AppendOnlyQuerySet)
 
     class Meta:
         constraints = [
@@ -152,6 +155,8 @@ class SigningKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
 
     class Meta:
         constraints = [
@@ -222,6 +227,8 @@ class Notice(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = IssuerScopedManager("seal__issuer")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["seal", "kind", "cycle"], name="one_notice_per_cycle")
@@ -241,6 +248,8 @@ class DailyStat(models.Model):
     verification_views = models.PositiveBigIntegerField(default=0)
     misuse_hits = models.PositiveBigIntegerField(default=0)
 
+    objects = IssuerScopedManager("seal__issuer")
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seal", "day"], name="one_stat_per_day")]
 
@@ -257,6 +266,8 @@ class MonthlyStat(models.Model):
     impressions = models.PositiveBigIntegerField(default=0)
     verification_views = models.PositiveBigIntegerField(default=0)
     misuse_hits = models.PositiveBigIntegerField(default=0)
+
+    objects = IssuerScopedManager("seal__issuer")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seal", "month"], name="one_stat_per_month")]

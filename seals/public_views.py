@@ -27,6 +27,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.tenancy import scopes_disabled
 from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
 from seals import i18n, page_cache, snapshot, stats
@@ -224,13 +225,14 @@ def _status_token(snap: snapshot.Snapshot, now: datetime) -> str | None:
         hit = None
     if hit is not None and hit[1] == snapshot.status_of(snap, now):
         return hit[0]
-    seal = Seal.objects.select_related("issuer", "member", "programme").get(pk=snap["pk"])
-    try:
-        token = status_token(seal, now)
-    except Exception:
-        # The record itself is still the truth; a token can be fetched again later.
-        log.exception("status token unavailable for seal %s", snap["id"])
-        return None
+    with scopes_disabled():  # the seal of a public id, signed with its issuer's key
+        seal = Seal.objects.select_related("issuer", "member", "programme").get(pk=snap["pk"])
+        try:
+            token = status_token(seal, now)
+        except Exception:
+            # The record itself is still the truth; a token can be fetched again later.
+            log.exception("status token unavailable for seal %s", snap["id"])
+            return None
     try:
         exp = jwt.decode(token, options={"verify_signature": False})["exp"]
         ttl = int((exp - now.timestamp()) / 2)
@@ -457,6 +459,7 @@ def no_longer_valid_page(
 
 
 # --- embed ----------------------------------------------------------------------------------
+@scopes_disabled()  # a public id names one seal among every issuer's
 def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
     snap = snapshot.get(seal_id)
     if snap is not None and snapshot.is_erased(snap):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.errors import ConflictError
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
@@ -32,6 +33,12 @@ from seals.chain import record_event
 from seals.keys import signing_key_create
 from seals.models import Seal, SealEvent, SealStatus
 from seals.services import seal_award
+
+
+class SealExistsError(ConflictError):
+    """The member already holds a live seal in the programme (API: 409 Conflict)."""
+
+    code = "seal_exists"
 
 
 @transaction.atomic
@@ -184,7 +191,7 @@ def member_seal_award(
         .first()
     )
     if live is not None:
-        raise InUseError(
+        raise SealExistsError(
             f"The member already holds a live seal in this programme ({live.public_id}); "
             "renew it instead."
         )

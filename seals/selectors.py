@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
+from config.errors import InvalidInputError
 from issuers.models import Issuer, Member, Programme
 from seals.models import DailyStat, Seal, SealStatus
 
@@ -127,10 +128,8 @@ STATS_DEFAULT_DAYS = 30
 STATS_MAX_DAYS = 366
 
 
-class StatsWindowError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+class StatsWindowError(InvalidInputError):
+    """A day range the statistics do not answer (API: 400 on ``from`` or ``to``)."""
 
 
 def stats_window(*, date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:

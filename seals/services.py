@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import ConflictError
+from config.errors import ConflictError, InvalidInputError
 from issuers.models import Member, Programme
 from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
@@ -73,13 +73,13 @@ def seal_award(
     expires_at: datetime | None = None,
 ) -> Seal:
     if programme.issuer_id != member.issuer_id:
-        raise ValueError("The programme belongs to another issuer.")
+        raise InvalidInputError("programme", "The programme belongs to another issuer.")
     now = timezone.now()
     valid_from = valid_from or now
     if expires_at is None:
         expires_at = valid_from + timedelta(days=programme.validity_days)
     if expires_at <= valid_from:
-        raise ValueError("expires_at must be after valid_from.")
+        raise InvalidInputError("expires_at", "expires_at must be after valid_from.")
     seal = Seal(
         issuer_id=member.issuer_id,
         member=member,
@@ -153,7 +153,9 @@ def seal_renew(*, seal: Seal, expires_at: datetime, reason: str, actor: str) -> 
     if seal.status == SealStatus.REVOKED:
         raise SealStateError("A revoked seal cannot be renewed; award a new one.")
     if expires_at <= now or expires_at <= seal.valid_from:
-        raise ValueError("expires_at must be in the future and after valid_from.")
+        raise InvalidInputError(
+            "expires_at", "expires_at must be in the future and after valid_from."
+        )
     previous = seal.expires_at
     seal.expires_at = expires_at
     if seal.status != SealStatus.SUSPENDED:
@@ -192,7 +194,7 @@ def seal_award_many(
         if member.issuer_id != issuer_id or programme.issuer_id != issuer_id:
             raise ValueError("All awards of one batch belong to one issuer.")
         if expires_at <= valid_from:
-            raise ValueError("expires_at must be after valid_from.")
+            raise InvalidInputError("expires_at", "expires_at must be after valid_from.")
         seals.append(
             Seal(
                 issuer_id=issuer_id,

@@ -29,6 +29,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
+from config.tenancy import scopes_disabled
 from issuers.models import Issuer, Member, Programme
 from seals.models import Seal, SealEvent
 from seals.status import effective_status, next_change_at
@@ -60,6 +61,9 @@ def _logo_key(issuer_id: int, version: int) -> str:
     return f"pub:logo:{issuer_id}:{version}"
 
 
+# A public id names one seal among every issuer's: the lookup spans them (config.tenancy). Only
+# this miss path pays for it; a cached snapshot is served without entering anything.
+@scopes_disabled()
 def load(public_id: str) -> Snapshot | None:
     """Build the snapshot from the database (three small queries), or None if unknown."""
     seal = (

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.errors import DomainError
 from issuers.models import Issuer
 from seals.models import Seal, SealStatus, SigningKey, StatusList
 
@@ -48,7 +49,7 @@ LIST_TTL_MS = 10_000
 _CACHE_SECONDS = 30
 
 
-class StatusListError(ValueError):
+class StatusListError(DomainError):
     """A malformed encoded list or an index outside it."""
 
 

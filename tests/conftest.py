@@ -3,6 +3,11 @@
 A test marked ``postgres``, ``redis``, ``browser`` or ``nginx`` needs that service or program.
 Where it is not available the test is skipped with the reason; with TRUSTSEAL_REQUIRE_SERVICES=1
 (CI) it fails instead, so CI can never look green by skipping.
+
+Tenancy (config.tenancy): a test's own code (fixtures, factories, assertions) reads and writes
+every issuer's rows with scopes disabled, as pretix's suite does. A request made through the test
+client starts with no scope at all, as in production, so a view that forgot to open its scope
+(or to disable it) fails in the test as it would for a visitor.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test.client import ClientHandler
+from django_scopes import scopes_disabled
+from django_scopes.state import state as scope_state
 
 REQUIRE_SERVICES = os.environ.get("TRUSTSEAL_REQUIRE_SERVICES") == "1"
 # Debian's Chromium, driven by Playwright (tests/browser); never a downloaded browser build.
@@ -31,7 +39,8 @@ def _service_gate(item: pytest.Item, marker: str, available: bool, how: str) -> 
     pytest.skip(message)
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
     _service_gate(
         item, "postgres", connection.vendor == "postgresql", "set DATABASE_URL=postgres://..."
     )
@@ -40,6 +49,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         item, "browser", os.path.exists(CHROMIUM), f"apt-get install -y chromium ({CHROMIUM})"
     )
     _service_gate(item, "nginx", HAS_NGINX, "apt-get install -y nginx (/usr/sbin/nginx)")
+    with scopes_disabled():  # fixtures
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with scopes_disabled():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    with scopes_disabled():  # yield fixtures' clean-up
+        return (yield)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _requests_start_unscoped():
+    """Each test-client request runs with no scope, whatever the test's own."""
+    handle = ClientHandler.__call__
+
+    def unscoped(self, environ):
+        token = scope_state.set({})
+        try:
+            return handle(self, environ)
+        finally:
+            scope_state.reset(token)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClientHandler, "__call__", unscoped)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,11 @@ acting), so Celery may re-deliver freely: ``acks_late`` acknowledges only after 
 ``reject_on_worker_lost`` puts a message back when the worker process dies under it. The
 database, not the broker, is the record of what is still owed; beat reconciliation jobs
 re-enqueue anything a lost message left behind (docs/operations.md, "Delivery semantics").
+
+Tenancy (config.tenancy): a task starts with no scope, so a query of an issuer's rows refuses to
+run until the task says whose. A task given one row opens the scope of that row's issuer
+(``issuer_of``, then ``issuer_scope``); a beat sweep spans issuers and runs with scopes
+disabled (``run_beat_job``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import time
 from collections.abc import Callable
 
 from celery import Task
+from django.db import models
+
+from config.tenancy import scopes_disabled
 
 logger = logging.getLogger("workers.beat")
 
@@ -52,7 +60,8 @@ def run_beat_job(name: str, job: Callable[[], object]) -> object | None:
         logger.info("beat job %s skipped: this slot already ran", name)
         return None
     started = time.monotonic()
-    result = job()
+    with scopes_disabled():  # a sweep of every issuer's rows
+        result = job()
     logger.info(
         "beat job %s ran at %.3f in %.3fs: %s",
         name,
@@ -61,3 +70,11 @@ def run_beat_job(name: str, job: Callable[[], object]) -> object | None:
         result,
     )
     return result
+
+
+def issuer_of(model: type[models.Model], pk: int, path: str = "issuer_id") -> int | None:
+    """The id of the issuer a task acts for, read from the row it was given (``path`` leads
+    from the model to it); None when the row is gone. The one query a task makes before its
+    scope is open: all it has is the row's id."""
+    with scopes_disabled():
+        return model._default_manager.filter(pk=pk).values_list(path, flat=True).first()

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Staff's admin spans issuers: its requests run with tenant scopes disabled (config.tenancy).
+    "config.tenancy.AdminScopesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

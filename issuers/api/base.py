@@ -3,8 +3,7 @@
     from issuers.api.base import IssuerAPIView, IssuerViewSet
 
     class WidgetViewSet(IssuerViewSet, mixins.ListModelMixin, ...):
-        queryset = Widget.objects.all()      # filtered to the calling issuer by get_queryset
-        issuer_field = "issuer"              # path from the model to its Issuer
+        queryset = Widget.objects.none()     # the model (router, schema); rows: get_queryset
 
 What the base decides once, so no view has to:
 - authentication: ``Authorization: Bearer ts_live_...`` only (issuers.api.authentication);
@@ -12,8 +11,12 @@ What the base decides once, so no view has to:
   ApiClient; missing or bad key is 401 problem+json with ``WWW-Authenticate``.
 - scopes (issuers.api.permissions): ``read`` for GET/HEAD/OPTIONS, ``write`` otherwise;
   ``required_scopes = {"POST": "read"}`` on a view overrides one method.
-- tenancy: ``get_queryset`` always filters by ``issuer_field`` = request.issuer; a subclass that
-  overrides it must start from ``super().get_queryset()``. Another issuer's object is a 404.
+- tenancy: once the key is authenticated, the request runs inside ``issuer_scope(request.issuer)``
+  (config.tenancy), so every query of an issuer-owned model, here or in the services, sees only
+  the calling issuer's rows, and one made outside a scope fails. Another issuer's object is a
+  404. ``queryset`` names the model only: built at import, outside any scope, it is never read;
+  ``get_queryset`` reads ``Model.objects`` inside the scope (override it from
+  ``super().get_queryset()`` to add select_related, filters).
 - errors: RFC 9457 problem+json (config.problems; raise Conflict/Unprocessable/... there).
 - pagination: cursor (``?limit=`` up to 200, ``?cursor=``); answer ``{next, previous, results}``.
 - throttling: per API key through the cache (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_key"],
@@ -27,6 +30,7 @@ What the base decides once, so no view has to:
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +45,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.problems import PayloadTooLarge, exception_handler
+from config.tenancy import issuer_scope
 from issuers.api import idempotency
 from issuers.api.authentication import ApiKeyAuthentication
 from issuers.api.permissions import HasApiKeyScope
@@ -120,12 +125,18 @@ class IssuerScopedMixin:
     parser_classes = [JSONParser]
     pagination_class = ApiCursorPagination
     schema = IssuerAutoSchema()
-    issuer_field = "issuer"
     max_body_bytes: int | None = None  # default settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # The tenant scope opened in initial() lasts to the end of the response (handler,
+        # exception handling, finalize_response) and is closed however the request ends.
+        with ExitStack() as self._tenant:
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, scopes, throttling
         request.issuer = request.auth.issuer
+        self._tenant.enter_context(issuer_scope(request.issuer))
         limit = self.max_body_bytes or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -177,8 +188,8 @@ class IssuerScopedMixin:
         return response
 
     def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset()  # type: ignore[misc]
-        return queryset.filter(**{self.issuer_field: self.request.issuer})
+        # Read now, inside the request's scope, which filters it to the calling issuer.
+        return self.queryset.model.objects.all()  # type: ignore[attr-defined]
 
 
 class IssuerAPIView(IssuerScopedMixin, generics.GenericAPIView):

@@ -17,8 +17,8 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import validate_multi_line_text, validate_single_line_text
-from seals import links
-from seals.models import Seal, SealEvent, SealStatus
+from seals import keys, links, selectors
+from seals.models import Seal, SealEvent, SealStatus, SigningKey
 from seals.status import effective_status
 
 # Object ids are 64-bit keys. Bounding them at the edge answers an out-of-range id with a 400
@@ -247,6 +247,10 @@ class MemberUpdateSerializer(MemberSerializer):
         read_only_fields = [*MemberSerializer.Meta.read_only_fields, "external_ref"]
 
 
+# The member list's ``?ordering=`` choices (the view's ordering_fields, the schema's description).
+MEMBER_ORDERING = ["display_name", "legal_name", "external_ref", "created_at", "updated_at"]
+
+
 class MemberFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=SealStatus.choices,
@@ -263,6 +267,15 @@ class MemberFilterSerializer(serializers.Serializer):
 
     def validate_domain(self, value: str) -> str:
         return _domains([value])[0]
+
+
+class SealFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SealStatus.choices, required=False, help_text="Effective status now."
+    )
+    programme = serializers.SlugField(required=False)
+    member = ObjectIdField(required=False, help_text="Member id.")
+    expiring_before = serializers.DateTimeField(required=False)
 
 
 class SealLinksSerializer(serializers.Serializer):
@@ -404,3 +417,153 @@ class ImportOptionsSerializer(StrictSerializer):
         "are written.",
     )
     dry_run = serializers.BooleanField(default=False, help_text="Check only; write nothing.")
+
+
+# --- signing keys and credentials ------------------------------------------------------------
+
+
+class SigningKeySerializer(serializers.ModelSerializer):
+    kid = serializers.SerializerMethodField(
+        help_text="The JWT `kid`: an absolute URL answering this key's bare public JWK."
+    )
+    public_jwk = serializers.SerializerMethodField(
+        help_text="RFC 7517 public JWK (kid, alg, use); private members are never returned."
+    )
+
+    class Meta:
+        model = SigningKey
+        fields = [
+            "key_id",
+            "kid",
+            "algorithm",
+            "state",
+            "created_at",
+            "retired_at",
+            "revoked_at",
+            "public_jwk",
+        ]
+        read_only_fields = fields
+
+    def get_kid(self, key: SigningKey) -> str:
+        return keys.key_kid(key)
+
+    def get_public_jwk(self, key: SigningKey) -> dict[str, Any]:
+        return keys.key_public_jwk(key)
+
+
+class KeyRotateSerializer(StrictSerializer):
+    algorithm = serializers.ChoiceField(
+        choices=SigningKey.Algorithm.choices,
+        required=False,
+        help_text="Algorithm of the new key; default: the current key's (ES256 for a new issuer).",
+    )
+
+
+class CredentialSerializer(serializers.Serializer):
+    seal = serializers.CharField(help_text="The seal's public id.")
+    jwt = serializers.CharField(
+        help_text="The Open Badges 3.0 credential as a VC-JWT (the same as "
+        "/s/<seal_id>/credential.jwt)."
+    )
+    header = serializers.DictField(help_text="The decoded JWT header: alg, kid, typ.")
+    payload = serializers.DictField(
+        help_text="The decoded payload: the OpenBadgeCredential plus iss, sub, jti, nbf, exp."
+    )
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+# ``from`` is a Python keyword: the fields are declared as ``from_``/``to_`` and renamed here,
+# so both the query parameters and the answer say ``from`` and ``to``. ``lead`` puts a
+# subclass's identifying fields first, where a reader of the JSON looks for them.
+class _FromTo:
+    lead: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = {
+            name.rstrip("_"): field
+            for name, field in super().get_fields().items()  # type: ignore[misc]
+        }
+        return {**{name: fields.pop(name) for name in self.lead}, **fields}
+
+
+class StatsQuerySerializer(_FromTo, serializers.Serializer):
+    """The day range of a statistics request."""
+
+    from_ = serializers.DateField(
+        required=False,
+        help_text="First day (UTC), YYYY-MM-DD; default: 29 days before `to`.",
+    )
+    to_ = serializers.DateField(
+        required=False,
+        help_text=f"Last day (UTC), YYYY-MM-DD, inclusive; default: today. At most "
+        f"{selectors.STATS_MAX_DAYS} days from `from` to `to`.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A range the rules refuse is the selector's StatsWindowError, a 400 on from or to.
+        date_from, date_to = selectors.stats_window(
+            date_from=attrs.get("from"), date_to=attrs.get("to"), today=timezone.now().date()
+        )
+        return {**attrs, "from": date_from, "to": date_to}
+
+
+class IssuerStatsQuerySerializer(StatsQuerySerializer):
+    programme = serializers.SlugField(
+        required=False, help_text="Only the seals of this programme (its slug)."
+    )
+
+
+class StatCountsSerializer(serializers.Serializer):
+    """Counters of the public views; no IP, cookie or anything else about visitors is kept."""
+
+    impressions = serializers.IntegerField(help_text="Seal image views (SVG and PNG).")
+    verifications = serializers.IntegerField(help_text="Verification page views (HTML and JSON).")
+    misuse_hits = serializers.IntegerField(
+        help_text="Views on behalf of a site that is not one of the member's domains (the "
+        "image's `?d=` or the verification page's `Referer`)."
+    )
+
+
+class DayCountsSerializer(_FromTo, StatCountsSerializer):
+    """The counters of one day (UTC)."""
+
+    lead = ("date",)
+
+    date = serializers.DateField()
+
+
+class _SeriesSerializer(_FromTo, serializers.Serializer):
+    """Counters per day over a range, with their totals."""
+
+    from_ = serializers.DateField(source="date_from", help_text="First day, UTC.")
+    to_ = serializers.DateField(source="date_to", help_text="Last day, UTC, inclusive.")
+    totals = StatCountsSerializer(help_text="The sums of `days`.")
+    days = DayCountsSerializer(
+        many=True,
+        help_text="Every day from `from` to `to`, oldest first; days without counts are zeros.",
+    )
+
+
+class SealStatsSerializer(_SeriesSerializer):
+    """One seal's counters per day."""
+
+    lead = ("seal", "programme", "counted")
+
+    seal = serializers.CharField(help_text="The seal's public id.")
+    programme = serializers.SlugField()
+    counted = serializers.BooleanField(
+        help_text="False while the member is restricted or erased: nothing is counted for its "
+        "seals then (days counted before stay listed)."
+    )
+
+
+class IssuerStatsSerializer(_SeriesSerializer):
+    """The issuer's counters per day, summed over its seals."""
+
+    lead = ("programme",)
+
+    programme = serializers.SlugField(
+        allow_null=True, help_text="The `programme` filter; null: every seal of the issuer."
+    )

@@ -7,10 +7,14 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from config.errors import DomainError, InvalidInputError
+from config.problems import exception_handler
 from issuers.api import idempotency
 from issuers.api.base import ApiKeyRateThrottle
 from issuers.models import IdempotencyRecord, Member
+from seals import services as seal_services
 from seals.api import views
+from tests.factories import MemberFactory, award
 from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +96,53 @@ def test_an_unexpected_error_is_a_500_problem(api, monkeypatch):
     body = problem(response)
     assert body["code"] == "server_error"
     assert "fire" not in body["detail"]  # no internals leak
+
+
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_a_stray_error_from_a_service_is_a_logged_500_never_a_field_error(
+    api, monkeypatch, caplog, error
+):
+    seal = award(MemberFactory(issuer=api.issuer))
+
+    def renew(**kwargs):
+        raise error("expires_at is not what it should be")
+
+    monkeypatch.setattr(seal_services, "seal_renew", renew)
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api.key}")
+
+    response = client.post(
+        f"/api/v1/seals/{seal.public_id}/renew",
+        {"expires_at": "2031-01-01T00:00:00Z", "reason": "Annual renewal."},
+        format="json",
+    )
+
+    assert response.status_code == 500
+    body = problem(response)
+    assert body["code"] == "server_error" and "errors" not in body
+    logged = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert [r.exc_info[0] for r in logged] == [error]
+
+
+def test_a_domain_error_is_answered_with_its_own_status_code_and_field():
+    class Locked(DomainError):
+        status_code = 423
+        code = "seal_locked"
+
+    locked = exception_handler(Locked("The seal is locked."), {})
+    one_field = exception_handler(InvalidInputError("expires_at", "Too late."), {})
+    whole_body = exception_handler(InvalidInputError(None, "Not editable: slug"), {})
+
+    assert (locked.status_code, locked.data["code"]) == (423, "seal_locked")
+    assert locked.data["detail"] == "The seal is locked." and "errors" not in locked.data
+    assert (one_field.status_code, one_field.data["code"]) == (400, "validation_error")
+    assert one_field.data["errors"] == [
+        {"field": "expires_at", "message": "Too late.", "code": "invalid"}
+    ]
+    assert one_field.data["detail"] == "expires_at: Too late."
+    assert whole_body.data["errors"] == [
+        {"field": None, "message": "Not editable: slug", "code": "invalid"}
+    ]
 
 
 def test_the_same_idempotency_key_and_body_replays_the_first_answer(api):

@@ -8,7 +8,7 @@ import warnings
 import pytest
 from PIL import Image, PngImagePlugin
 
-from issuers.logos import LOGO_MAX_SIDE, logo_normalise
+from issuers.logos import LOGO_MAX_SIDE, LogoError, logo_normalise
 from issuers.models import Issuer
 from tests.issuers.api_support import problem
 
@@ -95,7 +95,7 @@ def test_the_decompression_bomb_warning_is_an_error(monkeypatch):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match="decompression bomb"):
+        with pytest.raises(LogoError, match="decompression bomb"):
             logo_normalise(data)
 
 

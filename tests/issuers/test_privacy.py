@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
+from config.errors import InvalidInputError
 from issuers.encryption import blind_index
 from issuers.models import DataRequest, Member
 from privacy import services as privacy
@@ -70,9 +71,10 @@ def test_it_records_a_request_with_its_due_date_and_first_audit_entry(issuer):
 
 
 def test_it_refuses_an_unknown_kind_and_another_issuers_member(issuer, other_issuer):
-    with pytest.raises(ValueError, match="Unknown kind"):
+    with pytest.raises(InvalidInputError, match="Unknown kind") as refused:
         privacy.data_request_create(issuer=issuer, kind="deletion", actor="t")
-    with pytest.raises(ValueError, match="another issuer"):
+    assert refused.value.field == "kind"
+    with pytest.raises(InvalidInputError, match="another issuer"):
         privacy.data_request_create(
             issuer=issuer, kind="access", actor="t", member=MemberFactory(issuer=other_issuer)
         )
@@ -97,7 +99,7 @@ def test_transitions_append_to_the_audit_trail_and_closed_is_final(issuer):
 
 def test_it_refuses_a_rejection_without_reasons(issuer):
     request = privacy.data_request_create(issuer=issuer, kind="erasure", actor="a")
-    with pytest.raises(ValueError, match="reasons"):
+    with pytest.raises(InvalidInputError, match="reasons"):
         privacy.data_request_transition(data_request=request, state="rejected", actor="b")
     request.refresh_from_db()
     assert request.state == DataRequest.State.RECEIVED
@@ -237,7 +239,7 @@ def test_rectification_updates_the_keyed_hash_and_audits_field_names_only(issuer
 
 def test_it_refuses_to_rectify_flags_or_unknown_fields(issuer):
     member = MemberFactory(issuer=issuer)
-    with pytest.raises(ValueError, match="Not rectifiable"):
+    with pytest.raises(InvalidInputError, match="Not rectifiable"):
         privacy.member_rectify(member=member, changes={"restricted": False}, actor="a")
 
 

@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from config.errors import InvalidInputError
 from issuers.domains import host_matches, normalise_domain, normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Member
@@ -49,7 +50,7 @@ def test_a_revoked_key_no_longer_authenticates(issuer):
 
 
 def test_unknown_scopes_are_refused(issuer):
-    with pytest.raises(ValueError, match="admin"):
+    with pytest.raises(InvalidInputError, match="admin"):
         apikey_create(issuer=issuer, name="x", scopes=["admin"])
 
 

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from config.errors import InvalidInputError
 from seals.credentials import credential_jwt, credential_payload
 from seals.keys import (
     issuer_jwks,
@@ -140,8 +141,9 @@ def test_rs256_is_an_option(seal):
 
 
 def test_it_refuses_an_unknown_algorithm(issuer):
-    with pytest.raises(ValueError, match="ES256 or RS256"):
+    with pytest.raises(InvalidInputError, match="ES256 or RS256") as refused:
         signing_key_rotate(issuer=issuer, algorithm="EdDSA")
+    assert refused.value.field == "algorithm"
     assert issuer.signing_keys.count() == 1
 
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from config.errors import InvalidInputError
 from seals.models import Seal, SealStatus
 from seals.services import (
     SealStateError,
@@ -40,7 +41,7 @@ def test_a_future_award_is_pending(member):
 
 def test_award_refuses_an_inverted_window(member):
     now = timezone.now()
-    with pytest.raises(ValueError, match="after valid_from"):
+    with pytest.raises(InvalidInputError, match="after valid_from"):
         seal_award(
             member=member,
             programme=member.issuer.programmes.get(),
@@ -99,7 +100,8 @@ def test_renewal_keeps_a_suspension(member):
 
 def test_renewal_refuses_a_past_expiry(member):
     seal = award(member)
-    with pytest.raises(ValueError, match="future"):
+    with pytest.raises(InvalidInputError, match="future") as refused:
         seal_renew(seal=seal, expires_at=timezone.now() - timedelta(days=1), reason="", actor="t")
+    assert refused.value.field == "expires_at"
     seal.refresh_from_db()
     assert seal.version == 1

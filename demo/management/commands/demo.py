@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from config.tenancy import scopes_disabled
 from effects.management.commands import webhook_sink
 from effects.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from issuers.models import Issuer, Member, Programme, WebhookEndpoint
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             f"{webhook_sink.DEFAULT_PORT})",
         )
 
+    @scopes_disabled()  # an operator's command: it creates the demo issuer first
     def handle(self, *args: object, sink_port: int, **options: object) -> None:
         # Seed first, print after the commit: output trouble must not roll the seed back.
         seeded = self._seed(sink_port)

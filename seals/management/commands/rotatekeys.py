@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from config.tenancy import scopes_disabled
 from seals.keys import signing_keys_reencrypt
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         "signing key with it (MultiFernet.rotate); the old key can then be removed."
     )
 
+    @scopes_disabled()  # every issuer's keys
     def handle(self, *args, **options) -> None:
         count = signing_keys_reencrypt()
         self.stdout.write(f"Re-encrypted {count} signing key(s) with the first KEK.")

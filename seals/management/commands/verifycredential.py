@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
+from config.tenancy import scopes_disabled
 from seals.verification import verify_jwt
 
 MAX_BYTES = 64 * 1024
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             "--json", dest="as_json", action="store_true", help="print the full result as JSON"
         )
 
+    @scopes_disabled()  # the keys and lists of whichever issuer signed it
     def handle(self, *args, source: str, as_json: bool = False, **options) -> None:
         result = verify_jwt(_read(source))
         if as_json:

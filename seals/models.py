@@ -128,6 +128,9 @@ class SigningKey(models.Model):
     class Algorithm(models.TextChoices):
         ES256 = "ES256", "ES256 (P-256)"
         RS256 = "RS256", "RS256 (RSA 2048)"
+        # Ed25519, for Data Integrity proofs (eddsa-rdfc-2022) only: never a JWT algorithm
+        # here, since the 1EdTech validator accepts only ES256 and RS256 JWTs.
+        EDDSA = "EdDSA", "EdDSA (Ed25519, Data Integrity proofs)"
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -147,10 +150,17 @@ class SigningKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["issuer", "key_id"], name="key_id_per_issuer"),
+            # One active key per use: one signs JWTs (ES256 or RS256), one signs Data
+            # Integrity proofs (Ed25519).
             models.UniqueConstraint(
                 fields=["issuer"],
-                condition=models.Q(state="active"),
+                condition=models.Q(state="active") & ~models.Q(algorithm="EdDSA"),
                 name="one_active_signing_key_per_issuer",
+            ),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=models.Q(state="active", algorithm="EdDSA"),
+                name="one_active_ed25519_key_per_issuer",
             ),
         ]
 

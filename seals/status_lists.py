@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import secrets
 from datetime import UTC, datetime
 
@@ -77,13 +78,17 @@ def set_bit(bits: bytearray, index: int) -> None:
 # --- addresses ---
 
 
-def status_list_url(issuer: Issuer, purpose: str, number: int) -> str:
-    """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``."""
+def status_list_url(
+    issuer: Issuer, purpose: str, number: int, *, data_integrity: bool = False
+) -> str:
+    """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``;
+    the same list secured with a Data Integrity proof adds ``.json``."""
     base = f"{settings.PUBLIC_BASE_URL}/issuers/{issuer.slug}/status/{purpose}"
-    return base if number == 0 else f"{base}/{number}"
+    url = base if number == 0 else f"{base}/{number}"
+    return f"{url}.json" if data_integrity else url
 
 
-def status_list_entries(seal: Seal) -> list[dict[str, str]]:
+def status_list_entries(seal: Seal, *, data_integrity: bool = False) -> list[dict[str, str]]:
     """The seal's BitstringStatusListEntry for each purpose (same list number, same index).
 
     The credential carries only the revocation entry (OB 3.0 allows one ``credentialStatus``);
@@ -93,7 +98,7 @@ def status_list_entries(seal: Seal) -> list[dict[str, str]]:
         return []
     entries = []
     for purpose in PURPOSES:
-        url = status_list_url(seal.issuer, purpose, seal.status_list)
+        url = status_list_url(seal.issuer, purpose, seal.status_list, data_integrity=data_integrity)
         entries.append(
             {
                 "id": f"{url}#{seal.status_list_index}",
@@ -185,14 +190,14 @@ def _timestamp(moment: datetime) -> str:
 def status_list_credential(status_list: StatusList, encoded: str, now: datetime) -> dict:
     """The BitstringStatusListCredential (BSL §2.2) plus its JWT claims (VC-JOSE-COSE)."""
     url = status_list_url(status_list.issuer, status_list.purpose, status_list.number)
-    from seals.keys import issuer_url
+    from seals.keys import issuer_id
 
     issued = int(now.timestamp())
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_url(status_list.issuer),
+        "issuer": issuer_id(status_list.issuer),
         "validFrom": _timestamp(now),
         "credentialSubject": {
             "id": f"{url}#list",
@@ -201,7 +206,7 @@ def status_list_credential(status_list: StatusList, encoded: str, now: datetime)
             "encodedList": encoded,
             "ttl": LIST_TTL_MS,
         },
-        "iss": issuer_url(status_list.issuer),
+        "iss": issuer_id(status_list.issuer),
         "sub": f"{url}#list",
         "iat": issued,
         "nbf": issued,
@@ -262,6 +267,50 @@ def status_list_published(issuer: Issuer, purpose: str, number: int) -> tuple[st
     published = (status_list.jwt, status_list.encoded)
     cache.set(key, published, _CACHE_SECONDS)
     return published
+
+
+def status_list_data_integrity(
+    issuer: Issuer, purpose: str, number: int, *, now: datetime | None = None
+) -> dict | None:
+    """The published list as a credential secured by an ``eddsa-rdfc-2022`` proof, for the
+    credentials secured the same way (``/s/<id>/credential.json``): the same bits as the JWT
+    list, signed by the issuer's DID (verifiers match a list's issuer to the credential's)."""
+    from seals import data_integrity
+    from seals.keys import data_integrity_key, issuer_did, key_did_url, signing_key_private
+
+    published = status_list_published(issuer, purpose, number)
+    if published is None:
+        return None
+    key = data_integrity_key(issuer)
+    digest = hashlib.sha256(published[1].encode()).hexdigest()
+    cache_key = f"statuslist-di:{issuer.pk}:{purpose}:{number}:{digest}:{key.pk}"
+    secured = cache.get(cache_key)
+    if secured is not None:
+        return secured
+    now = (now or timezone.now()).replace(microsecond=0)
+    url = status_list_url(issuer, purpose, number, data_integrity=True)
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_did(issuer),
+        "validFrom": _timestamp(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": published[1],
+            "ttl": LIST_TTL_MS,
+        },
+    }
+    secured = data_integrity.sign(
+        credential,
+        private_key=signing_key_private(key),
+        verification_method=key_did_url(key),
+        created=now,
+    )
+    cache.set(cache_key, secured, _CACHE_SECONDS)
+    return secured
 
 
 def status_list_bit_published(issuer: Issuer, purpose: str, number: int, index: int) -> bool | None:

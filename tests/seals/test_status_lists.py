@@ -111,7 +111,7 @@ def test_revoking_a_seal_sets_its_bit_within_one_minute(issuer, client):
     assert not bit_is_set(
         decode_bits(suspension_claims["credentialSubject"]["encodedList"]), seal.status_list_index
     )
-    assert response["Content-Type"] == "application/jwt" and not response.cookies
+    assert response["Content-Type"] == "application/vc+jwt" and not response.cookies
     assert int(response["Cache-Control"].split("max-age=")[1]) <= 60
 
 

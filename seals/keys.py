@@ -122,10 +122,10 @@ def key_verification_method(key: SigningKey) -> dict[str, Any]:
     return {**method, "type": "JsonWebKey2020", "publicKeyJwk": key_public_jwk(key)}
 
 
-def key_public_jwk(key: SigningKey) -> dict[str, Any]:
+def key_public_jwk(key: SigningKey, *, kid: str | None = None) -> dict[str, Any]:
     """RFC 7517 public JWK with ``kid``, ``alg`` and ``use``; never any private member."""
     jwk = {k: v for k, v in key.public_jwk.items() if k in ("kty", "crv", "x", "y", "n", "e")}
-    return {**jwk, "kid": key_kid(key), "alg": key.algorithm, "use": "sig"}
+    return {**jwk, "kid": kid or key_kid(key), "alg": key.algorithm, "use": "sig"}
 
 
 def _jwks_cache_key(pk: int) -> str:
@@ -151,7 +151,13 @@ def issuer_jwks(issuer: Issuer) -> dict[str, list[dict[str, Any]]]:
     cache_key = _jwks_cache_key(issuer.pk)
     jwks = cache.get(cache_key)
     if jwks is None:
-        jwks = {"keys": [key_public_jwk(key) for key in _published_keys(issuer)]}
+        keys = _published_keys(issuer)
+        published = [key_public_jwk(key) for key in keys]
+        if issuer.credentials_use_did:
+            # Its JWTs name keys by DID URL; a JOSE library picks a key by exact kid, so each key
+            # is also listed under that kid (the URL kids stay for what was signed before).
+            published += [key_public_jwk(key, kid=key_did_url(key)) for key in keys]
+        jwks = {"keys": published}
         cache.set(cache_key, jwks, JWKS_CACHE_SECONDS)
     return jwks
 

@@ -11,6 +11,8 @@ import re
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from config import ratelimit
 from issuers.models import Issuer, Programme
 from seals import snapshot
+from seals.baking import bake_png, bake_svg
 from seals.credentials import (
     OB3_CONTEXTS,
     achievement_build,
@@ -32,6 +35,7 @@ from seals.keys import (
     key_public_jwk,
 )
 from seals.models import SEAL_ID_PATTERN, Seal, SigningKey, StatusList
+from seals.render import FORMATS, images
 from seals.status_lists import (
     LIST_TTL_MS,
     status_list_data_integrity,
@@ -219,6 +223,45 @@ def credential_data_integrity_view(request: HttpRequest, seal_id: str) -> HttpRe
     if isinstance(seal, HttpResponse):
         return seal
     return _public(_json(credential_data_integrity(seal), VC_JSON_LD), CREDENTIAL_MAX_AGE)
+
+
+BADGE_SIZE = "large"
+
+
+def badge_view(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
+    """The seal's image baked with its signed credential (OB 3.0 §5.3), to hand to a wallet or
+    backpack. The image is the seal card as it is now (the same bytes the image route serves
+    at this size, from the same cache); the credential is ``/s/<id>/credential.jwt``."""
+    seal = _seal_for_credential(seal_id)
+    if isinstance(seal, HttpResponse):
+        return seal
+    snap = snapshot.get(seal_id)
+    if snap is None:
+        raise Http404("Unknown seal.")
+    now = timezone.now()
+    status, day = snapshot.status_of(snap, now), now.date()
+    theme = snap["programme"]["theme"] or "light"
+    etag = images.image_etag(
+        seal_id, snap["digest"], status, day, fmt, BADGE_SIZE, theme, get_language()
+    )
+    image = images.cached_image(
+        etag, lambda: images.render_seal(snap, status, day, fmt, BADGE_SIZE, theme)
+    )
+    bake = bake_png if fmt == "png" else bake_svg
+    response = HttpResponse(bake(image, credential_jwt(seal)), content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'inline; filename="{seal_id}-badge.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return _public(response, CREDENTIAL_MAX_AGE)
+
+
+@require_safe
+def badge_png_view(request: HttpRequest, seal_id: str) -> HttpResponse:
+    return badge_view(request, seal_id, "png")
+
+
+@require_safe
+def badge_svg_view(request: HttpRequest, seal_id: str) -> HttpResponse:
+    return badge_view(request, seal_id, "svg")
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:

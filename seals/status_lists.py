@@ -34,11 +34,13 @@ _SET_BY = {
 # How long a verifier may cache a list (BSL `ttl`, milliseconds). The issue promises bits correct
 # within a minute of a change, and the worst case adds up every delay on the way:
 #   regeneration interval (STATUS_LIST_REGENERATE_SECONDS, 15 s: the change lands just after a
-#   run) + HTTP max-age (credential_views.STATUS_LIST_MAX_AGE, 30 s: a shared cache fetched the
-#   old list just before the new one was signed) + this ttl (10 s: the verifier fetched from that
+#   run) + HTTP max-age (credential_views.STATUS_LIST_MAX_AGE, 20 s: a shared cache fetched the
+#   old list just before the new one was signed) + this ttl (20 s: the verifier fetched from that
 #   cache at the end of its max-age) = 55 s, leaving 5 s for the beat message to be picked up
-#   and the list signed. Change one, re-check the sum (tests/seals/test_status_lists.py does).
-LIST_TTL_MS = 10_000
+#   and the list signed. The HTTP max-age is this ttl, never more: a list must not sit in a
+#   cache longer than it tells a verifier to keep it. Change one, re-check the sum
+#   (tests/seals/test_status_lists.py does).
+LIST_TTL_MS = 20_000
 _CACHE_SECONDS = 24 * 3600
 
 

@@ -1,7 +1,8 @@
 """The verifiers the field uses, each accepting a valid seal and refusing a revoked one.
 
 jose (JWKS and kid), Veramo's did-jwt-vc (did:web), Digital Bazaar's vc (eddsa-rdfc-2022) and
-@digitalbazaar/vc-bitstring-status-list, on Node against the live test server.
+@digitalbazaar/vc-bitstring-status-list, and the credential extracted from the baked PNG and
+SVG badges, on Node against the live test server.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.django_db(trans
 # (verifier, how the issuer signs): did-jwt-vc resolves only DIDs, so it runs against the
 # issuer that signs as its DID; the others run against both forms.
 CASES = [
-    *((verifier, form) for verifier in ("jose", "vc", "bsl") for form in ("url", "did")),
+    *(
+        (verifier, form)
+        for verifier in ("jose", "vc", "bsl", "baked-png", "baked-svg")
+        for form in ("url", "did")
+    ),
     ("did-jwt-vc", "did"),
 ]
 

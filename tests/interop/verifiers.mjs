@@ -125,28 +125,72 @@ async function credentialJwt() {
   return (await (await fetchOk(`${base}/s/${sealId}/credential.jwt`)).text()).trim();
 }
 
+// A PNG's iTXt chunk with the keyword openbadgecredential, read chunk by chunk.
+function pngCredential(png) {
+  for(let offset = 8; offset < png.length;) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString('latin1', offset + 4, offset + 8);
+    const data = png.subarray(offset + 8, offset + 8 + length);
+    if(type === 'iTXt') {
+      const keywordEnd = data.indexOf(0);
+      if(data.toString('latin1', 0, keywordEnd) === 'openbadgecredential') {
+        if(data[keywordEnd + 1] !== 0) {
+          throw new Error('the openbadgecredential chunk is compressed');
+        }
+        // Skip compression flag and method, then the language tag and translated keyword.
+        let at = keywordEnd + 3;
+        at = data.indexOf(0, at) + 1;
+        at = data.indexOf(0, at) + 1;
+        return data.toString('utf8', at);
+      }
+    }
+    offset += 12 + length;
+  }
+  throw new Error('no iTXt openbadgecredential chunk');
+}
+
+// panva/jose on a compact JWT: the key by the JWKS and, separately, the bare JWK at the kid
+// URL; then the revocation list (a JWT verified the same way) read by the independent decoder.
+async function joseVerify(token) {
+  const {kid} = jose.decodeProtectedHeader(token);
+  const jwks = jwksFor(kid);
+  const algorithms = ['ES256', 'RS256'];
+  const {payload} = await jose.jwtVerify(token, jwks, {algorithms});
+  if(!kid.startsWith('did:')) {
+    // The kid URL answers the bare JWK (what the 1EdTech validator fetches).
+    const bare = await (await fetchOk(kid)).json();
+    await jose.jwtVerify(token, await jose.importJWK(bare, bare.alg), {algorithms});
+  }
+  const entry = payload.credentialStatus;
+  const list = (await (await fetchOk(entry.statusListCredential)).text()).trim();
+  const {payload: listPayload} = await jose.jwtVerify(list, jwks, {algorithms});
+  const set = bitAt(listPayload.credentialSubject.encodedList,
+    parseInt(entry.statusListIndex, 10));
+  return set ? {verified: false, error: `${entry.statusPurpose} bit set`,
+    issuer: payload.iss} : {verified: true, issuer: payload.iss};
+}
+
 // --- the verifiers ---
 const verifiers = {
-  // panva/jose: the key set by the JWKS and, separately, the bare JWK at the kid URL; then the
-  // revocation list (itself a JWT verified the same way) read by the independent decoder.
   async jose() {
-    const token = await credentialJwt();
-    const {kid} = jose.decodeProtectedHeader(token);
-    const jwks = jwksFor(kid);
-    const algorithms = ['ES256', 'RS256'];
-    const {payload} = await jose.jwtVerify(token, jwks, {algorithms});
-    if(!kid.startsWith('did:')) {
-      // The kid URL answers the bare JWK (what the 1EdTech validator fetches).
-      const bare = await (await fetchOk(kid)).json();
-      await jose.jwtVerify(token, await jose.importJWK(bare, bare.alg), {algorithms});
+    return joseVerify(await credentialJwt());
+  },
+
+  // A baked badge (OB 3.0 §5.3), read as a backpack reads it: the PNG's iTXt chunk with the
+  // keyword openbadgecredential, or the verify attribute of the SVG's <openbadges:credential>;
+  // the token then goes through the jose checks above.
+  async 'baked-png'() {
+    const png = Buffer.from(await (await fetchOk(`${base}/s/${sealId}/badge.png`)).arrayBuffer());
+    return joseVerify(pngCredential(png));
+  },
+
+  async 'baked-svg'() {
+    const svg = await (await fetchOk(`${base}/s/${sealId}/badge.svg`)).text();
+    const match = svg.match(/<openbadges:credential\b[^>]*\bverify="([^"]+)"/);
+    if(!match || !/xmlns:openbadges="https:\/\/purl\.imsglobal\.org\/ob\/v3p0"/.test(svg)) {
+      throw new Error('no <openbadges:credential verify> in the OB 3.0 namespace');
     }
-    const entry = payload.credentialStatus;
-    const list = (await (await fetchOk(entry.statusListCredential)).text()).trim();
-    const {payload: listPayload} = await jose.jwtVerify(list, jwks, {algorithms});
-    const set = bitAt(listPayload.credentialSubject.encodedList,
-      parseInt(entry.statusListIndex, 10));
-    return set ? {verified: false, error: `${entry.statusPurpose} bit set`,
-      issuer: payload.iss} : {verified: true, issuer: payload.iss};
+    return joseVerify(match[1]);
   },
 
   // Veramo's did-jwt-vc with a did:web resolver: the issuer must sign as its DID. Its format

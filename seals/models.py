@@ -197,6 +197,34 @@ class StatusList(models.Model):
         return f"{self.purpose} list {self.number}"
 
 
+class CancelledStatusEntry(models.Model):
+    """A status-list position whose credentials a suspension cancelled for good.
+
+    A verifier that reads only a credential's one ``credentialStatus`` (the revocation entry,
+    all OB 3.0 allows) must see a suspension too, and a revocation bit may never be cleared
+    (Bitstring Status List §2.1): so a suspension sets the revocation bit of the seal's
+    position for ever (this row), and reinstatement moves the seal to a fresh position, whose
+    credentials are new ones. docs/design.md §8 has the reasons.
+    """
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+")
+    status_list = models.PositiveIntegerField()
+    status_list_index = models.PositiveIntegerField()
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="cancelled_entries")
+    cancelled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "status_list", "status_list_index"],
+                name="one_cancellation_per_status_list_bit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"list {self.status_list} index {self.status_list_index} (cancelled)"
+
+
 class Notice(models.Model):
     class Kind(models.TextChoices):
         EXPIRY_30D = "expiry_30d", "30 days before expiry"

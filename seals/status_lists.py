@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from issuers.models import Issuer
-from seals.models import Seal, SealStatus, StatusList
+from seals.models import CancelledStatusEntry, Seal, SealStatus, StatusList
 
 # BSL v1.0 §6.1: at least 131,072 entries (16 KiB) so one index says little about its holder.
 LIST_SIZE = 131_072
@@ -123,14 +123,34 @@ def _ensure_lists(issuer_id: int, number: int) -> None:
         )
 
 
+def _taken(issuer_id: int, number: int) -> set[int]:
+    """Positions of list ``number`` in use: by a seal, or cancelled for good."""
+    seals = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    cancelled = CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number)
+    return set(seals.values_list("status_list_index", flat=True)) | set(
+        cancelled.values_list("status_list_index", flat=True)
+    )
+
+
+def _taken_count(issuer_id: int, number: int) -> int:
+    return (
+        Seal.objects.filter(issuer_id=issuer_id, status_list=number).count()
+        + CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number).count()
+    )
+
+
 def _free_index(issuer_id: int, number: int, size: int) -> int:
-    taken = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    seals = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    cancelled = CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number)
     for _ in range(16):
         index = secrets.randbelow(size)
-        if not taken.filter(status_list_index=index).exists():
+        if not (
+            seals.filter(status_list_index=index).exists()
+            or cancelled.filter(status_list_index=index).exists()
+        ):
             return index
     # Only reached when the list is nearly full: draw from the complement instead.
-    used = set(taken.values_list("status_list_index", flat=True))
+    used = _taken(issuer_id, number)
     return secrets.choice([i for i in range(size) if i not in used])
 
 
@@ -152,12 +172,47 @@ def status_list_assign(*, seal: Seal) -> None:
         .first()
     )
     number, size = current.number, current.size
-    if Seal.objects.filter(issuer_id=seal.issuer_id, status_list=number).count() >= size:
+    if _taken_count(seal.issuer_id, number) >= size:
         number += 1
         _ensure_lists(seal.issuer_id, number)
         size = LIST_SIZE
     seal.status_list = number
     seal.status_list_index = _free_index(seal.issuer_id, number, size)
+
+
+def status_list_cancel(*, seal: Seal) -> None:
+    """Cancel the credentials of ``seal``'s current position for good: its revocation bit is
+    set from the next regeneration on and never cleared. Called when the seal is suspended,
+    so a verifier that reads only the credential's one (revocation) entry refuses it too."""
+    if seal.status_list_index is None:
+        return
+    CancelledStatusEntry.objects.get_or_create(
+        issuer_id=seal.issuer_id,
+        status_list=seal.status_list,
+        status_list_index=seal.status_list_index,
+        defaults={"seal": seal},
+    )
+
+
+def status_list_move_if_cancelled(*, seal: Seal) -> None:
+    """A reinstated seal whose position was cancelled gets a fresh one (its new credentials
+    carry it; the copies issued before the suspension stay refused). Saved by the caller."""
+    if seal.status_list_index is None:
+        return
+    cancelled = CancelledStatusEntry.objects.filter(
+        issuer_id=seal.issuer_id,
+        status_list=seal.status_list,
+        status_list_index=seal.status_list_index,
+    ).exists()
+    if not cancelled:
+        return
+    old = seal.status_list
+    seal.status_list_index = None
+    status_list_assign(seal=seal)
+    if seal.status_list != old:
+        # The old list loses this seal's suspension bit; the seal's change marks the new one.
+        stale = Seal(issuer_id=seal.issuer_id, status_list=old)
+        transaction.on_commit(lambda: status_list_mark_dirty(seal=stale))
 
 
 def status_list_mark_dirty(*, seal: Seal) -> None:
@@ -173,13 +228,20 @@ def status_list_mark_dirty(*, seal: Seal) -> None:
 
 
 def status_list_bits(status_list: StatusList) -> bytearray:
-    """The bits as the authoritative seal rows say now."""
+    """The bits as the authoritative rows say now: a suspension bit for each suspended seal's
+    position; a revocation bit for each revoked seal's and each cancelled position."""
     bits = bytearray(status_list.size // 8)
-    indices = Seal.objects.filter(
-        issuer_id=status_list.issuer_id,
-        status_list=status_list.number,
-        status=_SET_BY[status_list.purpose],
-    ).values_list("status_list_index", flat=True)
+    indices = list(
+        Seal.objects.filter(
+            issuer_id=status_list.issuer_id,
+            status_list=status_list.number,
+            status=_SET_BY[status_list.purpose],
+        ).values_list("status_list_index", flat=True)
+    )
+    if status_list.purpose == StatusList.Purpose.REVOCATION:
+        indices += CancelledStatusEntry.objects.filter(
+            issuer_id=status_list.issuer_id, status_list=status_list.number
+        ).values_list("status_list_index", flat=True)
     for index in indices:
         set_bit(bits, index)
     return bits
@@ -340,11 +402,7 @@ def status_list_assign_many(*, issuer_id: int, seals: list[Seal]) -> None:
         .first()
     )
     number, size = current.number, current.size
-    taken = set(
-        Seal.objects.filter(issuer_id=issuer_id, status_list=number).values_list(
-            "status_list_index", flat=True
-        )
-    )
+    taken = _taken(issuer_id, number)
     for seal in pending:
         if len(taken) >= size:
             number += 1

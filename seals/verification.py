@@ -204,10 +204,16 @@ def _check_status(issuer: Issuer, payload: dict[str, Any]) -> dict[str, Any]:
         if bit is None:
             raise _Failed("status", f"The {purpose} list is not published.")
         result[purpose] = bit
-    if result[StatusList.Purpose.REVOCATION]:
-        raise _Failed("status", "Revoked (its bit is set in the revocation list).")
+    # A suspension sets both bits (seals.status_lists.status_list_cancel): the suspension bit
+    # says which of the two it is.
     if result[StatusList.Purpose.SUSPENSION]:
         raise _Failed("status", "Suspended (its bit is set in the suspension list).")
+    if result[StatusList.Purpose.REVOCATION]:
+        raise _Failed(
+            "status",
+            "Revoked (its bit is set in the revocation list): a revoked seal, or a copy issued "
+            "before a suspension, which cancels it for good.",
+        )
     return result
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from seals.registry import issuer_credentials_use_did_set
-from seals.services import seal_revoke
+from seals.services import seal_revoke, seal_suspend
 from seals.status_lists import status_lists_regenerate_dirty
 from tests.factories import IssuerFactory, MemberFactory, award
 
@@ -50,6 +50,18 @@ def test_the_verifier_accepts_a_valid_seal(verifier, form, public_server, run_ve
 def test_the_verifier_refuses_a_revoked_seal(verifier, form, public_server, run_verifier):
     _valid, revoked = _valid_and_revoked(use_did=form == "did")
     result = run_verifier(verifier, revoked.public_id)
+    assert result["verified"] is False and "revocation bit set" in result["error"], result
+
+
+@pytest.mark.parametrize(("verifier", "form"), CASES)
+def test_the_verifier_refuses_a_suspended_seal_reading_only_credential_status(
+    verifier, form, public_server, run_verifier
+):
+    """None of these reads the suspension list; each still refuses (docs/design.md §8)."""
+    valid, _revoked = _valid_and_revoked(use_did=form == "did")
+    seal_suspend(seal=valid, reason="audit", actor="test")
+    status_lists_regenerate_dirty()
+    result = run_verifier(verifier, valid.public_id)
     assert result["verified"] is False and "revocation bit set" in result["error"], result
 
 

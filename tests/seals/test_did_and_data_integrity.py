@@ -226,3 +226,57 @@ def test_a_did_kid_must_sign_as_the_did(seal):
     )
     result = verify_jwt(forged)
     assert not result.valid and result.failed == "issuer"
+
+
+def test_the_issuerdid_command_switches_the_issuer_to_its_did_and_back(seal, capsys):
+    from django.core.management import call_command
+
+    call_command("issuerdid", seal.issuer.slug)
+    seal.issuer.refresh_from_db()
+    assert seal.issuer.credentials_use_did is True
+    assert f"signs as {issuer_did(seal.issuer)}" in capsys.readouterr().out
+    call_command("issuerdid", seal.issuer.slug, "--off")
+    seal.issuer.refresh_from_db()
+    assert seal.issuer.credentials_use_did is False
+
+
+def test_the_admin_switch_marks_the_status_lists_for_re_signing(seal, admin_client):
+    from seals.models import StatusList
+
+    versions = dict(StatusList.objects.filter(issuer=seal.issuer).values_list("pk", "version"))
+    issuer = seal.issuer
+    response = admin_client.post(
+        f"/admin/issuers/issuer/{issuer.pk}/change/",
+        {
+            "slug": issuer.slug,
+            "name": issuer.name,
+            "kind": issuer.kind,
+            "website": issuer.website,
+            "description": "",
+            "public_email": "",
+            "status": issuer.status,
+            "credentials_use_did": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    issuer.refresh_from_db()
+    assert issuer.credentials_use_did is True
+    for pk, version in StatusList.objects.filter(issuer=issuer).values_list("pk", "version"):
+        assert version == versions[pk] + 1
+
+
+def test_the_command_verifies_baked_badges_and_data_integrity_files(
+    seal, client, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        data_integrity_key(seal.issuer)  # created on first use; the JWKS forgets once committed
+    for name, path in (
+        ("badge.png", f"/s/{seal.public_id}/badge.png"),
+        ("badge.svg", f"/s/{seal.public_id}/badge.svg"),
+        ("credential.json", f"/s/{seal.public_id}/credential.json"),
+    ):
+        file = tmp_path / name
+        file.write_bytes(client.get(path).content)
+        call_command("verifycredential", str(file))

@@ -23,12 +23,20 @@ from django.utils import timezone  # noqa: E402
 
 from config.tenancy import scopes_disabled  # noqa: E402
 from issuers.services import member_create, programme_default  # noqa: E402
-from seals.credentials import credential_jwt, credential_payload, jwt_sign  # noqa: E402
+from seals import data_integrity  # noqa: E402
+from seals.credentials import (  # noqa: E402
+    credential_build,
+    credential_data_integrity,
+    credential_jwt,
+    credential_payload,
+    jwt_sign,
+)
+from seals.keys import data_integrity_key, key_did_url, signing_key_private  # noqa: E402
 from seals.models import Seal, StatusList  # noqa: E402
 from seals.registry import issuer_create  # noqa: E402
 from seals.services import seal_award  # noqa: E402
 from seals.status_lists import status_list_regenerate  # noqa: E402
-from seals.verification import verify_jwt  # noqa: E402
+from seals.verification import verify_document, verify_jwt  # noqa: E402
 
 # An operator's run, not a request: the whole script reads with tenant scopes disabled.
 scopes_disabled().__enter__()
@@ -53,6 +61,22 @@ timed("credential_jwt, cached", 2000, lambda: credential_jwt(seal))
 cache.clear()
 verify_jwt(token)
 timed("verify_jwt, warm caches (all 8 checks)", 200, lambda: verify_jwt(token))
+# The Data Integrity form: RDF canonicalisation (PyLD) of the proof options and the document.
+ed25519 = data_integrity_key(issuer)
+document = credential_build(seal, data_integrity=True)
+timed(
+    "sign eddsa-rdfc-2022 (canonicalise + Ed25519)",
+    20,
+    lambda: data_integrity.sign(
+        document,
+        private_key=signing_key_private(ed25519),
+        verification_method=key_did_url(ed25519),
+        created=timezone.now(),
+    ),
+)
+secured = credential_data_integrity(seal)
+timed("credential_data_integrity, cached", 2000, lambda: credential_data_integrity(seal))
+timed("verify_document, warm caches (all 8 checks)", 20, lambda: verify_document(secured))
 # A list with 20,000 revoked seals, as bulk rows (the bits do not care how they got there).
 Seal.objects.bulk_create(
     [

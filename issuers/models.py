@@ -41,6 +41,11 @@ class Issuer(TimeStamped):
     logo_png = models.BinaryField(null=True, blank=True, editable=False)
     logo_version = models.PositiveIntegerField(default=0, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Credentials, status lists and status tokens name the issuer by its did:web DID (and their
+    # kid is a DID URL) instead of its profile URL, for verifiers that require DIDs.
+    credentials_use_did = models.BooleanField(
+        default=False, help_text="Sign as did:web:<host>:issuers:<slug> (kid: a DID URL)."
+    )
     # Head of the per-issuer SealEvent hash chain, moved only by seals.services.record_event
     # under a row lock on this issuer.
     chain_length = models.PositiveBigIntegerField(default=0, editable=False)

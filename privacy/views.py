@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from config.tenancy import scopes_disabled
 from privacy.services import member_unsubscribe
@@ -40,7 +40,7 @@ def _page(template: str, context: dict, status: int = 200) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def privacy_page(request: HttpRequest) -> HttpResponse:
     response = _page(
         "issuers/privacy.html",
@@ -59,7 +59,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
 # hold no CSRF cookie (and we set none). The signed token in the URL is the authorisation, and
 # the only effect is an opt-out, which a forged request could not turn against the member.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @scopes_disabled()  # the signed token names a member of any issuer
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     member_id = member_id_from_token(token)

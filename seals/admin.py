@@ -59,7 +59,12 @@ class IssuerAdmin(admin.ModelAdmin):
         """A new issuer goes through ``issuer_create``, like every other way in: without its
         default programme and signing key, POST /seals and POST /imports answer 500."""
         if change:
+            # Signing as the DID goes through its service, which re-signs the status lists.
+            use_did = obj.credentials_use_did
+            if "credentials_use_did" in form.changed_data:
+                obj.credentials_use_did = not use_did
             super().save_model(request, obj, form, change)
+            registry.issuer_credentials_use_did_set(issuer=obj, enabled=use_did)
             return
         with transaction.atomic():
             issuer = registry.issuer_create(

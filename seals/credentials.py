@@ -17,8 +17,18 @@ import jwt
 from django.conf import settings
 from django.core.cache import cache
 
-from issuers.models import Issuer
-from seals.keys import issuer_url, key_kid, signing_key_active, signing_key_private
+from issuers.models import Issuer, Programme
+from seals import data_integrity
+from seals.keys import (
+    data_integrity_key,
+    issuer_did,
+    issuer_id,
+    issuer_url,
+    key_did_url,
+    key_signing_kid,
+    signing_key_active,
+    signing_key_private,
+)
 from seals.models import Seal, SigningKey
 from seals.status import effective_status, next_change_at
 from seals.status_lists import status_list_assign, status_list_entries
@@ -53,7 +63,7 @@ def jwt_sign(*, issuer: Issuer, payload: dict[str, Any], key: SigningKey | None 
         payload,
         signing_key_private(key),
         algorithm=key.algorithm,
-        headers={"kid": key_kid(key), "typ": "JWT"},
+        headers={"kid": key_signing_kid(key), "typ": "JWT"},
     )
 
 
@@ -81,8 +91,34 @@ def subject_id(seal: Seal) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
-def credential_build(seal: Seal) -> dict[str, Any]:
-    """The OpenBadgeCredential for the seal's current record (no JWT claims)."""
+def achievement_url(programme: Programme) -> str:
+    """The achievement's ``id``: it answers the Achievement itself (credential_views)."""
+    return f"{issuer_url(programme.issuer)}/programmes/{programme.slug}"
+
+
+def achievement_build(programme: Programme) -> dict[str, Any]:
+    """The programme as an OB 3.0 Achievement, the same in every credential and at its URL."""
+    criteria = (
+        {"id": programme.criteria_url}
+        if programme.criteria_url
+        else {"narrative": programme.description or f"Awarded by {programme.issuer.name}."}
+    )
+    return {
+        "id": achievement_url(programme),
+        "type": ["Achievement"],
+        "name": programme.name,
+        "description": programme.description or programme.name,
+        "criteria": criteria,
+    }
+
+
+def credential_build(seal: Seal, *, data_integrity: bool = False) -> dict[str, Any]:
+    """The OpenBadgeCredential for the seal's current record (no JWT claims).
+
+    ``data_integrity``: the form secured by a Data Integrity proof, which names the issuer by
+    its DID (the proof's verification method is a DID URL, and verifiers require the issuer to
+    be that method's controller) and points at the status lists secured the same way.
+    """
     issuer, programme, member = seal.issuer, seal.programme, seal.member
     if seal.status_list_index is None:
         # Seals awarded before status lists existed get their index on first issue.
@@ -91,14 +127,10 @@ def credential_build(seal: Seal) -> dict[str, Any]:
             status_list=seal.status_list, status_list_index=seal.status_list_index
         )
         seal.refresh_from_db(fields=["status_list", "status_list_index"])
-    profile: dict[str, Any] = {"id": issuer_url(issuer), "type": ["Profile"], "name": issuer.name}
+    profile_id = issuer_did(issuer) if data_integrity else issuer_id(issuer)
+    profile: dict[str, Any] = {"id": profile_id, "type": ["Profile"], "name": issuer.name}
     if issuer.website:
         profile["url"] = issuer.website
-    criteria = (
-        {"id": programme.criteria_url}
-        if programme.criteria_url
-        else {"narrative": programme.description or f"Awarded by {issuer.name}."}
-    )
     credential: dict[str, Any] = {
         "@context": OB3_CONTEXTS,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -116,16 +148,10 @@ def credential_build(seal: Seal) -> dict[str, Any]:
                     "hashed": False,
                 }
             ],
-            "achievement": {
-                "id": f"{issuer_url(issuer)}/programmes/{programme.slug}",
-                "type": ["Achievement"],
-                "name": programme.name,
-                "description": programme.description or programme.name,
-                "criteria": criteria,
-            },
+            "achievement": achievement_build(programme),
         },
         # OB 3.0 allows a single entry: revocation; suspension sits at the same index.
-        "credentialStatus": status_list_entries(seal)[0],
+        "credentialStatus": status_list_entries(seal, data_integrity=data_integrity)[0],
         "credentialSchema": [{"id": OB3_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}],
     }
     if seal.expires_at is not None:
@@ -169,6 +195,24 @@ def credential_jwt(seal: Seal) -> str:
     return token
 
 
+def credential_data_integrity(seal: Seal, *, now: datetime | None = None) -> dict[str, Any]:
+    """The credential secured with an ``eddsa-rdfc-2022`` proof by the issuer's Ed25519 key,
+    cached like the JWT: per content (its id) and key, so only a change re-signs."""
+    key = data_integrity_key(seal.issuer)
+    credential = credential_build(seal, data_integrity=True)
+    cache_key = f"credential-di:{seal.pk}:{credential['id']}:{key.pk}"
+    secured = cache.get(cache_key)
+    if secured is None:
+        secured = data_integrity.sign(
+            credential,
+            private_key=signing_key_private(key),
+            verification_method=key_did_url(key),
+            created=(now or datetime.now(UTC)).astimezone(UTC),
+        )
+        cache.set(cache_key, secured, _CREDENTIAL_CACHE_SECONDS)
+    return secured
+
+
 def status_token(seal: Seal, now: datetime) -> str:
     """A short-lived signed statement of the seal's effective status (stapled proof).
 
@@ -191,7 +235,7 @@ def status_token(seal: Seal, now: datetime) -> str:
         limit = change
     exp = max(_epoch(limit), now_s)
     payload = {
-        "iss": issuer_url(seal.issuer),
+        "iss": issuer_id(seal.issuer),
         "sub": seal.public_id,
         "status": effective_status(seal, now),
         "iat": now_s,

@@ -140,6 +140,9 @@ class SigningKey(models.Model):
     class Algorithm(models.TextChoices):
         ES256 = "ES256", "ES256 (P-256)"
         RS256 = "RS256", "RS256 (RSA 2048)"
+        # Ed25519, for Data Integrity proofs (eddsa-rdfc-2022) only: never a JWT algorithm
+        # here, since the 1EdTech validator accepts only ES256 and RS256 JWTs.
+        EDDSA = "EdDSA", "EdDSA (Ed25519, Data Integrity proofs)"
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -161,10 +164,17 @@ class SigningKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["issuer", "key_id"], name="key_id_per_issuer"),
+            # One active key per use: one signs JWTs (ES256 or RS256), one signs Data
+            # Integrity proofs (Ed25519).
             models.UniqueConstraint(
                 fields=["issuer"],
-                condition=models.Q(state="active"),
+                condition=models.Q(state="active") & ~models.Q(algorithm="EdDSA"),
                 name="one_active_signing_key_per_issuer",
+            ),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=models.Q(state="active", algorithm="EdDSA"),
+                name="one_active_ed25519_key_per_issuer",
             ),
         ]
 
@@ -199,6 +209,34 @@ class StatusList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} list {self.number}"
+
+
+class CancelledStatusEntry(models.Model):
+    """A status-list position whose credentials a suspension cancelled for good.
+
+    A verifier that reads only a credential's one ``credentialStatus`` (the revocation entry,
+    all OB 3.0 allows) must see a suspension too, and a revocation bit may never be cleared
+    (Bitstring Status List §2.1): so a suspension sets the revocation bit of the seal's
+    position for ever (this row), and reinstatement moves the seal to a fresh position, whose
+    credentials are new ones. docs/design.md §8 has the reasons.
+    """
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+")
+    status_list = models.PositiveIntegerField()
+    status_list_index = models.PositiveIntegerField()
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="cancelled_entries")
+    cancelled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "status_list", "status_list_index"],
+                name="one_cancellation_per_status_list_bit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"list {self.status_list} index {self.status_list_index} (cancelled)"
 
 
 class Notice(models.Model):

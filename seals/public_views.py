@@ -343,13 +343,19 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
 
 # --- verification page ----------------------------------------------------------------------
 def _credential_links(snap: snapshot.Snapshot) -> dict[str, str]:
-    """Links to the credential and the issuer's keys, only when those routes are installed."""
+    """Links to the credential (JWT, Data Integrity, baked badges) and the issuer's keys and
+    DID document, only when those routes are installed."""
     from django.urls import NoReverseMatch, reverse
 
     links = {}
+    seal, issuer = {"seal_id": snap["id"]}, {"slug": snap["issuer"]["slug"]}
     for name, route, kwargs in (
-        ("credential", "seal-credential", {"seal_id": snap["id"]}),
-        ("issuer_keys", "issuer-jwks", {"slug": snap["issuer"]["slug"]}),
+        ("credential", "seal-credential", seal),
+        ("credential_data_integrity", "seal-credential-di", seal),
+        ("badge_png", "seal-badge-png", seal),
+        ("badge_svg", "seal-badge-svg", seal),
+        ("issuer_keys", "issuer-jwks", issuer),
+        ("issuer_did", "issuer-did", issuer),
     ):
         try:
             links[name] = settings.PUBLIC_BASE_URL + reverse(route, kwargs=kwargs)

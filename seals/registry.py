@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import ConflictError
@@ -79,6 +79,27 @@ def issuer_update(*, issuer: Issuer, **changes: object) -> Issuer:
         issuer.full_clean()
         issuer.save(update_fields=[*changed, "updated_at"])
         _on_commit_invalidate("invalidate_issuer", issuer)
+    return issuer
+
+
+@transaction.atomic
+def issuer_credentials_use_did_set(*, issuer: Issuer, enabled: bool) -> Issuer:
+    """Sign as the issuer's DID (or, again, as its profile URL) from now on.
+
+    Credentials follow at once (their content, and so their id, names the new issuer id); the
+    status lists are marked dirty so the next regeneration re-signs them as the same issuer.
+    Credentials signed before keep verifying: their kid still names a published key.
+    """
+    from seals.keys import forget_published
+    from seals.models import StatusList
+
+    if issuer.credentials_use_did == enabled:
+        return issuer
+    issuer.credentials_use_did = enabled
+    issuer.save(update_fields=["credentials_use_did", "updated_at"])
+    StatusList.objects.filter(issuer=issuer).update(version=F("version") + 1)
+    transaction.on_commit(lambda: forget_published(issuer))
+    _on_commit_invalidate("invalidate_issuer", issuer)
     return issuer
 
 

@@ -18,7 +18,12 @@ from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
 from seals.outbound import webhook_emit_seal_events
 from seals.status import status_by_dates
-from seals.status_lists import status_list_assign, status_list_mark_dirty
+from seals.status_lists import (
+    status_list_assign,
+    status_list_cancel,
+    status_list_mark_dirty,
+    status_list_move_if_cancelled,
+)
 
 
 class SealStateError(ConflictError):
@@ -118,6 +123,8 @@ def seal_suspend(*, seal: Seal, reason: str, actor: str) -> Seal:
         raise SealStateError(f"A {seal.status} seal cannot be suspended.")
     now = timezone.now()
     _set_status(seal, SealStatus.SUSPENDED, reason, now)
+    # What the holder carries names only the revocation list (OB 3.0): see status_list_cancel.
+    status_list_cancel(seal=seal)
     _commit_change(seal, kind=SealEvent.Kind.SUSPENDED, actor=actor, reason=reason, now=now)
     return seal
 
@@ -129,6 +136,7 @@ def seal_reinstate(*, seal: Seal, reason: str, actor: str) -> Seal:
         raise SealStateError(f"Only a suspended seal can be reinstated; this one is {seal.status}.")
     now = timezone.now()
     _set_status(seal, status_by_dates(seal, now), reason, now)
+    status_list_move_if_cancelled(seal=seal)
     _commit_change(seal, kind=SealEvent.Kind.REINSTATED, actor=actor, reason=reason, now=now)
     return seal
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import secrets
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from issuers.models import Issuer
-from seals.models import Seal, SealStatus, SigningKey, StatusList
+from seals.models import CancelledStatusEntry, Seal, SealStatus, SigningKey, StatusList
 
 # BSL v1.0 §6.1: at least 131,072 entries (16 KiB) so one index says little about its holder.
 LIST_SIZE = 131_072
@@ -36,11 +37,13 @@ _SET_BY = {
 # correct within a minute of a change (docs/verification.md), and the worst case adds up every
 # delay on the way:
 #   regeneration interval (STATUS_LIST_REGENERATE_SECONDS, 15 s: the change lands just after a
-#   run) + HTTP max-age (credential_views.STATUS_LIST_MAX_AGE, 30 s: a shared cache fetched the
-#   old list just before the new one was signed) + this ttl (10 s: the verifier fetched from that
+#   run) + HTTP max-age (credential_views.STATUS_LIST_MAX_AGE, 20 s: a shared cache fetched the
+#   old list just before the new one was signed) + this ttl (20 s: the verifier fetched from that
 #   cache at the end of its max-age) = 55 s, leaving 5 s for the beat message to be picked up
-#   and the list signed. Change one, re-check the sum (tests/seals/test_status_lists.py does).
-LIST_TTL_MS = 10_000
+#   and the list signed. The HTTP max-age is this ttl, never more: a list must not sit in a
+#   cache longer than it tells a verifier to keep it. Change one, re-check the sum
+#   (tests/seals/test_status_lists.py does).
+LIST_TTL_MS = 20_000
 # How long the web serves a list from the cache without looking at its row. The worker puts each
 # list it re-signs into the cache on commit, so this only bounds what a missed put costs (a cache
 # outage at that moment, a worker killed between commit and put, two puts landing out of order):
@@ -85,13 +88,17 @@ def set_bit(bits: bytearray, index: int) -> None:
 # --- addresses ---
 
 
-def status_list_url(issuer: Issuer, purpose: str, number: int) -> str:
-    """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``."""
+def status_list_url(
+    issuer: Issuer, purpose: str, number: int, *, data_integrity: bool = False
+) -> str:
+    """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``;
+    the same list secured with a Data Integrity proof adds ``.json``."""
     base = f"{settings.PUBLIC_BASE_URL}/issuers/{issuer.slug}/status/{purpose}"
-    return base if number == 0 else f"{base}/{number}"
+    url = base if number == 0 else f"{base}/{number}"
+    return f"{url}.json" if data_integrity else url
 
 
-def status_list_entries(seal: Seal) -> list[dict[str, str]]:
+def status_list_entries(seal: Seal, *, data_integrity: bool = False) -> list[dict[str, str]]:
     """The seal's BitstringStatusListEntry for each purpose (same list number, same index).
 
     The credential carries only the revocation entry (OB 3.0 allows one ``credentialStatus``);
@@ -101,7 +108,7 @@ def status_list_entries(seal: Seal) -> list[dict[str, str]]:
         return []
     entries = []
     for purpose in PURPOSES:
-        url = status_list_url(seal.issuer, purpose, seal.status_list)
+        url = status_list_url(seal.issuer, purpose, seal.status_list, data_integrity=data_integrity)
         entries.append(
             {
                 "id": f"{url}#{seal.status_list_index}",
@@ -124,14 +131,34 @@ def _ensure_lists(issuer_id: int, number: int) -> None:
         )
 
 
+def _taken(issuer_id: int, number: int) -> set[int]:
+    """Positions of list ``number`` in use: by a seal, or cancelled for good."""
+    seals = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    cancelled = CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number)
+    return set(seals.values_list("status_list_index", flat=True)) | set(
+        cancelled.values_list("status_list_index", flat=True)
+    )
+
+
+def _taken_count(issuer_id: int, number: int) -> int:
+    return (
+        Seal.objects.filter(issuer_id=issuer_id, status_list=number).count()
+        + CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number).count()
+    )
+
+
 def _free_index(issuer_id: int, number: int, size: int) -> int:
-    taken = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    seals = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
+    cancelled = CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number)
     for _ in range(16):
         index = secrets.randbelow(size)
-        if not taken.filter(status_list_index=index).exists():
+        if not (
+            seals.filter(status_list_index=index).exists()
+            or cancelled.filter(status_list_index=index).exists()
+        ):
             return index
     # Only reached when the list is nearly full: draw from the complement instead.
-    used = set(taken.values_list("status_list_index", flat=True))
+    used = _taken(issuer_id, number)
     return secrets.choice([i for i in range(size) if i not in used])
 
 
@@ -153,12 +180,47 @@ def status_list_assign(*, seal: Seal) -> None:
         .first()
     )
     number, size = current.number, current.size
-    if Seal.objects.filter(issuer_id=seal.issuer_id, status_list=number).count() >= size:
+    if _taken_count(seal.issuer_id, number) >= size:
         number += 1
         _ensure_lists(seal.issuer_id, number)
         size = LIST_SIZE
     seal.status_list = number
     seal.status_list_index = _free_index(seal.issuer_id, number, size)
+
+
+def status_list_cancel(*, seal: Seal) -> None:
+    """Cancel the credentials of ``seal``'s current position for good: its revocation bit is
+    set from the next regeneration on and never cleared. Called when the seal is suspended,
+    so a verifier that reads only the credential's one (revocation) entry refuses it too."""
+    if seal.status_list_index is None:
+        return
+    CancelledStatusEntry.objects.get_or_create(
+        issuer_id=seal.issuer_id,
+        status_list=seal.status_list,
+        status_list_index=seal.status_list_index,
+        defaults={"seal": seal},
+    )
+
+
+def status_list_move_if_cancelled(*, seal: Seal) -> None:
+    """A reinstated seal whose position was cancelled gets a fresh one (its new credentials
+    carry it; the copies issued before the suspension stay refused). Saved by the caller."""
+    if seal.status_list_index is None:
+        return
+    cancelled = CancelledStatusEntry.objects.filter(
+        issuer_id=seal.issuer_id,
+        status_list=seal.status_list,
+        status_list_index=seal.status_list_index,
+    ).exists()
+    if not cancelled:
+        return
+    old = seal.status_list
+    seal.status_list_index = None
+    status_list_assign(seal=seal)
+    if seal.status_list != old:
+        # The old list loses this seal's suspension bit; the seal's change marks the new one.
+        stale = Seal(issuer_id=seal.issuer_id, status_list=old)
+        transaction.on_commit(lambda: status_list_mark_dirty(seal=stale))
 
 
 def status_list_mark_dirty(*, seal: Seal) -> None:
@@ -174,13 +236,20 @@ def status_list_mark_dirty(*, seal: Seal) -> None:
 
 
 def status_list_bits(status_list: StatusList) -> bytearray:
-    """The bits as the authoritative seal rows say now."""
+    """The bits as the authoritative rows say now: a suspension bit for each suspended seal's
+    position; a revocation bit for each revoked seal's and each cancelled position."""
     bits = bytearray(status_list.size // 8)
-    indices = Seal.objects.filter(
-        issuer_id=status_list.issuer_id,
-        status_list=status_list.number,
-        status=_SET_BY[status_list.purpose],
-    ).values_list("status_list_index", flat=True)
+    indices = list(
+        Seal.objects.filter(
+            issuer_id=status_list.issuer_id,
+            status_list=status_list.number,
+            status=_SET_BY[status_list.purpose],
+        ).values_list("status_list_index", flat=True)
+    )
+    if status_list.purpose == StatusList.Purpose.REVOCATION:
+        indices += CancelledStatusEntry.objects.filter(
+            issuer_id=status_list.issuer_id, status_list=status_list.number
+        ).values_list("status_list_index", flat=True)
     for index in indices:
         set_bit(bits, index)
     return bits
@@ -193,14 +262,14 @@ def _timestamp(moment: datetime) -> str:
 def status_list_credential(status_list: StatusList, encoded: str, now: datetime) -> dict:
     """The BitstringStatusListCredential (BSL §2.2) plus its JWT claims (VC-JOSE-COSE)."""
     url = status_list_url(status_list.issuer, status_list.purpose, status_list.number)
-    from seals.keys import issuer_url
+    from seals.keys import issuer_id
 
     issued = int(now.timestamp())
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_url(status_list.issuer),
+        "issuer": issuer_id(status_list.issuer),
         "validFrom": _timestamp(now),
         "credentialSubject": {
             "id": f"{url}#list",
@@ -209,7 +278,7 @@ def status_list_credential(status_list: StatusList, encoded: str, now: datetime)
             "encodedList": encoded,
             "ttl": LIST_TTL_MS,
         },
-        "iss": issuer_url(status_list.issuer),
+        "iss": issuer_id(status_list.issuer),
         "sub": f"{url}#list",
         "iat": issued,
         "nbf": issued,
@@ -312,6 +381,50 @@ def status_list_published(issuer: Issuer, purpose: str, number: int) -> tuple[st
     return published
 
 
+def status_list_data_integrity(
+    issuer: Issuer, purpose: str, number: int, *, now: datetime | None = None
+) -> dict | None:
+    """The published list as a credential secured by an ``eddsa-rdfc-2022`` proof, for the
+    credentials secured the same way (``/s/<id>/credential.json``): the same bits as the JWT
+    list, signed by the issuer's DID (verifiers match a list's issuer to the credential's)."""
+    from seals import data_integrity
+    from seals.keys import data_integrity_key, issuer_did, key_did_url, signing_key_private
+
+    published = status_list_published(issuer, purpose, number)
+    if published is None:
+        return None
+    key = data_integrity_key(issuer)
+    digest = hashlib.sha256(published[1].encode()).hexdigest()
+    cache_key = f"statuslist-di:{issuer.pk}:{purpose}:{number}:{digest}:{key.pk}"
+    secured = cache.get(cache_key)
+    if secured is not None:
+        return secured
+    now = (now or timezone.now()).replace(microsecond=0)
+    url = status_list_url(issuer, purpose, number, data_integrity=True)
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_did(issuer),
+        "validFrom": _timestamp(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": published[1],
+            "ttl": LIST_TTL_MS,
+        },
+    }
+    secured = data_integrity.sign(
+        credential,
+        private_key=signing_key_private(key),
+        verification_method=key_did_url(key),
+        created=now,
+    )
+    cache.set(cache_key, secured, _CACHE_SECONDS)
+    return secured
+
+
 def status_list_bit_published(issuer: Issuer, purpose: str, number: int, index: int) -> bool | None:
     """The published bit at ``index`` (None when there is no such list)."""
     published = status_list_published(issuer, purpose, number)
@@ -337,11 +450,7 @@ def status_list_assign_many(*, issuer_id: int, seals: list[Seal]) -> None:
         .first()
     )
     number, size = current.number, current.size
-    taken = set(
-        Seal.objects.filter(issuer_id=issuer_id, status_list=number).values_list(
-            "status_list_index", flat=True
-        )
-    )
+    taken = _taken(issuer_id, number)
     for seal in pending:
         if len(taken) >= size:
             number += 1

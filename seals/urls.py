@@ -9,7 +9,7 @@ a plain 404.
 from django.urls import path, re_path, register_converter
 
 from config.ratelimit import rate_limited
-from seals import public_views
+from seals import credential_views, public_views
 from seals.certificate import certificate_pdf
 from seals.models import SEAL_ID_PATTERN
 
@@ -30,6 +30,17 @@ register_converter(SealIdConverter, "seal")
 urlpatterns: list = [
     path("s/<seal:seal_id>.svg", public_views.seal_svg, name="seal-svg"),
     path("s/<seal:seal_id>.png", public_views.seal_png, name="seal-png"),
+    # Baked badges (the image plus its credential) before the catch-all below claims them.
+    path(
+        "s/<seal:seal_id>/badge.png",
+        rate_limited(credential_views.badge_png_view),
+        name="seal-badge-png",
+    ),
+    path(
+        "s/<seal:seal_id>/badge.svg",
+        rate_limited(credential_views.badge_svg_view),
+        name="seal-badge-svg",
+    ),
     # After the two above: any other /s/….svg|png is an id of the wrong shape.
     re_path(r"^s/.*\.(?P<fmt>svg|png)\Z", public_views.seal_image_malformed),
     path(

@@ -10,6 +10,7 @@ an attacker would take from our public key).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -24,8 +25,13 @@ from django.utils import timezone
 from jsonschema import Draft201909Validator, FormatChecker
 
 from issuers.models import Issuer
+from seals import data_integrity
 from seals.credentials import JWT_CLAIMS
-from seals.keys import issuer_jwks, issuer_url
+from seals.data_integrity import (  # noqa: F401  (re-exported: the suite's JSON-LD checks)
+    jsonld_undefined_terms,
+    local_document_loader,
+)
+from seals.keys import DATA_INTEGRITY_ALGORITHM, issuer_did, issuer_jwks, issuer_url
 from seals.models import SealStatus, StatusList
 from seals.status_lists import StatusListError, status_list_bit_published
 
@@ -72,62 +78,6 @@ def ob3_schema_validator() -> Draft201909Validator:
     return Draft201909Validator(json.loads(path.read_text()), format_checker=FormatChecker())
 
 
-@memoize
-def _context_files() -> dict[str, Path]:
-    folder = CONFORMANCE_DIR / "contexts"
-    index = json.loads((folder / "index.json").read_text())
-    return {url: folder / name for url, name in index.items()}
-
-
-def local_document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
-    """A PyLD document loader that only reads the vendored contexts (never the network)."""
-    path = _context_files().get(url)
-    if path is None:
-        raise ValueError(f"No local copy of JSON-LD context {url}")
-    return {
-        "contentType": "application/ld+json",
-        "contextUrl": None,
-        "documentUrl": url,
-        "document": json.loads(path.read_text()),
-    }
-
-
-UNDEFINED_VOCAB = "urn:UNDEFINEDTERM:"
-
-
-def jsonld_undefined_terms(document: dict[str, Any]) -> set[str]:
-    """Terms of ``document`` that no context defines.
-
-    The strict trick the 1EdTech validator uses: append ``@vocab: urn:UNDEFINEDTERM:`` as the
-    last context, so every term that would otherwise be dropped silently expands to an IRI under
-    that prefix, then collect those IRIs (as properties and as type values).
-    """
-    from pyld import jsonld
-
-    contexts = document.get("@context", [])
-    contexts = contexts if isinstance(contexts, list) else [contexts]
-    strict = {**document, "@context": [*contexts, {"@vocab": UNDEFINED_VOCAB}]}
-    expanded = jsonld.expand(strict, {"documentLoader": local_document_loader})
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key.startswith(UNDEFINED_VOCAB):
-                    found.add(key[len(UNDEFINED_VOCAB) :])
-                if key == "@type":
-                    for type_ in value if isinstance(value, list) else [value]:
-                        if isinstance(type_, str) and type_.startswith(UNDEFINED_VOCAB):
-                            found.add(type_[len(UNDEFINED_VOCAB) :])
-                walk(value)
-
-    walk(expanded)
-    return found
-
-
 def credential_without_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
     """The credential a VC-JWT carries: the payload minus the JOSE-layer claims."""
     return {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
@@ -151,19 +101,40 @@ def _kind(payload: dict[str, Any]) -> str:
 _KID = re.compile(r"/issuers/(?P<slug>[a-z0-9-]+)/keys/(?P<key_id>[A-Za-z0-9_-]+)")
 
 
-def _find_key(kid: Any) -> tuple[Issuer, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Key:
+    issuer: Issuer
+    jwk: dict[str, Any]
+    # The id the key's signatures must name as their issuer: the DID for a DID URL, else the
+    # profile URL.
+    issuer_id: str
+
+
+def _find_key(kid: Any) -> _Key:
+    """One of our published keys, by its ``kid`` URL or its DID URL (``did:web:…#<key>``)."""
     if not isinstance(kid, str) or not kid:
         raise _Failed("kid", "The header has no kid.")
-    prefix = f"{settings.PUBLIC_BASE_URL}/"
-    match = _KID.fullmatch(kid[len(prefix) - 1 :]) if kid.startswith(prefix) else None
-    if match is None:
-        raise _Failed("kid", f"The kid {kid!r} is not one of our issuers' key URLs.")
-    issuer = Issuer.objects.filter(slug=match["slug"]).first()
-    if issuer is None:
-        raise _Failed("kid", "The kid names an unknown issuer.")
+    did_form = kid.startswith("did:")
+    if did_form:
+        did, _, key_id = kid.partition("#")
+        slug = did.rsplit(":", 1)[-1]
+        issuer = Issuer.objects.filter(slug=slug).first()
+        if issuer is None or issuer_did(issuer) != did or not key_id:
+            raise _Failed("kid", f"The kid {kid!r} is not one of our issuers' DID URLs.")
+        url = f"{issuer_url(issuer)}/keys/{key_id}"
+    else:
+        prefix = f"{settings.PUBLIC_BASE_URL}/"
+        match = _KID.fullmatch(kid[len(prefix) - 1 :]) if kid.startswith(prefix) else None
+        if match is None:
+            raise _Failed("kid", f"The kid {kid!r} is not one of our issuers' key URLs.")
+        issuer = Issuer.objects.filter(slug=match["slug"]).first()
+        if issuer is None:
+            raise _Failed("kid", "The kid names an unknown issuer.")
+        url = kid
     for jwk in issuer_jwks(issuer)["keys"]:
-        if jwk["kid"] == kid:
-            return issuer, jwk
+        if jwk["kid"] == url:
+            expected = issuer_did(issuer) if did_form else issuer_url(issuer)
+            return _Key(issuer, jwk, expected)
     raise _Failed("kid", "The kid is not a published key of its issuer (unknown or revoked).")
 
 
@@ -206,7 +177,9 @@ def _check_schema(kind: str, payload: dict[str, Any]) -> str:
     raise _Failed("schema", "Neither an OpenBadgeCredential, a status list nor a status token.")
 
 
-_LIST_URL = re.compile(r"/issuers/(?P<slug>[a-z0-9-]+)/status/revocation(?:/(?P<number>\d+))?")
+_LIST_URL = re.compile(
+    r"/issuers/(?P<slug>[a-z0-9-]+)/status/revocation(?:/(?P<number>\d+))?(?:\.json)?"
+)
 
 
 def _check_status(issuer: Issuer, payload: dict[str, Any]) -> dict[str, Any]:
@@ -231,10 +204,16 @@ def _check_status(issuer: Issuer, payload: dict[str, Any]) -> dict[str, Any]:
         if bit is None:
             raise _Failed("status", f"The {purpose} list is not published.")
         result[purpose] = bit
-    if result[StatusList.Purpose.REVOCATION]:
-        raise _Failed("status", "Revoked (its bit is set in the revocation list).")
+    # A suspension sets both bits (seals.status_lists.status_list_cancel): the suspension bit
+    # says which of the two it is.
     if result[StatusList.Purpose.SUSPENSION]:
         raise _Failed("status", "Suspended (its bit is set in the suspension list).")
+    if result[StatusList.Purpose.REVOCATION]:
+        raise _Failed(
+            "status",
+            "Revoked (its bit is set in the revocation list): a revoked seal, or a copy issued "
+            "before a suspension, which cancels it for good.",
+        )
     return result
 
 
@@ -264,7 +243,8 @@ def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult
             raise _Failed("algorithm", f"Algorithm {alg!r} is not accepted; only ES256, RS256.")
         passed("algorithm", alg)
 
-        issuer, jwk = _find_key(header.get("kid"))
+        key = _find_key(header.get("kid"))
+        issuer, jwk = key.issuer, key.jwk
         if jwk["alg"] != alg:
             raise _Failed("algorithm", f"The key is for {jwk['alg']}, the token says {alg}.")
         passed("kid", jwk["kid"])
@@ -276,7 +256,7 @@ def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult
             raise _Failed("signature", f"Invalid signature: {exc}") from exc
         passed("signature")
 
-        expected_iss = issuer_url(issuer)
+        expected_iss = key.issuer_id
         claimed = payload.get("iss")
         body_issuer = payload.get("issuer")
         body_issuer_id = body_issuer.get("id") if isinstance(body_issuer, dict) else body_issuer
@@ -292,6 +272,75 @@ def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult
             passed("status", "neither revoked nor suspended")
         elif result.kind == "status_token":
             result.status = {"status": payload["status"]}
+    except _Failed as failure:
+        result.failed, result.reason = failure.check, failure.reason
+        result.checks.append(Check(failure.check, False, failure.reason))
+        return result
+    result.valid = True
+    result.reason = "All checks passed."
+    return result
+
+
+def _epoch_of(value: Any, name: str) -> int:
+    try:
+        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+    except ValueError as exc:
+        raise _Failed("time", f"{name} is not an XML Schema dateTime.") from exc
+
+
+def verify_document(document: Any, *, now: datetime | None = None) -> VerificationResult:
+    """Verify a credential or status list secured by an ``eddsa-rdfc-2022`` Data Integrity
+    proof; the same checks, in the same order and with the same names, as ``verify_jwt``."""
+    now_s = int((now or timezone.now()).timestamp())
+    result = VerificationResult(valid=False)
+
+    def passed(name: str, detail: str = "") -> None:
+        result.checks.append(Check(name, True, detail))
+
+    try:
+        if not isinstance(document, dict) or "proof" not in document:
+            raise _Failed("format", "Not a JSON-LD document with a proof.")
+        result.payload, result.kind = document, _kind(document)
+        passed("format")
+
+        try:
+            proof = data_integrity.proof_of(document)
+        except data_integrity.DataIntegrityError as exc:
+            raise _Failed("algorithm", str(exc)) from exc
+        result.header = {k: v for k, v in proof.items() if k != "proofValue"}
+        passed("algorithm", data_integrity.CRYPTOSUITE)
+
+        key = _find_key(proof["verificationMethod"])
+        if key.jwk["alg"] != DATA_INTEGRITY_ALGORITHM:
+            raise _Failed("algorithm", "eddsa-rdfc-2022 needs an Ed25519 key.")
+        passed("kid", proof["verificationMethod"])
+
+        x = key.jwk["x"]
+        raw = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+        try:
+            data_integrity.verify(document, public_key=raw)
+        except data_integrity.DataIntegrityError as exc:
+            raise _Failed("signature", str(exc)) from exc
+        passed("signature")
+
+        body_issuer = document.get("issuer")
+        body_issuer_id = body_issuer.get("id") if isinstance(body_issuer, dict) else body_issuer
+        # The proof's verification method is controlled by the DID: the issuer must be it.
+        if body_issuer_id != key.issuer_id:
+            raise _Failed("issuer", "issuer is not the controller of the proof's key.")
+        passed("issuer", key.issuer_id)
+
+        times: dict[str, int] = {}
+        if "validFrom" in document:
+            times["nbf"] = _epoch_of(document["validFrom"], "validFrom")
+        if "validUntil" in document:
+            times["exp"] = _epoch_of(document["validUntil"], "validUntil")
+        passed("time", _check_time(times, now_s))
+        passed("schema", _check_schema(result.kind, document))
+
+        if result.kind == "credential":
+            result.status = _check_status(key.issuer, document)
+            passed("status", "neither revoked nor suspended")
     except _Failed as failure:
         result.failed, result.reason = failure.check, failure.reason
         result.checks.append(Check(failure.check, False, failure.reason))

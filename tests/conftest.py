@@ -1,8 +1,8 @@
 """Suite-wide fixtures and the rule for service-backed tests.
 
-A test marked ``postgres``, ``redis``, ``browser`` or ``nginx`` needs that service or program.
-Where it is not available the test is skipped with the reason; with TRUSTSEAL_REQUIRE_SERVICES=1
-(CI) it fails instead, so CI can never look green by skipping.
+A test marked ``postgres``, ``redis``, ``browser``, ``nginx`` or ``interop`` needs that service or
+program. Where it is not available the test is skipped with the reason; with
+TRUSTSEAL_REQUIRE_SERVICES=1 (CI) it fails instead, so CI can never look green by skipping.
 
 Tenancy (config.tenancy): a test's own code (fixtures, factories, assertions) reads and writes
 every issuer's rows with scopes disabled, as pretix's suite does. A request made through the test
@@ -28,6 +28,8 @@ REQUIRE_SERVICES = os.environ.get("TRUSTSEAL_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("TRUSTSEAL_CHROMIUM", "/usr/bin/chromium")
 # Debian's nginx, found as deploy/nginx/local.py finds it, run from a private prefix (tests/deploy).
 HAS_NGINX = bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx")
+# Node and npm run the field's verifiers (tests/interop), installed from a committed lock file.
+HAS_NODE = bool(shutil.which("node")) and bool(shutil.which("npm"))
 
 
 def _service_gate(item: pytest.Item, marker: str, available: bool, how: str) -> None:
@@ -49,6 +51,7 @@ def pytest_runtest_setup(item: pytest.Item):
         item, "browser", os.path.exists(CHROMIUM), f"apt-get install -y chromium ({CHROMIUM})"
     )
     _service_gate(item, "nginx", HAS_NGINX, "apt-get install -y nginx (/usr/sbin/nginx)")
+    _service_gate(item, "interop", HAS_NODE, "apt-get install -y nodejs npm (node and npm)")
     with scopes_disabled():  # fixtures
         return (yield)
 

@@ -113,7 +113,7 @@ def test_the_strict_json_ld_check_reports_an_invented_term(seal):
 def test_jwcrypto_verifies_the_served_credential_with_the_served_jwks(seal, client):
     response = client.get(f"/s/{seal.public_id}/credential.jwt")
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/jwt"
+    assert response["Content-Type"] == "application/vc+jwt"
     assert "public" in response["Cache-Control"] and not response.cookies
     jwks = client.get(f"/issuers/{seal.issuer.slug}/jwks.json").json()
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
@@ -141,8 +141,8 @@ def test_rs256_is_an_option(seal):
 
 
 def test_it_refuses_an_unknown_algorithm(issuer):
-    with pytest.raises(InvalidInputError, match="ES256 or RS256") as refused:
-        signing_key_rotate(issuer=issuer, algorithm="EdDSA")
+    with pytest.raises(InvalidInputError, match="ES256, RS256 or EdDSA") as refused:
+        signing_key_rotate(issuer=issuer, algorithm="HS256")
     assert refused.value.field == "algorithm"
     assert issuer.signing_keys.count() == 1
 

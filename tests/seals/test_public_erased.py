@@ -91,6 +91,9 @@ def test_the_image_is_a_no_longer_valid_card_naming_nobody(client, erased, fmt):
 def test_the_credential_certificate_and_embed_are_gone(client, erased):
     for path in (
         f"/s/{erased.public_id}/credential.jwt",
+        f"/s/{erased.public_id}/credential.json",
+        f"/s/{erased.public_id}/badge.png",
+        f"/s/{erased.public_id}/badge.svg",
         f"/s/{erased.public_id}/certificate.pdf",
         f"/embed/{erased.public_id}",
         f"/embed/{erased.public_id}?format=text",

@@ -238,6 +238,10 @@ def test_the_documented_script_verifies_a_seal_and_notices_its_revocation(issuer
 
     valid = run()
     assert valid.returncode == 0 and valid.stdout.startswith("VALID"), valid.stderr
+    seal_suspend(seal=seal, reason="audit", actor="test")
+    regenerate_status_lists()
+    suspended = run()
+    assert suspended.returncode == 1 and "SUSPENDED" in suspended.stderr
     seal_revoke(seal=seal, reason="fraud", actor="test")
     regenerate_status_lists()
     revoked = run()

@@ -163,6 +163,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  image:   {links.image_url(seal, 'svg')}")
         self.stdout.write(f"  verify:  {links.verify_url(seal)}")
         self.stdout.write(f"  embed:   {links.embed_snippet(seal)}")
+        base = f"{settings.PUBLIC_BASE_URL}/s/{seal.public_id}"
+        self.stdout.write(
+            f"  credential: {base}/credential.jwt (Data Integrity: credential.json; "
+            "baked: badge.png, badge.svg)"
+        )
 
     def _print_watch(self, seal: Seal, endpoint: WebhookEndpoint, secret_path: Path) -> None:
         at = seal.expires_at.astimezone(UTC).strftime("%H:%M:%S UTC")

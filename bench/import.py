@@ -3,7 +3,7 @@ runs it, with the worker's peak memory.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ts_bench .venv/bin/python bench/import.py
     DATABASE_URL=sqlite:///var/bench-import.sqlite3 .venv/bin/python bench/import.py
-    [--rows 200000] [--keep]
+    [--rows 200000] [--format csv|json] [--keep]
 
 Creates a throw-away issuer (migrating the database first), generates the rows and starts the
 import as the API does (``import_start``: the file read once as a stream, packed, an ImportJob
@@ -32,23 +32,27 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 
-def generate(rows: int) -> bytes:
+COLUMNS = ["external_ref", "legal_name", "domains", "country", "contact_email", "expires_at"]
+
+
+def _row(i: int) -> list[str]:
+    return [
+        f"B-{i:07d}",
+        f"Bench Member {i} Ltd",
+        f"m{i}.bench.example www.m{i}.bench.example",
+        "GB",
+        f"contact{i}@m{i}.bench.example",
+        "2030-06-30",
+    ]
+
+
+def generate(rows: int, fmt: str = "csv") -> bytes:
+    if fmt == "json":
+        return json.dumps([dict(zip(COLUMNS, _row(i), strict=True)) for i in range(rows)]).encode()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["external_ref", "legal_name", "domains", "country", "contact_email", "expires_at"]
-    )
-    for i in range(rows):
-        writer.writerow(
-            [
-                f"B-{i:07d}",
-                f"Bench Member {i} Ltd",
-                f"m{i}.bench.example www.m{i}.bench.example",
-                "GB",
-                f"contact{i}@m{i}.bench.example",
-                "2030-06-30",
-            ]
-        )
+    writer.writerow(COLUMNS)
+    writer.writerows(_row(i) for i in range(rows))
     return b"\xef\xbb\xbf" + out.getvalue().encode()
 
 
@@ -80,6 +84,7 @@ def run_message(message_id: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--format", choices=["csv", "json"], default="csv")
     parser.add_argument("--keep", action="store_true", help="keep the bench issuer afterwards")
     parser.add_argument("--run-message", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -105,12 +110,15 @@ def main() -> None:
     core.enqueue = lambda *args, **kwargs: None
     slug = f"bench-{int(time.time())}"
     issuer = issuer_create(slug=slug, name="Bench Association")
-    data = generate(args.rows)
-    print(f"{args.rows} rows, {len(data) / 1e6:.1f} MB CSV, database {connection.vendor}")
+    data = generate(args.rows, args.format)
+    print(
+        f"{args.rows} rows, {len(data) / 1e6:.1f} MB {args.format.upper()}, "
+        f"database {connection.vendor}"
+    )
 
     for label in ("first import (create)", "second import (unchanged)"):
         started = time.perf_counter()
-        job, _ = imports.import_start(issuer=issuer, data=data, fmt="csv", actor="bench")
+        job, _ = imports.import_start(issuer=issuer, data=data, fmt=args.format, actor="bench")
         queued = time.perf_counter() - started
         message = Message.objects.get(topic=imports.IMPORT_TOPIC, payload__job_id=job.pk)
         child = subprocess.run(

@@ -19,11 +19,12 @@ How a file runs:
 2. Up to ASYNC_THRESHOLD rows run at once, in the request's transaction. A larger file is kept
    on an ImportJob (gzip-compressed, then encrypted) and owed as an outbox message
    ``import.run`` on the ``jobs`` queue, written in the same transaction as the job.
-3. A run streams the file in batches of BATCH rows. Each batch is checked and written in its own
-   short transaction, which also moves the job's cursor and counts and renews the outbox lease:
-   on SQLite, readers and other writers get the database between two batches, and a worker that
-   dies loses at most the batch it was in. An all-or-nothing import first checks every row
-   (phase ``check``, nothing written), then writes a clean file (phase ``write``).
+3. A run streams the file in batches of IMPORT_BATCH_ROWS rows (settings). Each batch is checked
+   and written in its own short transaction, which also moves the job's cursor and counts and
+   renews the outbox lease: on SQLite, readers and other writers get the database between two
+   batches, and a worker that dies loses at most the batch it was in. An all-or-nothing import
+   first checks every row (phase ``check``, nothing written), then writes a clean file (phase
+   ``write``).
 4. When a worker dies, the outbox relay hands the message out again once its lease has passed;
    the next run skips the rows before the cursor (re-checking them only to find duplicates of
    them later in the file) and goes on. A job that has started MAX_RUNS runs, or whose file is
@@ -88,10 +89,6 @@ ERRORS_KEPT = 100
 # field and the problem, never the value. Errors are stored in clear on the ImportJob and
 # outlive the member's erasure (a rejected value is not the member's stored contact, so erasure
 # cannot find it), so quoting one would keep it for good.
-# Rows per batch (one transaction each). bench/import.py: 2,000 rows commit in well under a
-# second on SQLite, so a poll or an API write waits that long at most, far below SQLite's 20 s
-# busy timeout; larger batches gained under 5 % on PostgreSQL.
-BATCH = 2000
 # Runs a job may start (the first plus resumes after a dead worker or a lost database) before it
 # is given up: a file that kills its worker every time must end, not loop.
 MAX_RUNS = 5
@@ -337,12 +334,17 @@ def _check_texts(raw: dict[str, Any], problems: list[_Problem]) -> dict[str, Any
         if len(values[name]) > limit:
             problems.append((name, f"At most {limit} characters.", "max_length"))
     values["display_name"] = values["display_name"] or values["legal_name"]
-    if values["contact_email"]:
-        try:
-            validate_email(values["contact_email"])
-        except ValidationError:
-            problems.append(("contact_email", _email_problem(values["contact_email"]), "invalid"))
+    _check_email(values["contact_email"], problems)
     return values
+
+
+def _check_email(value: str, problems: list[_Problem]) -> None:
+    if not value:
+        return
+    try:
+        validate_email(value)
+    except ValidationError:
+        problems.append(("contact_email", _email_problem(value), "invalid"))
 
 
 def _check_country(raw: dict[str, Any], problems: list[_Problem]) -> str:
@@ -502,7 +504,7 @@ def _save_members(plan: _Plan, now: datetime) -> None:
         fields.append("contact_email_hash")
     for member in updated:
         member.updated_at = now
-    Member.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=BATCH)
+    Member.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=1000)
 
 
 def _live_seals(plan: _Plan, now: datetime) -> dict[tuple[int, int], Any]:
@@ -620,7 +622,7 @@ class _Run:
     def _pass(self) -> None:
         rows = enumerate(import_read(source=self.source, fmt=self.job.format), start=1)
         self._skip(rows, self.job.cursor)
-        while batch := list(islice(rows, BATCH)):
+        while batch := list(islice(rows, settings.IMPORT_BATCH_ROWS)):
             checked = self._check(batch)
             writing = self.job.phase == ImportJob.Phase.WRITE
             plan = (
@@ -643,6 +645,8 @@ class _Run:
             row = _check_row(number, raw, self.programmes, self.default, scratch)
             if row is not None:
                 self.seen.setdefault(row.values["external_ref"], number)
+            if self.lease is not None and number % settings.IMPORT_BATCH_ROWS == 0:
+                outbox.renew(self.lease)  # re-checking is a batch's work too
 
     def _check(self, batch: list[tuple[int, dict[str, Any]]]) -> list[_Row]:
         checked = []

@@ -342,3 +342,49 @@ def test_it_refuses_characters_the_seal_cannot_carry_as_the_api_does(api):
     ]
     assert "U+0001, at position 5" in errors[0]["message"]
     assert not Member.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_status_polls_are_answered_while_a_large_import_writes(api, settings, monkeypatch):
+    """On SQLite one writer at a time: each batch is its own short transaction, so a poll, and
+    the write every poll makes here, gets the database between two batches."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from issuers.api import authentication
+    from outbox import core
+
+    settings.IMPORT_BATCH_ROWS = 200
+    # Every poll writes too (the key's last use), so it queues for the write lock.
+    monkeypatch.setattr(authentication, "LAST_USED_RESOLUTION", timedelta(0))
+    total = ASYNC_THRESHOLD + 999
+    monkeypatch.setattr(core, "enqueue", lambda *args, **kwargs: None)  # this test runs the job
+    response = post_csv(api, csv_bytes(good_rows(total)), mode="partial")
+    job_id = response.json()["id"]
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            import_job_run(job_id=job_id, actor="test")
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    polls = []
+    while worker.is_alive() or not polls:
+        answer = api.get(f"/imports/{job_id}")
+        polls.append((answer.status_code, answer.json()))
+    worker.join()
+
+    assert not failures, failures
+    assert [code for code, _ in polls if code >= 500] == []
+    # Polls landed between batches: progress was seen while the import ran, not only at its end.
+    seen = {body["created"] for _, body in polls if body["state"] == "running"}
+    assert len(seen - {0}) >= 2, seen
+    assert api.get(f"/imports/{job_id}").json()["created"] == total

@@ -238,9 +238,10 @@ RETENTION_IMPORT_JOB_DAYS = env.int("RETENTION_IMPORT_JOB_DAYS", default=90)
 # that dies is presumed so this long after its last batch, and the relay (OUTBOX_RELAY_SECONDS)
 # hands the import to another worker, well within five minutes.
 IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=120)
-# Rows per import batch, each its own transaction: on SQLite a poll or another writer waits at
-# most one batch (about a second for 1,000 rows, far below the 20 s busy timeout); bigger
-# batches cost PostgreSQL less per row (docs/performance.md).
+# Rows per import batch, each its own transaction: on SQLite another writer waits at most one
+# batch (a few hundred ms for 1,000 rows on a quiet box, ~14 s on a badly overloaded one, below
+# the 20 s busy timeout); smaller batches repeat per-batch queries more often
+# (docs/performance.md).
 IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=1000)
 CELERY_BEAT_SCHEDULE["privacy-daily"] = {
     "task": "workers.privacy_daily",

@@ -739,7 +739,12 @@ def import_start(
 
 @outbox.handler(IMPORT_TOPIC, lease_seconds=settings.IMPORT_LEASE_SECONDS, queue="jobs")
 def _import_run_message(payload: dict[str, Any], message: Message) -> None:
-    job = import_job_run(job_id=payload["job_id"], actor=payload["actor"], lease=message)
+    try:
+        job = import_job_run(job_id=payload["job_id"], actor=payload["actor"], lease=message)
+    except ImportJob.DoesNotExist:
+        # Deleted with its issuer, or by retention: nothing is owed any more.
+        log.warning("import %s: the job no longer exists", payload["job_id"])
+        return
     if job.state in (ImportJob.State.QUEUED, ImportJob.State.RUNNING):
         # Another run took the job over (this one's lease ran out while it was still alive):
         # the message stays owed until the job is done, in case that run dies too.

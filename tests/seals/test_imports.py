@@ -176,6 +176,13 @@ def test_a_job_whose_file_is_gone_ends_failed_with_a_reason(issuer, small_batche
     )
 
 
+def test_a_message_whose_job_was_deleted_is_done(issuer, small_batches):
+    job, message = queue(issuer, good_rows(30))
+    job.delete()
+
+    assert core.run(message.pk) == "done"
+
+
 def test_a_database_that_goes_away_leaves_the_job_to_be_resumed(issuer, small_batches, monkeypatch):
     from django.db import OperationalError
 

@@ -109,3 +109,11 @@ class AdminScopesMiddleware:
             with scopes_disabled():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+def issuer_of(model: type[models.Model], pk: int, path: str = "issuer_id") -> int | None:
+    """The id of the issuer a task acts for, read from the row it was given (``path`` leads
+    from the model to it); None when the row is gone. The one query a task makes before its
+    scope is open: all it has is the row's id."""
+    with scopes_disabled():
+        return model._default_manager.filter(pk=pk).values_list(path, flat=True).first()

@@ -39,7 +39,11 @@ def event_envelope(event_type: str, data: dict[str, Any], at: datetime, issuer_s
     }
 
 
-def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+def subscribed(endpoint: WebhookEndpoint, event_type: str, *, listed_only: bool = False) -> bool:
+    """An empty ``event_types`` means every event, unless ``listed_only``: then only endpoints
+    that name the type get it (bulk changes that announce themselves with one summary event)."""
+    if listed_only:
+        return event_type in endpoint.event_types
     return not endpoint.event_types or event_type in endpoint.event_types
 
 
@@ -49,7 +53,11 @@ def deliveries_enqueue(delivery_ids: list[int]) -> None:
 
 
 def webhook_emit_many(
-    *, issuer_id: int, events: list[tuple[str, dict[str, Any]]], at: datetime | None = None
+    *,
+    issuer_id: int,
+    events: list[tuple[str, dict[str, Any]]],
+    at: datetime | None = None,
+    listed_only: bool = False,
 ) -> list[WebhookDelivery]:
     """Queue ``(event_type, data)`` events for every subscribed active endpoint of the issuer.
 
@@ -78,7 +86,7 @@ def webhook_emit_many(
                 claimed_at=at,  # on a pending row: when it was last handed to the broker
             )
             for endpoint in endpoints
-            if subscribed(endpoint, event_type)
+            if subscribed(endpoint, event_type, listed_only=listed_only)
         )
     created = WebhookDelivery.objects.bulk_create(rows)
     if any(row.pk is None for row in created):  # backends without RETURNING

@@ -254,18 +254,31 @@ class ImportJob(TimeStamped):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
         PARTIAL = "partial", "Partial"
 
+    class Phase(models.TextChoices):
+        CHECK = "check", "Checking"
+        WRITE = "write", "Writing"
+
     issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="imports")
     format = models.CharField(max_length=4)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
     dry_run = models.BooleanField(default=False)
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
-    source = EncryptedBinaryField(null=True, editable=False)  # holds contact details
+    # Holds contact details; gzip-compressed before encryption, so a worker streams it from a
+    # few MB rather than holding the whole file (seals.imports).
+    source = EncryptedBinaryField(null=True, editable=False)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
+    # Where a run resumes: rows of the file whose ``phase`` is committed, moved in the same
+    # transaction as each batch (all-or-nothing imports check every row before writing any).
+    phase = models.CharField(max_length=5, choices=Phase.choices, default=Phase.CHECK)
+    cursor = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs started
+    reason = models.TextField(blank=True, default="")  # why the job as a whole failed
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = IssuerScopedManager()

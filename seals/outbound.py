@@ -30,8 +30,11 @@ def seal_event_data(seal: Any, event: Any) -> dict[str, Any]:
     }
 
 
-def webhook_emit_seal_events(*, issuer_id: int, changes: list[tuple[Any, Any]]) -> None:
-    """Queue the ``seal.*`` webhooks for committed-together ``(seal, SealEvent)`` pairs."""
+def webhook_emit_seal_events(
+    *, issuer_id: int, changes: list[tuple[Any, Any]], listed_only: bool = False
+) -> None:
+    """Queue the ``seal.*`` webhooks for committed-together ``(seal, SealEvent)`` pairs; with
+    ``listed_only``, only to endpoints that name the event type (issuers.events.subscribed)."""
     if not WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
         return
     events = [
@@ -39,4 +42,4 @@ def webhook_emit_seal_events(*, issuer_id: int, changes: list[tuple[Any, Any]]) 
         for seal, event in changes
         if event.kind in SEAL_EVENT_TYPES
     ]
-    webhook_emit_many(issuer_id=issuer_id, events=events)
+    webhook_emit_many(issuer_id=issuer_id, events=events, listed_only=listed_only)

@@ -46,7 +46,14 @@ def after_seals_change(seals: list[Seal]) -> None:
 
 
 def _commit_change(
-    seal: Seal, *, kind: str, actor: str, reason: str = "", data: dict | None = None, now: datetime
+    seal: Seal,
+    *,
+    kind: str,
+    actor: str,
+    reason: str = "",
+    data: dict | None = None,
+    now: datetime,
+    listed_only: bool = False,
 ) -> SealEvent:
     seal.version += 1
     seal.save()
@@ -59,7 +66,9 @@ def _commit_change(
         private_data={"reason": reason} if reason else None,
     )
     # Queued in this transaction (an outbox), delivered only after it commits.
-    webhook_emit_seal_events(issuer_id=seal.issuer_id, changes=[(seal, event)])
+    webhook_emit_seal_events(
+        issuer_id=seal.issuer_id, changes=[(seal, event)], listed_only=listed_only
+    )
     transaction.on_commit(lambda: after_seals_change([seal]))
     return event
 
@@ -154,8 +163,12 @@ def seal_revoke(*, seal: Seal, reason: str, actor: str) -> Seal:
 
 
 @transaction.atomic
-def seal_renew(*, seal: Seal, expires_at: datetime, reason: str, actor: str) -> Seal:
-    """A new expiry; an expired seal becomes active again, a suspended one stays suspended."""
+def seal_renew(
+    *, seal: Seal, expires_at: datetime, reason: str, actor: str, listed_only: bool = False
+) -> Seal:
+    """A new expiry; an expired seal becomes active again, a suspended one stays suspended.
+    ``listed_only``: the webhook goes only to endpoints that name ``seal.renewed`` (an import
+    announces itself with ``import.completed`` instead)."""
     seal = _locked(seal)
     now = timezone.now()
     if seal.status == SealStatus.REVOKED:
@@ -178,16 +191,21 @@ def seal_renew(*, seal: Seal, expires_at: datetime, reason: str, actor: str) -> 
             "previous_expires_at": previous.isoformat() if previous else None,
             "expires_at": expires_at.isoformat(),
         },
+        listed_only=listed_only,
     )
     return seal
 
 
 @transaction.atomic
 def seal_award_many(
-    *, awards: list[tuple[Member, Programme, datetime, datetime]], actor: str
+    *,
+    awards: list[tuple[Member, Programme, datetime, datetime]],
+    actor: str,
+    listed_only: bool = False,
 ) -> list[Seal]:
     """``seal_award`` for many ``(member, programme, valid_from, expires_at)`` of one issuer
-    (bulk import): the same rows, events, webhooks and invalidation, written in batches."""
+    (bulk import): the same rows, events, webhooks and invalidation, written in batches.
+    ``listed_only`` as for ``seal_renew``."""
     from config.bulk import bulk_insert
     from issuers.models import WebhookEndpoint
     from seals.chain import record_events
@@ -237,7 +255,11 @@ def seal_award_many(
         at=now,
     )
     if WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
-        webhook_emit_seal_events(issuer_id=issuer_id, changes=list(zip(seals, events, strict=True)))
+        webhook_emit_seal_events(
+            issuer_id=issuer_id,
+            changes=list(zip(seals, events, strict=True)),
+            listed_only=listed_only,
+        )
     lists = {seal.status_list for seal in seals}
 
     def after_commit() -> None:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 
 from celery import Task
-from django.db import models
 
 from config.tenancy import scopes_disabled
 
@@ -70,11 +69,3 @@ def run_beat_job(name: str, job: Callable[[], object]) -> object | None:
         result,
     )
     return result
-
-
-def issuer_of(model: type[models.Model], pk: int, path: str = "issuer_id") -> int | None:
-    """The id of the issuer a task acts for, read from the row it was given (``path`` leads
-    from the model to it); None when the row is gone. The one query a task makes before its
-    scope is open: all it has is the row's id."""
-    with scopes_disabled():
-        return model._default_manager.filter(pk=pk).values_list(path, flat=True).first()

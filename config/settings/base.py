@@ -179,7 +179,6 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_ROUTES = {
     task: {"queue": "jobs"}
     for task in (
-        "workers.import_run",
         "workers.regenerate_status_lists",
         "workers.seals_refresh_status",
         "workers.notices_plan",
@@ -259,6 +258,15 @@ RETENTION_CLOSED_DATA_REQUEST_YEARS = env.int("RETENTION_CLOSED_DATA_REQUEST_YEA
 RETENTION_IMPORT_SOURCE_DAYS = env.int("RETENTION_IMPORT_SOURCE_DAYS", default=7)
 # Whole import jobs (counts and row errors, which name rows and fields but never contact values).
 RETENTION_IMPORT_JOB_DAYS = env.int("RETENTION_IMPORT_JOB_DAYS", default=90)
+# An import run renews its outbox lease after every batch (about a second of work); a worker
+# that dies is presumed so this long after its last batch, and the relay (OUTBOX_RELAY_SECONDS)
+# hands the import to another worker, well within five minutes.
+IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=120)
+# Rows per import batch, each its own transaction: on SQLite another writer waits at most one
+# batch (a few hundred ms for 1,000 rows on a quiet box, ~14 s on a badly overloaded one, below
+# the 20 s busy timeout); smaller batches repeat per-batch queries more often
+# (docs/performance.md).
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=1000)
 CELERY_BEAT_SCHEDULE["privacy-daily"] = {
     "task": "workers.privacy_daily",
     # Day-grained and idempotent work (reminders are claimed once, deletions repeat harmlessly),

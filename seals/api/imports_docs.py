@@ -24,18 +24,15 @@ JOB_EXAMPLE = {
     "mode": "all_or_nothing",
     "dry_run": False,
     "total": 25000,
-    "processed": 12000,
-    "created": 0,
-    "updated": 0,
-    "failed": 1,
-    "errors": [
-        {
-            "row": 118,
-            "field": "contact_email",
-            "message": "Not a valid e-mail address: the part after the '@' is not a domain name.",
-            "code": "invalid",
-        }
-    ],
+    "processed": 25000,
+    "created": 9000,
+    "updated": 2500,
+    "unchanged": 500,
+    "failed": 0,
+    "errors": [],
+    "phase": "write",
+    "attempts": 1,
+    "reason": "",
     "created_at": "2026-03-01T08:00:00Z",
     "finished_at": None,
 }
@@ -55,7 +52,11 @@ import_jobs = extend_schema_view(
     retrieve=extend_schema(
         summary="An import and its progress",
         description="Poll this for a queued import (more than 1,000 rows) until `state` is "
-        "`succeeded` or `failed`.",
+        "`succeeded` or `failed`. It is written in batches of 1,000 rows, each committed with "
+        "its counts: `phase` `check` (all-or-nothing and dry runs: every row checked first, "
+        "nothing written), then `write`. An import whose worker stopped is resumed from its "
+        "last batch (`attempts` counts the runs); one that cannot finish is `failed` with a "
+        "`reason`.",
         tags=["imports"],
         examples=[OpenApiExample("Running", value=JOB_EXAMPLE, response_only=True)],
     ),

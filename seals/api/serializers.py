@@ -401,12 +401,28 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "processed",
             "created",
             "updated",
+            "unchanged",
             "failed",
             "errors",
+            "phase",
+            "attempts",
+            "reason",
             "created_at",
             "finished_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "processed": {"help_text": "Rows checked so far."},
+            "phase": {
+                "help_text": "check: rows are being checked, nothing written yet (all-or-nothing "
+                "and dry runs); write: rows are being written, in batches."
+            },
+            "attempts": {
+                "help_text": "Runs started: more than 1 when the import was resumed after its "
+                "worker stopped."
+            },
+            "reason": {"help_text": "Why the import as a whole failed, when it did."},
+        }
 
 
 class ImportOptionsSerializer(StrictSerializer):

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from issuers.models import ImportJob, Member
+from outbox.models import Message
 from seals.chain import verify_chain
 from seals.imports import ASYNC_THRESHOLD, import_job_run
 from seals.models import Seal, SealEvent
@@ -164,10 +165,12 @@ def test_a_large_file_runs_as_a_job_with_progress(api, django_capture_on_commit_
     job_id = response.json()["id"]
     assert response["Location"] == f"/api/v1/imports/{job_id}"
     assert response.json()["state"] == "queued"
-    assert len(callbacks) == 1  # enqueued only after commit
-    from workers.import_tasks import import_run
+    assert len(callbacks) == 1  # handed to the broker only after commit
+    message = Message.objects.get(topic="import.run")
+    assert message.payload == {"job_id": job_id, "actor": f"api-key:{api.new_key.api_key.prefix}"}
+    from workers.outbox_tasks import outbox_run
 
-    import_run.apply(args=(job_id, "api-key:test"))
+    outbox_run.apply(args=(message.pk,))
 
     body = api.get(f"/imports/{job_id}").json()
     assert body["state"] == "succeeded"
@@ -179,6 +182,7 @@ def test_a_large_file_runs_as_a_job_with_progress(api, django_capture_on_commit_
     )
     assert Member.objects.filter(issuer=api.issuer).count() == 1050
     assert ImportJob.objects.get(pk=job_id).source is None  # personal data not kept
+    assert not Message.objects.filter(topic="import.run").exists()  # done: nothing more owed
 
 
 def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
@@ -210,22 +214,34 @@ def test_another_issuers_import_is_404(api, other_api):
     assert other_api.get("/imports").json()["results"] == []
 
 
-def test_imported_seals_are_announced_to_webhooks(api):
+def test_an_import_is_announced_once_to_catch_all_endpoints_and_per_seal_to_listed_ones(api):
     from effects.webhooks import webhook_endpoint_create
     from issuers.models import WebhookDelivery
 
-    webhook_endpoint_create(issuer=api.issuer, url="http://127.0.0.1:9/hook")
+    everything = webhook_endpoint_create(issuer=api.issuer, url="http://127.0.0.1:9/all").endpoint
+    per_seal = webhook_endpoint_create(
+        issuer=api.issuer,
+        url="http://127.0.0.1:9/seals",
+        event_types=["seal.issued", "seal.renewed"],
+    ).endpoint
+    renewed = award(MemberFactory(issuer=api.issuer, external_ref="R-00000"))
+    WebhookDelivery.objects.all().delete()  # the award's own announcement
     response = post_csv(api, csv_bytes(good_rows(3)))
 
     assert response.status_code == 201
-    deliveries = WebhookDelivery.objects.filter(endpoint__issuer=api.issuer)
-    issued = deliveries.filter(event_type="seal.issued")
-    assert sorted(d.payload["data"]["member"] for d in issued) == [
-        "R-00000",
-        "R-00001",
-        "R-00002",
+    to_all = WebhookDelivery.objects.filter(endpoint=everything)
+    assert [d.event_type for d in to_all] == ["import.completed"]
+    assert to_all.get().payload["data"]["counts"]["created"] == 2
+    to_listed = WebhookDelivery.objects.filter(endpoint=per_seal)
+    assert sorted((d.event_type, d.payload["data"]["member"]) for d in to_listed) == [
+        ("seal.issued", "R-00001"),
+        ("seal.issued", "R-00002"),
+        ("seal.renewed", "R-00000"),
     ]
-    assert sorted(d.event_type for d in deliveries.exclude(pk__in=issued)) == ["import.completed"]
+    assert to_listed.get(event_type="seal.renewed").payload["data"]["seal"] == renewed.public_id
+    # The seals' own histories are complete whoever is told.
+    assert SealEvent.objects.filter(issuer=api.issuer, kind="issued").count() == 3
+    assert SealEvent.objects.filter(seal=renewed, kind="renewed").count() == 1
 
 
 def test_a_row_naming_an_erased_member_is_refused_and_brings_nothing_back(api):
@@ -326,3 +342,49 @@ def test_it_refuses_characters_the_seal_cannot_carry_as_the_api_does(api):
     ]
     assert "U+0001, at position 5" in errors[0]["message"]
     assert not Member.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_status_polls_are_answered_while_a_large_import_writes(api, settings, monkeypatch):
+    """On SQLite one writer at a time: each batch is its own short transaction, so a poll, and
+    the write every poll makes here, gets the database between two batches."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from issuers.api import authentication
+    from outbox import core
+
+    settings.IMPORT_BATCH_ROWS = 200
+    # Every poll writes too (the key's last use), so it queues for the write lock.
+    monkeypatch.setattr(authentication, "LAST_USED_RESOLUTION", timedelta(0))
+    total = ASYNC_THRESHOLD + 999
+    monkeypatch.setattr(core, "enqueue", lambda *args, **kwargs: None)  # this test runs the job
+    response = post_csv(api, csv_bytes(good_rows(total)), mode="partial")
+    job_id = response.json()["id"]
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            import_job_run(job_id=job_id, actor="test")
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    polls = []
+    while worker.is_alive() or not polls:
+        answer = api.get(f"/imports/{job_id}")
+        polls.append((answer.status_code, answer.json()))
+    worker.join()
+
+    assert not failures, failures
+    assert [code for code, _ in polls if code >= 500] == []
+    # Polls landed between batches: progress was seen while the import ran, not only at its end.
+    seen = {body["created"] for _, body in polls if body["state"] == "running"}
+    assert len(seen - {0}) >= 2, seen
+    assert api.get(f"/imports/{job_id}").json()["created"] == total

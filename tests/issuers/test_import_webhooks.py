@@ -7,7 +7,7 @@ import json
 import pytest
 
 from effects.webhooks import webhook_endpoint_create
-from issuers.models import ImportJob, Member, WebhookDelivery
+from issuers.models import Member, WebhookDelivery
 from seals import imports
 from seals.imports import import_job_run, import_start
 from tests.issuers.test_api_imports import csv_bytes, good_rows
@@ -89,16 +89,19 @@ def test_a_job_that_crashes_still_reports_failed(issuer, endpoint, monkeypatch):
     monkeypatch.setattr(imports, "ASYNC_THRESHOLD", 2)
     job, _ = start(issuer, csv_bytes(good_rows(5)))
 
-    def boom(**kwargs):
+    def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(imports, "import_rows", boom)
+    monkeypatch.setattr(imports, "_write", boom)
     with pytest.raises(RuntimeError):
         import_job_run(job_id=job.pk, actor="test")
 
     (data,) = completed()
     assert data["state"] == "failed" and data["import"] == job.pk
-    assert ImportJob.objects.get(pk=job.pk).state == "failed"
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert job.reason == "The import stopped on an unexpected error (RuntimeError)."
+    assert job.source is None
 
 
 def test_no_endpoint_no_delivery(issuer):

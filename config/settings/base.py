@@ -159,6 +159,8 @@ else:
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Keeps the worker alive when Redis goes away while it holds messages (config/worker_consumer.py).
+CELERY_WORKER_CONSUMER = "config.worker_consumer:Consumer"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -10,8 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -161,7 +163,7 @@ def test_web_worker_and_beat_ride_out_a_redis_outage(tmp_path, issuer, settings)
     from effects.webhooks import webhook_endpoint_create
     from issuers.models import WebhookDelivery
     from issuers.services import apikey_create
-    from tests.workers.harness import HttpReceiver, process_env
+    from tests.workers.harness import process_env
 
     if not shutil.which("redis-server"):
         pytest.fail("needs redis-server (apt-get install -y redis-server)")
@@ -190,27 +192,36 @@ def test_web_worker_and_beat_ride_out_a_redis_outage(tmp_path, issuer, settings)
     procfile = (ROOT / "Procfile.dev").read_text()
     process, log = _supervise(tmp_path, procfile, "web", "worker", "beat", env=env)
 
-    def delivering(server: HttpReceiver, timeout: float, what: str) -> float:
+    def ask_for_a_delivery() -> None:
+        with contextlib.suppress(requests.RequestException):
+            requests.post(
+                f"http://127.0.0.1:{port}/api/v1/webhooks/{endpoint.pk}/test",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=5,
+            )
+
+    def delivering(server: SlowReceiver, timeout: float, what: str) -> float:
         """Ask the web for a test delivery every 3 s until one reaches the receiver."""
         before, asked, began = len(server.received), 0.0, time.monotonic()
         deadline = began + timeout
         while time.monotonic() < deadline:
             if time.monotonic() - asked > 3:
                 asked = time.monotonic()
-                with contextlib.suppress(requests.RequestException):
-                    requests.post(
-                        f"http://127.0.0.1:{port}/api/v1/webhooks/{endpoint.pk}/test",
-                        headers={"Authorization": f"Bearer {key}"},
-                        timeout=5,
-                    )
+                ask_for_a_delivery()
             if len(server.received) > before:
                 return time.monotonic() - began
             time.sleep(0.2)
         raise AssertionError(f"not within {timeout:.0f} s: {what}\n{log.read_text()}")
 
     try:
-        with HttpReceiver(receiver_port) as server:
+        with SlowReceiver(receiver_port) as server:
             delivering(server, 120, "a webhook through web, broker and worker")
+            # Redis goes while the worker holds messages: one being delivered (the receiver
+            # takes 2 s to answer), others prefetched. That is what made it exit before.
+            started = server.started
+            for _ in range(4):
+                ask_for_a_delivery()
+            _wait_for(lambda: server.started > started, 30, "a delivery in progress")
             redis.stop()
             time.sleep(20)  # the outage; nothing is asserted during it but the web answering
             health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
@@ -233,3 +244,35 @@ def test_web_worker_and_beat_ride_out_a_redis_outage(tmp_path, issuer, settings)
     assert "AttributeError" not in output, output
     assert "worker.1 exited" not in output, output  # rode it out, no restart needed
     assert WebhookDelivery.objects.filter(endpoint=endpoint, state="delivered").exists()
+
+
+class SlowReceiver:
+    """A webhook receiver that takes 2 s to answer, so a worker is caught holding a delivery."""
+
+    def __init__(self, port: int) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.started += 1
+                time.sleep(2)
+                self.send_response(200)
+                self.end_headers()
+                receiver.received.append(self.headers["Trustseal-Delivery-Id"])
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.started = 0
+        self.received: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SlowReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

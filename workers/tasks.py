@@ -13,5 +13,4 @@ from workers import (  # noqa: F401
     render_tasks,
     seal_tasks,
     stats_tasks,
-    webhook_tasks,
 )

@@ -18,15 +18,14 @@ DURATION = 60
 JOBS = (
     "seals_refresh_status",
     "notices_plan",
-    "notices_reconcile",
-    "webhooks_reconcile",
+    "outbox_relay",
     "stats_flush",
 )
 LINE = re.compile(r"beat job (\w+) (ran at ([\d.]+)|skipped)")
 
 
 def test_two_beats_for_a_minute_run_each_job_slot_once(run_dir, capsys):
-    env = {"TRUSTSEAL_BEAT_SECONDS": str(INTERVAL)}
+    env = {"TRUSTSEAL_BEAT_SECONDS": str(INTERVAL), "OUTBOX_RELAY_SECONDS": str(INTERVAL)}
     log = run_dir / "worker.log"
     worker = start_worker(log, "beat-test", **env)
     beats = [start_beat(run_dir / f"beat{i}.log", run_dir / f"schedule{i}", **env) for i in (1, 2)]

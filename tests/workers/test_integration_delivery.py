@@ -1,6 +1,6 @@
 """Exactly-once as far as plain SMTP and HTTP allow, measured on a real Celery worker.
 
-A real ``celery -A config worker`` is SIGKILLed at each fault point (before the claim, between
+A real Celery worker is SIGKILLed at each fault point (before the claim, between
 claim and send, between send and mark, before the acknowledgement) at least five times while
 500 seals cross notice thresholds or expire, and restarted each time; a real SMTP server
 (aiosmtpd) and a local HTTP receiver count what arrives. Per kill point: lost must be 0,
@@ -13,9 +13,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from effects.notices import notice_message_id, notices_plan, notices_reconcile
-from effects.webhooks import webhook_endpoint_create, webhooks_reconcile
+from effects.notices import notice_message_id, notices_plan
+from effects.webhooks import webhook_endpoint_create
 from issuers.models import WebhookDelivery
+from outbox.core import relay
 from seals.models import Notice
 from seals.transitions import seals_refresh_status
 from tests.factories import IssuerFactory, MemberFactory, award
@@ -31,14 +32,12 @@ from tests.workers.harness import (
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SEALS = 500
-# A claim whose worker died is taken over after 2 s. A due row whose broker message was lost is
-# re-enqueued after 15 s: shorter would re-enqueue the whole backlog over and over while one
-# worker works through it.
+# A message whose worker died is taken over after 2 s. A due message whose broker copy was lost
+# is handed off again after 15 s: shorter would hand off the whole backlog over and over while
+# one worker works through it.
 LEASES = {
-    "NOTICE_CLAIM_LEASE_SECONDS": "2",
-    "NOTICE_REQUEUE_SECONDS": "15",
-    "WEBHOOK_CLAIM_LEASE_SECONDS": "2",
-    "WEBHOOK_REQUEUE_SECONDS": "15",
+    "TRUSTSEAL_TEST_LEASE_SECONDS": "2",
+    "OUTBOX_RELAY_AGAIN_SECONDS": "15",
 }
 
 
@@ -80,7 +79,7 @@ def test_expiry_notices_survive_sigkill_at_every_point(short_leases, run_dir, ca
         campaign = Campaign(
             prefix="notice",
             tmp=run_dir,
-            reconcile=lambda: notices_reconcile(now=timezone.now()),
+            reconcile=lambda: relay(now=timezone.now()),
             done=lambda: (
                 not Notice.objects.exclude(state__in=["sent", "skipped"]).exists()
                 and len({mid for _, mid in smtp.received}) >= SEALS
@@ -114,7 +113,7 @@ def test_webhooks_survive_sigkill_at_every_point(short_leases, run_dir, capsys):
         campaign = Campaign(
             prefix="webhook",
             tmp=run_dir,
-            reconcile=lambda: webhooks_reconcile(now=timezone.now()),
+            reconcile=lambda: relay(now=timezone.now()),
             done=lambda: (
                 not WebhookDelivery.objects.exclude(state="delivered").exists()
                 and len({d for _, d in receiver.received}) >= SEALS

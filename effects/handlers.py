@@ -1,0 +1,35 @@
+"""The outbox handlers of the side effects: one message, one service call (STYLE §4).
+
+Imported by ``EffectsConfig.ready``, so every process that hands off or runs messages (web,
+worker, beat, tests) knows their queue and lease.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from effects.notices import SEND_TOPIC, notice_send
+from effects.webhooks import webhook_deliver
+from issuers.events import DELIVER_TOPIC
+from outbox.core import Retry, handler
+from outbox.models import Message
+
+# One network round trip each (the HTTP timeouts in effects.webhooks, EMAIL_TIMEOUT for SMTP);
+# anything past this is a hung peer, and the run's hard time limit ends it before the lease does.
+SEND_LEASE_SECONDS = 90
+
+
+@handler(DELIVER_TOPIC, lease_seconds=SEND_LEASE_SECONDS)
+def deliver_webhook(payload: dict[str, Any], message: Message) -> None:
+    outcome = webhook_deliver(delivery_id=payload["delivery_id"], now=timezone.now())
+    if outcome.retry_at is not None:
+        raise Retry(at=outcome.retry_at, reason=f"webhook delivery {outcome.state}")
+
+
+@handler(SEND_TOPIC, lease_seconds=SEND_LEASE_SECONDS)
+def send_notice(payload: dict[str, Any], message: Message) -> None:
+    outcome = notice_send(notice_id=payload["notice_id"], now=timezone.now())
+    if outcome.retry_at is not None:
+        raise Retry(at=outcome.retry_at, reason=f"notice {outcome.state}")

@@ -29,10 +29,3 @@ def enqueue(
     if soft_time_limit:
         options["soft_time_limit"] = soft_time_limit
     app.send_task(task_name, args=args, **options)
-
-
-def enqueue_on_commit(task_name: str, *args: object) -> None:
-    """Enqueue after the current transaction commits (at once outside one)."""
-    from django.db import transaction
-
-    transaction.on_commit(lambda: enqueue(task_name, *args))

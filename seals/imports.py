@@ -36,12 +36,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.bulk import bulk_insert
-from config.tasks import enqueue
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import text_problem
+from outbox import core as outbox
 
 COLUMNS = ("external_ref", *Member.PROFILE_FIELDS, "programme", "valid_from", "expires_at")
 REQUIRED = ("external_ref", "legal_name")
@@ -477,15 +477,11 @@ def import_start(
     if len(rows) > ASYNC_THRESHOLD:
         job.source = data  # personal data: cleared as soon as the job has run
         job.save()
-        transaction.on_commit(lambda: _enqueue(job.pk, actor))
+        outbox.put("import.run", {"job_id": job.pk, "actor": actor})
         return job, None
     report = import_rows(issuer=issuer, rows=rows, mode=mode, dry_run=dry_run, actor=actor)
     _finish(job, report)
     return job, report
-
-
-def _enqueue(job_id: int, actor: str) -> None:
-    enqueue("workers.import_run", job_id, actor)
 
 
 def import_job_run(*, job_id: int, actor: str) -> ImportJob:

@@ -1,8 +1,8 @@
 """Rules for seals: award, suspend, reinstate, revoke, renew.
 
-Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), records
-one SealEvent through ``record_event`` and runs ``after_seal_change`` once the transaction
-commits.
+Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), marks its
+status list dirty and records one SealEvent through ``record_event``, writes its webhooks and
+image pre-render to the outbox, and runs ``after_seal_change`` once the transaction commits.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
 from seals.outbound import webhook_emit_seal_events
 from seals.status import status_by_dates
-from seals.status_lists import status_list_assign, status_list_mark_dirty
+from seals.status_lists import status_list_assign, status_lists_mark_dirty
 
 
 class SealStateError(ConflictError):
@@ -28,34 +28,33 @@ class SealStateError(ConflictError):
 
 
 def after_seal_change(seal: Seal, event: SealEvent) -> None:
-    """Side effects of a committed change (cache invalidation, status lists, webhooks, the
-    image pre-render)."""
-    from seals.render.images import enqueue_seal_images_prerender
+    """What a committed change does outside the database: public reads see it at once
+    (DESIGN §1.1). Status lists, webhooks and the image pre-render were written with the
+    change itself (``_commit_change``)."""
     from seals.snapshot import invalidate_seal
 
-    invalidate_seal(seal)  # public reads see the change at once (DESIGN §1.1)
-    status_list_mark_dirty(seal=seal)
-    enqueue_seal_images_prerender([seal.public_id])  # the first visitor then gets bytes
+    invalidate_seal(seal)
 
 
 def after_seals_change(seals: list[Seal]) -> None:
-    """``after_seal_change`` for many committed changes at once (the status sweep): the same
-    effects, one cache write and one status-list update per list instead of one per seal.
-    Keep the two in step."""
-    from seals.render.images import enqueue_seal_images_prerender
+    """``after_seal_change`` for many committed changes at once (the status sweep): one cache
+    write instead of one per seal. Keep the two in step."""
     from seals.snapshot import invalidate_seals
 
     invalidate_seals(seal.public_id for seal in seals)
-    for issuer_id, number in {(s.issuer_id, s.status_list) for s in seals}:
-        status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
-    enqueue_seal_images_prerender(seal.public_id for seal in seals)
 
 
 def _commit_change(
     seal: Seal, *, kind: str, actor: str, reason: str = "", data: dict | None = None, now: datetime
 ) -> SealEvent:
+    from seals.render.images import prerender_later
+
     seal.version += 1
     seal.save()
+    # In this transaction, before record_event takes the issuer lock: every writer locks status
+    # lists before the issuer (an award locks its list to draw an index), so none waits for
+    # another in a cycle.
+    status_lists_mark_dirty(lists={(seal.issuer_id, seal.status_list)})
     event = record_event(
         seal=seal,
         kind=kind,
@@ -67,6 +66,9 @@ def _commit_change(
     # Queued in this transaction (an outbox), delivered only after it commits.
     webhook_emit_seal_events(issuer_id=seal.issuer_id, changes=[(seal, event)])
     transaction.on_commit(lambda: after_seal_change(seal, event))
+    # Owed after the on_commit above: its hand-off is an on-commit callback too, and so runs
+    # after the snapshot invalidation; the worker then renders the new snapshot.
+    prerender_later([seal.public_id])  # the first visitor then gets bytes
     return event
 
 
@@ -218,6 +220,10 @@ def seal_award_many(
         )
     status_list_assign_many(issuer_id=issuer_id, seals=seals)
     bulk_insert(Seal, seals)
+    # Before the issuer lock, as in _commit_change. No snapshot invalidation after commit: a
+    # public id drawn a moment ago (128 random bits) cannot have been requested, so nothing is
+    # cached under it.
+    status_lists_mark_dirty(lists={(issuer_id, seal.status_list) for seal in seals})
     events = record_events(
         issuer_id=issuer_id,
         entries=[
@@ -239,13 +245,4 @@ def seal_award_many(
     )
     if WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True).exists():
         webhook_emit_seal_events(issuer_id=issuer_id, changes=list(zip(seals, events, strict=True)))
-    lists = {seal.status_list for seal in seals}
-
-    def after_commit() -> None:
-        # No snapshot invalidation: a public id drawn a moment ago (128 random bits) cannot
-        # have been requested, so nothing is cached under it.
-        for number in lists:
-            status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
-
-    transaction.on_commit(after_commit)
     return seals

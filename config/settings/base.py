@@ -132,10 +132,20 @@ if CELERY_BROKER_URL == "filesystem://":
         "polling_interval": 0.1,
     }
 else:
-    # Redis re-delivers an unacknowledged message after this. No task waits in the broker on a
-    # countdown (a retry is an outbox row due later), so it only has to exceed the longest run
-    # (an import, 15 min); the outbox relay hands out a lost message long before.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis re-delivers an unacknowledged message after this. No task waits in the broker
+        # on a countdown (a retry is an outbox row due later), so it only has to exceed the
+        # longest run (an import, 15 min); the outbox relay hands out a lost message long before.
+        "visibility_timeout": 8 * 3600,
+        # A publish while Redis is away fails at once and the outbox keeps the message for the
+        # relay: one connection attempt instead of kombu's retries for broker_connection_timeout
+        # with 2-s pauses (6 s per request, measured), and a bounded wait on a Redis that stopped
+        # answering (kombu waits forever by default). The worker's consumer keeps its own
+        # reconnection loop (broker_connection_max_retries).
+        "max_retries": 0,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -136,7 +136,8 @@ def put_many(
             messages += Message.objects.bulk_create(rows)
         _hand_off_after_commit(messages)
         return messages
-    keyed = list(dict(zip(list(keys), payloads, strict=True)).items())
+    # In key order, so two transactions writing overlapping keys lock their rows in one order.
+    keyed = sorted(dict(zip(list(keys), payloads, strict=True)).items())
     messages = []
     for start in range(0, len(keyed), BATCH):
         batch = keyed[start:][:BATCH]

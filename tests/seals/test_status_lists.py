@@ -203,3 +203,29 @@ def test_both_entries_share_the_list_number_and_index_and_the_credential_carries
     )
     assert suspension["statusListCredential"].endswith("/status/suspension")
     assert credential_payload(seal)["credentialStatus"] == revocation
+
+
+@pytest.mark.django_db
+def test_a_change_marks_its_lists_dirty_in_its_own_transaction(issuer):
+    # This test's transaction never commits, so no on-commit callback runs: the mark must be a
+    # write of the change itself, or a process dying right after the commit would lose it.
+    seal = award(MemberFactory(issuer=issuer))
+    lists = StatusList.objects.filter(issuer=issuer, number=seal.status_list)
+    before = dict(lists.values_list("purpose", "version"))
+    seal_revoke(seal=seal, reason="fraud", actor="test")
+    after = dict(lists.values_list("purpose", "version"))
+    assert after == {purpose: version + 1 for purpose, version in before.items()}
+    assert len(after) == 2
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_its_lists_clean(issuer):
+    from django.db import transaction
+
+    seal = award(MemberFactory(issuer=issuer))
+    lists = StatusList.objects.filter(issuer=issuer, number=seal.status_list)
+    before = sorted(lists.values_list("version", flat=True))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+        raise RuntimeError("the request failed after the revocation")
+    assert sorted(lists.values_list("version", flat=True)) == before

@@ -1,7 +1,8 @@
 """Handing work to the Celery workers by task name.
 
 The domain layers sit below ``workers/`` and never import it: they name the task instead, and
-Celery routes it by that name (settings ``CELERY_TASK_ROUTES``) or by the queue given here.
+Celery routes it by that name (settings ``CELERY_TASK_ROUTES``) or by the queue given here. Only
+the outbox (outbox.core) calls this: everything else owes its side effects through the outbox.
 """
 
 from __future__ import annotations
@@ -9,18 +10,22 @@ from __future__ import annotations
 from config.celery import app
 
 
-def enqueue(task_name: str, *args: object, queue: str | None = None) -> None:
+def enqueue(
+    task_name: str,
+    *args: object,
+    queue: str | None = None,
+    time_limit: float | None = None,
+    soft_time_limit: float | None = None,
+) -> None:
     """Publish at once or raise. No publish retries: a caller that must not lose the work keeps
     it in the outbox (outbox.core) and lets the relay try again, instead of holding a request
-    while the broker is away."""
+    while the broker is away. The time limits, when given, override the task's own for this
+    message."""
     options: dict[str, object] = {"retry": False}
     if queue:
         options["queue"] = queue
+    if time_limit:
+        options["time_limit"] = time_limit
+    if soft_time_limit:
+        options["soft_time_limit"] = soft_time_limit
     app.send_task(task_name, args=args, **options)
-
-
-def enqueue_on_commit(task_name: str, *args: object) -> None:
-    """Enqueue after the current transaction commits (at once outside one)."""
-    from django.db import transaction
-
-    transaction.on_commit(lambda: enqueue(task_name, *args))

@@ -1,14 +1,16 @@
-"""Membership-expiry notices: plan, claim, send, mark, reconcile.
+"""Membership-expiry notices: plan, claim, send, mark.
 
 A Notice row exists once per (seal, kind, cycle) — the database refuses a second — where the
 cycle is the expiry date warned about, so a renewal (a new expiry date) starts a new cycle.
 Kinds follow the programme's ``notice_days``: ``expiry_<n>d`` for each threshold (the defaults
 give ``expiry_30d``, ``expiry_7d``, ``expiry_1d``) and ``expired`` on the expiry itself.
 
-Delivery is at-least-once with a stable ``Message-ID``: the row is claimed (conditional UPDATE)
-before the message goes out and marked after; a worker that dies in between leaves it claimed,
-and ``notices_reconcile`` re-sends it after the lease with the same Message-ID, so the member's
-mail client shows one message. Plain SMTP offers nothing better (docs/operations.md).
+Delivery is at-least-once with a stable ``Message-ID``: each pending notice has one outbox
+message (keyed by the notice, so a second planner cannot add another), whose run claims the row
+(conditional UPDATE) before the message goes out and marks it after; a worker that dies in
+between leaves it claimed, and the outbox runs the message again once its lease has passed,
+re-sending with the same Message-ID, so the member's mail client shows one message. Plain SMTP
+offers nothing better (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from config.faults import fault_point
-from config.tasks import enqueue_on_commit
 from effects.backoff import backoff_seconds
 from issuers.models import Programme
+from outbox import core as outbox
 from seals import links
 from seals.models import Notice, Seal, SealStatus
 
 EXPIRED = "expired"
+# The outbox topic that sends one notice: {"notice_id": <Notice pk>}, keyed by that pk.
+SEND_TOPIC = "notice.send"
 log = logging.getLogger(__name__)
 
 
@@ -52,10 +55,6 @@ def _thresholds(notice_days: object) -> list[int]:
 
 def _cycle(expires_at: datetime):
     return expires_at.astimezone(UTC).date()
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS)
 
 
 def _nearest_due(thresholds: list[int], expires_at: datetime, now: datetime) -> int | None:
@@ -131,7 +130,6 @@ def _plan_threshold(
                 cycle=cycle,
                 due_at=expires_at - timedelta(days=days),
                 created_at=now,
-                claimed_at=now,  # on a pending row: when it was last handed to the broker
             )
         )
         rows.extend(
@@ -147,23 +145,24 @@ def _plan_threshold(
             for earlier in thresholds[:index]
         )
     # ignore_conflicts: a concurrent planner may have inserted the same (seal, kind, cycle); the
-    # unique constraint decides, and only rows we can see as pending are enqueued below.
+    # unique constraint decides, and only rows we can see as pending are owed below.
     Notice.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     pending = list(
         Notice.objects.filter(
             seal_id__in=[pk for pk, _ in due], kind=kind, state=Notice.State.PENDING
         ).values_list("pk", flat=True)
     )
-    _enqueue(pending)
+    notices_owe(pending)
     return len(pending), len(rows) - len(due)
 
 
-def _enqueue(notice_ids: list[int]) -> None:
-    if not notice_ids:
-        return
-
-    for pk in notice_ids:
-        enqueue_on_commit("workers.notice_send", pk)
+def notices_owe(notice_ids: list[int]) -> None:
+    """One outbox message per notice, in the caller's transaction. Keyed by the notice: a
+    concurrent planner that sees the same pending rows adds no second message, so no two runs
+    can hold one notice at once."""
+    outbox.put_many(
+        SEND_TOPIC, [{"notice_id": pk} for pk in notice_ids], keys=[str(pk) for pk in notice_ids]
+    )
 
 
 # --- the message ----------------------------------------------------------------------------
@@ -238,18 +237,19 @@ def notice_message(notice: Notice) -> EmailMultiAlternatives:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    state: str  # sent / pending (retry) / failed / skipped / not_claimed
-    retry_in: int | None = None
+    # sent / pending (retry at ``retry_at``) / failed / skipped / not_due (come back at
+    # ``retry_at``) / not_claimed (sent, skipped or failed already, or gone)
+    state: str
+    retry_at: datetime | None = None
 
 
 def _claim(notice_id: int, now: datetime) -> bool:
+    """A pending notice that is due, or one a worker died sending (its outbox message's lease
+    ran out before this run could start, so it is ours now)."""
     return bool(
         Notice.objects.filter(pk=notice_id)
-        .filter(
-            Q(state=Notice.State.PENDING, due_at__lte=now)
-            | Q(state=Notice.State.CLAIMED, claimed_at__lte=now - _lease())
-        )
-        .update(state=Notice.State.CLAIMED, claimed_at=now, attempts=F("attempts") + 1)
+        .filter(Q(state=Notice.State.PENDING, due_at__lte=now) | Q(state=Notice.State.CLAIMED))
+        .update(state=Notice.State.CLAIMED, attempts=F("attempts") + 1)
     )
 
 
@@ -267,31 +267,32 @@ def _stale_reason(notice: Notice, now: datetime) -> str:
 
 
 def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
-    """Claim → send → mark. Steps:
+    """Claim → send → mark. Steps (one run of the notice's outbox message, which makes this
+    worker its only sender):
 
-    1. conditional UPDATE ``pending → claimed`` (or re-claim after the lease ran out); row
-       count 0 means another worker has it or it is done: stop;
+    1. conditional UPDATE ``pending → claimed`` (or take up a claim whose worker died); row
+       count 0 means it is done, or not yet due: stop;
     2. skip it if the seal was revoked or renewed, or a nearer notice became due meanwhile;
     3. send through Django's e-mail backend with the notice's stable Message-ID;
-    4. mark ``sent``, conditional on still holding our claim. A crash between 3 and 4 is the
-       one place a duplicate can arise: the lease runs out and the same message is re-sent.
+    4. mark ``sent``, conditional on the row still being claimed. A crash between 3 and 4 is
+       the one place a duplicate can arise: the lease runs out and the same message is re-sent.
 
     On an SMTP error the notice goes back to ``pending`` with a back-off, or to ``failed`` after
     NOTICE_MAX_ATTEMPTS, which also queues a ``notice.failed`` webhook for the issuer.
     """
     if not _claim(notice_id, now):
+        row = Notice.objects.filter(pk=notice_id).values("state", "due_at").first()
+        if row and row["state"] == Notice.State.PENDING:
+            return SendOutcome("not_due", retry_at=row["due_at"])
         return SendOutcome("not_claimed")
     notice = Notice.objects.select_related("seal__member", "seal__issuer", "seal__programme").get(
         pk=notice_id
     )
-    ours = Notice.objects.filter(
-        pk=notice_id, state=Notice.State.CLAIMED, claimed_at=notice.claimed_at
-    )
+    ours = Notice.objects.filter(pk=notice_id, state=Notice.State.CLAIMED)
     reason = _stale_reason(notice, now)
     if reason:
         ours.update(state=Notice.State.SKIPPED, last_error=reason)
         return SendOutcome("skipped")
-    fault_point("notice.after_claim", notice_id)
     to, to_issuer = notice_recipient(notice)
     try:
         if not to:
@@ -299,7 +300,6 @@ def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
         notice_message(notice).send()
     except (smtplib.SMTPException, OSError) as exc:
         return _attempt_failed(notice, ours, exc, to_issuer=to_issuer)
-    fault_point("notice.after_send", notice_id)
     ours.update(state=Notice.State.SENT, sent_at=timezone.now(), recipient_is_issuer=to_issuer)
     log.info("notice %s (%s, cycle %s) sent", notice.pk, notice.kind, notice.cycle)
     return SendOutcome("sent")
@@ -338,36 +338,7 @@ def _attempt_failed(notice: Notice, ours, exc: Exception, *, to_issuer: bool) ->
                     },
                 )
         return SendOutcome("failed")
-    delay = backoff_seconds(notice.attempts, base=60, cap=6 * 3600)
-    # due_at doubles as "not before": the retry's countdown and the reconciliation both honour it.
-    ours.update(state=Notice.State.PENDING, due_at=now + timedelta(seconds=delay), last_error=error)
-    return SendOutcome("pending", retry_in=delay)
-
-
-def _requeue_after() -> timedelta:
-    return timedelta(seconds=settings.NOTICE_REQUEUE_SECONDS)
-
-
-@transaction.atomic
-def notices_reconcile(*, now: datetime, limit: int = 1000) -> int:
-    """Re-enqueue notices a lost message or a dead worker left behind.
-
-    ``claimed`` rows past the lease: their worker died mid-send; they are re-sent with the same
-    Message-ID. ``pending`` rows due but handed to the broker longer than NOTICE_REQUEUE_SECONDS
-    ago: their message was lost (a worker killed after fetching it; with Redis it would only come
-    back after the visibility timeout). On a pending row ``claimed_at`` records the last hand-off,
-    so a backlog is re-enqueued once per interval rather than on every run. An extra message is
-    harmless: only one claim succeeds.
-    """
-    ids = list(
-        Notice.objects.filter(
-            Q(state=Notice.State.CLAIMED, claimed_at__lte=now - _lease())
-            | Q(state=Notice.State.PENDING, due_at__lte=now)
-            & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - _requeue_after()))
-        )
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    Notice.objects.filter(pk__in=ids, state=Notice.State.PENDING).update(claimed_at=now)
-    _enqueue(ids)
-    return len(ids)
+    retry_at = now + timedelta(seconds=backoff_seconds(notice.attempts, base=60, cap=6 * 3600))
+    # due_at doubles as "not before": the outbox message is due again at the same moment.
+    ours.update(state=Notice.State.PENDING, due_at=retry_at, last_error=error)
+    return SendOutcome("pending", retry_at=retry_at)

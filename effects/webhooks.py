@@ -1,10 +1,11 @@
-"""Webhooks: endpoints, the event outbox, signed delivery with retries, and the SSRF guard.
+"""Webhooks: endpoints, signed delivery with retries, and the SSRF guard.
 
-Events are written as WebhookDelivery rows in the same transaction as the change they report
-(an outbox), and a delivery task is enqueued only through ``transaction.on_commit``. A delivery
-is claimed with a conditional UPDATE before the request and marked after it, so a worker that
-dies mid-way leaves a row that ``webhooks_reconcile`` re-enqueues once its lease has passed; the
-receiver may then see the same ``Trustseal-Delivery-Id`` twice and de-duplicates on it.
+Events are written as WebhookDelivery rows in the same transaction as the change they report,
+each with one outbox message (issuers.events); the outbox hands it to a worker, leases it and
+re-runs it if the worker dies (outbox.core). A delivery is marked ``delivering`` before the
+request and its outcome after it, so a worker that dies mid-way leaves a ``delivering`` row that
+the next run of its message takes up again; the receiver may then see the same
+``Trustseal-Delivery-Id`` twice and de-duplicates on it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import DomainError
-from config.faults import fault_point
 from effects.backoff import backoff_seconds
-from issuers.events import EVENT_TYPES, deliveries_enqueue, event_envelope
+from issuers.events import EVENT_TYPES, deliveries_owe, event_envelope
 from issuers.models import Issuer, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # Sent by the API's test action to one endpoint, whatever it subscribed to.
@@ -122,9 +122,6 @@ def webhook_endpoint_update(
     return endpoint
 
 
-# --- the outbox -----------------------------------------------------------------------------
-
-
 @transaction.atomic
 def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """The API's ``test`` action: a signed ``webhook.test`` delivery to this endpoint only."""
@@ -137,9 +134,8 @@ def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
         payload=envelope,
         next_attempt_at=now,
         created_at=now,
-        claimed_at=now,
     )
-    deliveries_enqueue([delivery.pk])
+    deliveries_owe([delivery.pk])
     return delivery
 
 
@@ -205,25 +201,24 @@ def check_destination(url: str) -> None:
             )
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS)
-
-
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    state: str  # delivered / pending (retry) / failed / skipped (not ours to send)
-    retry_in: int | None = None
+    # delivered / pending (retry at ``retry_at``) / failed / not_due (come back at ``retry_at``)
+    # / skipped (done already, or gone)
+    state: str
+    retry_at: datetime | None = None
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    """Take the delivery if it is due, or if its previous holder's lease ran out (crashed)."""
+def _start_attempt(delivery_id: int, now: datetime) -> bool:
+    """Mark the delivery as being sent: a pending one that is due, or one a worker died
+    sending (its outbox lease ran out before this run could start, so it is ours now)."""
     return bool(
         WebhookDelivery.objects.filter(pk=delivery_id)
         .filter(
             Q(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
-            | Q(state=WebhookDelivery.State.DELIVERING, claimed_at__lte=now - _lease())
+            | Q(state=WebhookDelivery.State.DELIVERING)
         )
-        .update(state=WebhookDelivery.State.DELIVERING, claimed_at=now, attempts=F("attempts") + 1)
+        .update(state=WebhookDelivery.State.DELIVERING, attempts=F("attempts") + 1)
     )
 
 
@@ -250,23 +245,24 @@ def _post(delivery: WebhookDelivery) -> int:
 
 
 def webhook_deliver(*, delivery_id: int, now: datetime) -> DeliveryOutcome:
-    """Claim → POST → mark. Steps:
+    """Mark → POST → record. Steps (one run of the delivery's outbox message, which makes this
+    worker its only sender):
 
-    1. conditional UPDATE to ``delivering`` (row count 0: someone else has it, or it is done);
+    1. conditional UPDATE to ``delivering`` (row count 0: it is done, gone, or not yet due);
     2. POST the signed body (no redirects, private addresses refused);
     3. log the attempt (time, duration, response code or error) as a WebhookAttempt row;
     4. mark ``delivered`` on 2xx; otherwise back to ``pending`` with a jittered back-off, never
        past the end of the 24-hour window (the last attempt falls on it), or ``failed`` once the
-       window is used up. The mark is conditional on our claim, so a delivery re-claimed after
-       our lease ran out is not overwritten.
+       window is used up. The marks are conditional on the row still being ``delivering``.
     """
-    if not _claim(delivery_id, now):
+    if not _start_attempt(delivery_id, now):
+        row = WebhookDelivery.objects.filter(pk=delivery_id).values("state", "next_attempt_at")
+        current = row.first()
+        if current and current["state"] == WebhookDelivery.State.PENDING:
+            return DeliveryOutcome("not_due", retry_at=current["next_attempt_at"])
         return DeliveryOutcome("skipped")
     delivery = WebhookDelivery.objects.select_related("endpoint__issuer").get(pk=delivery_id)
-    fault_point("webhook.after_claim", delivery_id)
-    ours = WebhookDelivery.objects.filter(
-        pk=delivery_id, state=WebhookDelivery.State.DELIVERING, claimed_at=delivery.claimed_at
-    )
+    ours = WebhookDelivery.objects.filter(pk=delivery_id, state=WebhookDelivery.State.DELIVERING)
     code: int | None = None
     error = ""
     started = timezone.now()
@@ -277,12 +273,10 @@ def webhook_deliver(*, delivery_id: int, now: datetime) -> DeliveryOutcome:
         error = str(exc)
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-    fault_point("webhook.after_send", delivery_id)
     finished = timezone.now()
     delivered = code is not None and 200 <= code < 300
     if not delivered:
         error = error or f"HTTP {code}"
-    # Logged even when our claim was overtaken: the request was made, the receiver saw it.
     try:
         with transaction.atomic():
             WebhookAttempt.objects.create(
@@ -331,34 +325,8 @@ def webhook_deliver(*, delivery_id: int, now: datetime) -> DeliveryOutcome:
     ours.update(
         state=WebhookDelivery.State.PENDING,
         next_attempt_at=retry_at,
-        # On a pending row claimed_at marks the hand-off to the broker (webhooks_reconcile):
-        # the retry's countdown message is that hand-off. Attempt times are in the attempt log.
-        claimed_at=retry_at,
         last_attempt_at=started,
         response_code=code,
         last_error=error,
     )
-    return DeliveryOutcome("pending", retry_in=delay)
-
-
-@transaction.atomic
-def webhooks_reconcile(*, now: datetime, limit: int = 1000) -> int:
-    """Re-enqueue deliveries a lost message or a dead worker left behind: ``delivering`` rows
-    whose lease ran out, and due ``pending`` rows last handed to the broker more than
-    WEBHOOK_REQUEUE_SECONDS ago (``claimed_at`` on a pending row records that hand-off, so a
-    backlog is not re-enqueued on every run). An extra message is harmless: one claim wins."""
-    requeue = timedelta(seconds=settings.WEBHOOK_REQUEUE_SECONDS)
-    ids = list(
-        WebhookDelivery.objects.filter(
-            Q(state=WebhookDelivery.State.DELIVERING, claimed_at__lte=now - _lease())
-            | Q(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
-            & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - requeue))
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    WebhookDelivery.objects.filter(pk__in=ids, state=WebhookDelivery.State.PENDING).update(
-        claimed_at=now
-    )
-    deliveries_enqueue(ids)
-    return len(ids)
+    return DeliveryOutcome("pending", retry_at=retry_at)

@@ -1,5 +1,5 @@
 """Issuer events for webhooks: what happened, written as WebhookDelivery rows in the same
-transaction as the change they report (an outbox).
+transaction as the change they report, each with one outbox message that delivers it.
 
 Every layer that changes something an issuer may subscribe to records it here; delivering the
 rows (signing, sending, retrying) is the side-effects layer's work (effects.webhooks).
@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from config.tasks import enqueue_on_commit
 from issuers.models import Issuer, WebhookDelivery, WebhookEndpoint
+from outbox import core as outbox
 
 EVENT_TYPES = (
     "seal.issued",
@@ -27,6 +27,8 @@ EVENT_TYPES = (
     "import.completed",
     "notice.failed",
 )
+# The outbox topic of one delivery attempt series: {"delivery_id": <WebhookDelivery pk>}.
+DELIVER_TOPIC = "webhook.deliver"
 
 
 def event_envelope(event_type: str, data: dict[str, Any], at: datetime, issuer_slug: str) -> dict:
@@ -47,9 +49,9 @@ def subscribed(endpoint: WebhookEndpoint, event_type: str, *, listed_only: bool 
     return not endpoint.event_types or event_type in endpoint.event_types
 
 
-def deliveries_enqueue(delivery_ids: list[int]) -> None:
-    for pk in delivery_ids:
-        enqueue_on_commit("workers.webhook_deliver", pk)
+def deliveries_owe(delivery_ids: list[int]) -> None:
+    """One outbox message per delivery, in the caller's transaction (handed off after commit)."""
+    outbox.put_many(DELIVER_TOPIC, [{"delivery_id": pk} for pk in delivery_ids])
 
 
 def webhook_emit_many(
@@ -61,9 +63,10 @@ def webhook_emit_many(
 ) -> list[WebhookDelivery]:
     """Queue ``(event_type, data)`` events for every subscribed active endpoint of the issuer.
 
-    Call it inside the transaction that makes the change: the rows commit with it (or not at
-    all), and delivery tasks are enqueued only after the commit. ``data`` must hold no personal
-    data (member references, seal ids and statuses are fine; names and e-mails are not).
+    Call it inside the transaction that makes the change: the rows and their outbox messages
+    commit with it (or not at all), and are handed to the broker only after the commit.
+    ``data`` must hold no personal data (member references, seal ids and statuses are fine;
+    names and e-mails are not).
     """
     endpoints = list(WebhookEndpoint.objects.filter(issuer_id=issuer_id, active=True))
     if not endpoints or not events:
@@ -83,7 +86,6 @@ def webhook_emit_many(
                 payload=envelope,
                 next_attempt_at=at,
                 created_at=at,
-                claimed_at=at,  # on a pending row: when it was last handed to the broker
             )
             for endpoint in endpoints
             if subscribed(endpoint, event_type, listed_only=listed_only)
@@ -92,7 +94,7 @@ def webhook_emit_many(
     if any(row.pk is None for row in created):  # backends without RETURNING
         event_ids = {row.event_id for row in rows}
         created = list(WebhookDelivery.objects.filter(event_id__in=event_ids))
-    deliveries_enqueue([row.pk for row in created])
+    deliveries_owe([row.pk for row in created])
     return created
 
 

@@ -26,6 +26,9 @@ class Message(models.Model):
     relayed_at = models.DateTimeField(null=True, blank=True)
     # A worker holds the message until then; past it the worker is presumed dead.
     leased_until = models.DateTimeField(null=True, blank=True)
+    # Set by a keyed ``put`` that finds the message pending; cleared by the claim. A run that
+    # ends with it set saw a change arrive while it ran, so the message runs once more.
+    again = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
 

@@ -259,7 +259,6 @@ class Notice(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     due_at = models.DateTimeField()
-    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient_is_issuer = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)

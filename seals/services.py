@@ -1,8 +1,8 @@
 """Rules for seals: award, suspend, reinstate, revoke, renew.
 
-Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), records
-one SealEvent through ``record_event`` and runs ``after_seals_change`` once the transaction
-commits.
+Every change locks the seal row, bumps ``version`` (cache keys and ETags follow it), marks its
+status list dirty and records one SealEvent through ``record_event``, writes its webhooks and
+image pre-render to the outbox, and runs ``after_seals_change`` once the transaction commits.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from seals.status import status_by_dates
 from seals.status_lists import (
     status_list_assign,
     status_list_cancel,
-    status_list_mark_dirty,
     status_list_move_if_cancelled,
+    status_lists_mark_dirty,
 )
 
 
@@ -33,16 +33,12 @@ class SealStateError(ConflictError):
 
 
 def after_seals_change(seals: list[Seal]) -> None:
-    """Side effects of committed changes (cache invalidation, status lists, the image
-    pre-render), batched: one cache write and one status-list update per list for many seals
-    (the status sweep), the same for one (a seal action)."""
-    from seals.render.images import enqueue_seal_images_prerender
+    """What committed changes do outside the database: public reads see them at once
+    (DESIGN §1.1), one cache write for many seals (the status sweep) or one (a seal action).
+    Status lists, webhooks and the image pre-render were written with the change itself."""
     from seals.snapshot import invalidate_seals
 
-    invalidate_seals(seal.public_id for seal in seals)  # public reads see it at once (§1.1)
-    for issuer_id, number in {(s.issuer_id, s.status_list) for s in seals}:
-        status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
-    enqueue_seal_images_prerender(seal.public_id for seal in seals)  # first visitor gets bytes
+    invalidate_seals(seal.public_id for seal in seals)
 
 
 def _commit_change(
@@ -55,8 +51,14 @@ def _commit_change(
     now: datetime,
     listed_only: bool = False,
 ) -> SealEvent:
+    from seals.render.images import prerender_later
+
     seal.version += 1
     seal.save()
+    # In this transaction, before record_event takes the issuer lock: every writer locks status
+    # lists before the issuer (an award locks its list to draw an index), so none waits for
+    # another in a cycle.
+    status_lists_mark_dirty(lists={(seal.issuer_id, seal.status_list)})
     event = record_event(
         seal=seal,
         kind=kind,
@@ -70,6 +72,9 @@ def _commit_change(
         issuer_id=seal.issuer_id, changes=[(seal, event)], listed_only=listed_only
     )
     transaction.on_commit(lambda: after_seals_change([seal]))
+    # Owed after the on_commit above: its hand-off is an on-commit callback too, and so runs
+    # after the snapshot invalidation; the worker then renders the new snapshot.
+    prerender_later([seal.public_id])  # the first visitor then gets bytes
     return event
 
 
@@ -235,6 +240,10 @@ def seal_award_many(
         )
     status_list_assign_many(issuer_id=issuer_id, seals=seals)
     bulk_insert(Seal, seals)
+    # Before the issuer lock, as in _commit_change. No snapshot invalidation after commit: a
+    # public id drawn a moment ago (128 random bits) cannot have been requested, so nothing is
+    # cached under it.
+    status_lists_mark_dirty(lists={(issuer_id, seal.status_list) for seal in seals})
     events = record_events(
         issuer_id=issuer_id,
         entries=[
@@ -260,13 +269,4 @@ def seal_award_many(
             changes=list(zip(seals, events, strict=True)),
             listed_only=listed_only,
         )
-    lists = {seal.status_list for seal in seals}
-
-    def after_commit() -> None:
-        # No snapshot invalidation: a public id drawn a moment ago (128 random bits) cannot
-        # have been requested, so nothing is cached under it.
-        for number in lists:
-            status_list_mark_dirty(seal=Seal(issuer_id=issuer_id, status_list=number))
-
-    transaction.on_commit(after_commit)
     return seals

@@ -219,17 +219,25 @@ def status_list_move_if_cancelled(*, seal: Seal) -> None:
     status_list_assign(seal=seal)
     if seal.status_list != old:
         # The old list loses this seal's suspension bit; the seal's change marks the new one.
-        stale = Seal(issuer_id=seal.issuer_id, status_list=old)
-        transaction.on_commit(lambda: status_list_mark_dirty(seal=stale))
+        status_lists_mark_dirty(lists={(seal.issuer_id, old)})
 
 
-def status_list_mark_dirty(*, seal: Seal) -> None:
-    """Called after every committed seal change: the periodic task re-encodes dirty lists."""
-    if seal.status_list is None:
-        return
-    StatusList.objects.filter(issuer_id=seal.issuer_id, number=seal.status_list).update(
-        version=F("version") + 1
-    )
+def status_lists_mark_dirty(*, lists: set[tuple[int, int | None]]) -> None:
+    """Mark these ``(issuer_id, list number)`` lists dirty; the periodic task re-encodes them.
+
+    Call it in the transaction of the seal change, so the mark commits with the change: marked
+    after the commit instead, a process dying in between (or an on-commit callback failing
+    before it) left the list unchanged until the next change to it. The rows are locked in
+    primary-key order, the order an award's ``status_list_assign`` follows, so two writers of
+    one issuer cannot each hold a row the other waits for."""
+    numbers: dict[int, set[int]] = {}
+    for issuer_id, number in lists:
+        if number is not None:
+            numbers.setdefault(issuer_id, set()).add(number)
+    for issuer_id, wanted in sorted(numbers.items()):
+        rows = StatusList.objects.filter(issuer_id=issuer_id, number__in=wanted)
+        locked = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+        StatusList.objects.filter(pk__in=locked).update(version=F("version") + 1)
 
 
 # --- regeneration ---

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 
 from seals.chain import record_events
 from seals.models import Seal, SealEvent, SealStatus
+from seals.render.images import prerender_later
+from seals.status_lists import status_lists_mark_dirty
 
 SYSTEM_ACTOR = "system"
 
@@ -61,8 +63,10 @@ def seals_refresh_status(*, now: datetime, batch_size: int = 2000) -> RefreshRes
        short of the batch means a concurrent sweep won a row, so the batch is retried;
     3. append one SealEvent per seal through ``record_events`` (the batch form of
        ``record_event``), in scheduled order, under the issuer lock that keeps the chain linear;
-    4. queue the webhooks in the same transaction (outbox), and run ``after_seals_change``
-       (cache invalidation, status lists) after commit.
+    4. mark their status lists dirty (before the issuer lock, as ``seals.services`` does),
+       queue the webhooks and the image pre-render in the same transaction (outbox), and run
+       ``after_seals_change`` (cache invalidation) after
+       commit.
     """
     counts = [_apply(rule, now=now, batch_size=batch_size) for rule in RULES]
     return RefreshResult(activated=counts[0], expired=counts[1])
@@ -117,6 +121,7 @@ def _apply_batch(rule: _Rule, *, issuer_id: int, now: datetime, batch_size: int)
         seal.status = rule.target
         seal.status_changed_at = now
         seal.version += 1
+    status_lists_mark_dirty(lists={(issuer_id, seal.status_list) for seal in seals})
     # One issuer lock and one INSERT for the whole batch, hashed in scheduled order. The
     # events are recorded now; the instant the change took effect is in the hashed data.
     events = record_events(
@@ -142,6 +147,8 @@ def _apply_batch(rule: _Rule, *, issuer_id: int, now: datetime, batch_size: int)
 
         webhook_emit_seal_events(issuer_id=issuer_id, changes=changes)
     transaction.on_commit(lambda: _after_commit(changes))
+    # After the on_commit above, so the hand-off follows the snapshot invalidation.
+    prerender_later(seal.public_id for seal in seals)
     return len(seals)
 
 

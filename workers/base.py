@@ -3,8 +3,8 @@
 Every task here is safe to run twice (its service claims a row with a conditional update before
 acting), so Celery may re-deliver freely: ``acks_late`` acknowledges only after the body ran and
 ``reject_on_worker_lost`` puts a message back when the worker process dies under it. The
-database, not the broker, is the record of what is still owed; beat reconciliation jobs
-re-enqueue anything a lost message left behind (docs/operations.md, "Delivery semantics").
+database, not the broker, is the record of what is still owed: the outbox relay hands out
+again anything a lost message left behind (docs/operations.md, "Delivery semantics").
 
 Tenancy (config.tenancy): a task starts with no scope, so a query of an issuer's rows refuses to
 run until the task says whose. A task given one row opens the scope of that row's issuer
@@ -26,11 +26,11 @@ logger = logging.getLogger("workers.beat")
 
 
 class ReliableTask(Task):
-    # No autoretry: the services decide when and whether to retry (the row says when it is due
-    # and when to give up) and the task passes their countdown to ``self.retry``.
+    # No autoretry: the services decide when and whether to retry (the outbox row says when it
+    # is due again, the domain row when to give up).
     acks_late = True
     reject_on_worker_lost = True
-    # A notice or a webhook is one network round trip; anything past this is a hung peer.
+    # For tasks without limits of their own; an outbox message carries its handler's limits.
     soft_time_limit = 60
     time_limit = 90
 

@@ -10,8 +10,6 @@ from workers import (  # noqa: F401
     notice_tasks,
     outbox_tasks,
     privacy_tasks,
-    render_tasks,
     seal_tasks,
     stats_tasks,
-    webhook_tasks,
 )

@@ -150,9 +150,20 @@ if CELERY_BROKER_URL == "filesystem://":
         "polling_interval": 0.1,
     }
 else:
-    # Above the longest countdown/ETA any task uses (webhook back-off tops out at 6 h), so Redis
-    # never re-delivers a scheduled task while it is still legitimately waiting.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis re-delivers an unacknowledged message after this. No task waits in the broker
+        # on a countdown (a retry is an outbox row due later), so it only has to exceed the
+        # longest run (an import, 15 min); the outbox relay hands out a lost message long before.
+        "visibility_timeout": 8 * 3600,
+        # A publish while Redis is away fails at once and the outbox keeps the message for the
+        # relay: one connection attempt instead of kombu's retries for broker_connection_timeout
+        # with 2-s pauses (6 s per request, measured), and a bounded wait on a Redis that stopped
+        # answering (kombu waits forever by default). The worker's consumer keeps its own
+        # reconnection loop (broker_connection_max_retries).
+        "max_retries": 0,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+    }
 # A broker outage is waited out, however long, at start and at run time: a worker that gives
 # up would need a person to restart it (make run's supervisor would, with a back-off, but
 # every restart drops the prefetched messages back to the broker and re-runs start-up).
@@ -184,8 +195,6 @@ CELERY_TASK_ROUTES = {
         "workers.regenerate_status_lists",
         "workers.seals_refresh_status",
         "workers.notices_plan",
-        "workers.notices_reconcile",
-        "workers.webhooks_reconcile",
         "workers.outbox_relay",
         "workers.stats_flush",
         "workers.privacy_daily",
@@ -207,8 +216,6 @@ TRUSTSEAL_BEAT_SECONDS = env.int("TRUSTSEAL_BEAT_SECONDS", default=60)
 for _job, _task in (
     ("seals-refresh-status", "workers.seals_refresh_status"),
     ("notices-plan", "workers.notices_plan"),
-    ("notices-reconcile", "workers.notices_reconcile"),
-    ("webhooks-reconcile", "workers.webhooks_reconcile"),
     ("stats-flush", "workers.stats_flush"),
 ):
     CELERY_BEAT_SCHEDULE[_job] = {
@@ -219,6 +226,7 @@ for _job, _task in (
     }
 # The outbox relay hands the broker whatever it does not hold: never handed off (the broker was
 # down), handed off long ago but still there (a lost message), or leased by a worker that died.
+# Every side effect (webhooks, notices, image pre-renders, imports) goes out this way.
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=10.0)
 OUTBOX_RELAY_AGAIN_SECONDS = env.int("OUTBOX_RELAY_AGAIN_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["outbox-relay"] = {
@@ -226,17 +234,10 @@ CELERY_BEAT_SCHEDULE["outbox-relay"] = {
     "schedule": OUTBOX_RELAY_SECONDS,
     "options": {"expires": OUTBOX_RELAY_SECONDS * 0.9},
 }
-# A claimed notice or webhook whose worker died is re-sent after this lease; it must exceed the
-# longest send (task time_limit 90 s in workers/base.py).
-NOTICE_CLAIM_LEASE_SECONDS = env.int("NOTICE_CLAIM_LEASE_SECONDS", default=600)
-# A due notice or webhook whose broker message went missing is re-enqueued after this.
-NOTICE_REQUEUE_SECONDS = env.int("NOTICE_REQUEUE_SECONDS", default=600)
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
 # Expired notices are not created for expiries older than this (first start, long outage).
 NOTICE_LOOKBACK_DAYS = env.int("NOTICE_LOOKBACK_DAYS", default=7)
-WEBHOOK_CLAIM_LEASE_SECONDS = env.int("WEBHOOK_CLAIM_LEASE_SECONDS", default=600)
-WEBHOOK_REQUEUE_SECONDS = env.int("WEBHOOK_REQUEUE_SECONDS", default=600)
-WEBHOOK_BACKOFF_CAP_SECONDS = 6 * 3600  # below the Redis visibility_timeout above
+WEBHOOK_BACKOFF_CAP_SECONDS = 6 * 3600
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 CELERY_TIMEZONE = "UTC"
 

@@ -5,8 +5,8 @@ day, format, size, theme, language), so it is also the cache key: an in-process 
 Redis round trip costs more than a whole hit), then the shared cache, then a render.
 
 ``seal_images_prerender`` fills the shared cache for the variants an embed shows by default,
-right after a seal changes (``workers.render_tasks``, enqueued after commit), so the first
-visitor after a change gets bytes instead of waiting ~4 ms per PNG render.
+right after a seal changes (an outbox message written with the change, ``prerender_later``),
+so the first visitor after a change gets bytes instead of waiting ~4 ms per PNG render.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
 
-from config.tasks import enqueue
+from outbox import core as outbox
 from seals import snapshot
 from seals.render import DESIGN_VERSION, NO_LONGER_VALID, SIZES, Card, render
 
@@ -32,9 +32,11 @@ BYTES_TTL = 3600
 # What an embed snippet asks for unless told otherwise: every size, the programme's theme, the
 # default language. Other variants (``?theme=``, ``?lang=``, ``?d=``) render on first request.
 PRERENDERED_FORMATS = ("png",)
-# One task renders up to this many seals (3 PNGs each, ~12 ms a seal): a status sweep of
-# 10,000 seals becomes 50 tasks of a few seconds, well under the task time limit.
+# One message renders up to this many seals (3 PNGs each, ~12 ms a seal): a status sweep of
+# 10,000 seals becomes 50 messages of a few seconds, well under the handler's lease.
 PRERENDER_BATCH = 200
+# The outbox topic: {"public_ids": [...]}.
+PRERENDER_TOPIC = "seal.images_prerender"
 
 
 class LRU:
@@ -154,13 +156,15 @@ def seal_images_prerender(
     return rendered
 
 
-def enqueue_seal_images_prerender(public_ids: Iterable[str]) -> None:
-    """Queue ``seal_images_prerender`` for these seals. Call after commit (the task reads the
-    committed seal). Never raises: pre-rendering only saves the first visitor a render, and a
-    broker outage must not fail the change that was already committed."""
+def prerender_later(public_ids: Iterable[str]) -> None:
+    """Owe ``seal_images_prerender`` for these seals; call it in the transaction of the change.
+    One seal's message is keyed by the seal, so a burst of changes to it costs one render; a
+    batch (the status sweep) gets one message per PRERENDER_BATCH seals, each changed once."""
     ids = list(public_ids)
-    try:
-        for start in range(0, len(ids), PRERENDER_BATCH):
-            enqueue("workers.seal_images_prerender", ids[start : start + PRERENDER_BATCH])
-    except Exception:
-        log.warning("pre-rendering of %d seal images not queued", len(ids), exc_info=True)
+    if len(ids) == 1:
+        outbox.put(PRERENDER_TOPIC, {"public_ids": ids}, key=ids[0])
+    elif ids:
+        batches = range(0, len(ids), PRERENDER_BATCH)
+        outbox.put_many(
+            PRERENDER_TOPIC, [{"public_ids": ids[i : i + PRERENDER_BATCH]} for i in batches]
+        )

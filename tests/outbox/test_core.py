@@ -38,7 +38,9 @@ def test_a_message_is_handed_off_only_after_its_transaction_commits(_clean):
     with transaction.atomic():
         message = core.put(TOPIC, {"n": 1})
         assert _clean == []
-    assert _clean == [((core.RUN_TASK, message.pk), {"queue": "celery"})]
+    # The handler's lease is the run's hard time limit: a live worker cannot outlive it.
+    limits = {"queue": "celery", "time_limit": 60, "soft_time_limit": 54}
+    assert _clean == [((core.RUN_TASK, message.pk), limits)]
     assert Message.objects.get(pk=message.pk).relayed_at is not None
 
 
@@ -125,3 +127,84 @@ def test_drain_runs_everything_due():
     assert core.drain() == 3
     assert sorted(p["n"] for p in ran) == [0, 1, 2]
     assert Message.objects.count() == 1
+
+
+def test_a_change_arriving_while_its_keyed_message_runs_gets_one_more_run():
+    seen: list[int] = []
+
+    @core.handler("test.keyed", lease_seconds=60)
+    def read_state(payload: dict, message: Message) -> None:
+        seen.append(payload["n"])
+        if len(seen) == 1:
+            # A change commits while the first run works on the state before it.
+            core.put("test.keyed", {"n": 2}, key="issuer-1")
+
+    core.put("test.keyed", {"n": 1}, key="issuer-1")
+    pk = Message.objects.get(topic="test.keyed").pk
+    assert core.run(pk) == "again"
+    row = Message.objects.get(pk=pk)
+    assert row.leased_until is None and row.due_at <= timezone.now()
+    assert core.run(pk) == "done"
+    assert len(seen) == 2
+    assert not Message.objects.filter(topic="test.keyed").exists()
+
+
+def test_a_run_that_outlived_its_lease_leaves_the_message_to_the_run_that_took_over():
+    message = core.put(TOPIC, {"n": 1})
+
+    @core.handler("test.slow", lease_seconds=60)
+    def slow(payload: dict, message: Message) -> None:
+        # Meanwhile the lease ran out and another worker claimed the message.
+        Message.objects.filter(pk=message.pk).update(
+            leased_until=timezone.now() + timedelta(minutes=5)
+        )
+
+    Message.objects.filter(pk=message.pk).update(topic="test.slow")
+    assert core.run(message.pk) == "overtaken"
+    assert Message.objects.filter(pk=message.pk).exists()  # the other run decides
+
+
+def test_put_many_writes_one_message_per_payload_or_per_key(_clean):
+    with transaction.atomic():
+        core.put_many(TOPIC, [{"n": n} for n in range(3)])
+        core.put_many(TOPIC, [{"n": 7}, {"n": 8}], keys=["a", "b"])
+        core.put_many(TOPIC, [{"n": 9}], keys=["a"])
+    assert Message.objects.filter(topic=TOPIC).count() == 5
+    assert sorted(Message.objects.filter(key__gt="").values_list("key", flat=True)) == ["a", "b"]
+    assert len(_clean) == 6  # each due put handed off once its transaction committed
+
+
+def test_a_refused_hand_off_stops_at_the_first_failure_and_leaves_the_rest_to_the_relay(
+    monkeypatch,
+):
+    calls = []
+
+    def down(*args, **kwargs):
+        calls.append(args)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(core, "enqueue", down)
+    with transaction.atomic():
+        core.put_many(TOPIC, [{"n": n} for n in range(3)])
+    assert len(calls) == 1
+    assert not Message.objects.filter(relayed_at__isnull=False).exists()
+
+
+def test_a_message_rescheduled_during_its_hand_off_stays_visible_to_the_relay(monkeypatch):
+    message = core.put(TOPIC, {"retry": True})
+    # A fast worker runs it (and reschedules it) before the publish call returns.
+    monkeypatch.setattr(core, "enqueue", lambda name, pk, **kw: core.run(pk))
+    assert core.hand_off([message.pk]) == 1
+    row = Message.objects.get(pk=message.pk)
+    assert row.relayed_at is None and row.due_at > timezone.now()
+
+
+def test_renew_extends_only_a_lease_still_held():
+    message = core.put(TOPIC, {"n": 1})
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(leased_until=now + timedelta(seconds=5))
+    message.refresh_from_db()
+    assert core.renew(message)
+    assert message.leased_until > now + timedelta(seconds=50)
+    Message.objects.filter(pk=message.pk).update(leased_until=now + timedelta(hours=1))
+    assert not core.renew(message)  # another run holds it now

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
+from outbox import core as outbox
+from outbox.models import Message
 from seals.render import images
-from seals.services import seal_revoke
+from seals.services import seal_revoke, seal_suspend
 from tests.seals.public_helpers import seal_in
-from workers import render_tasks
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    calls: list[list[str]] = []
-    monkeypatch.setattr(render_tasks.seal_images_prerender_task, "delay", calls.append)
-    return calls
+def owed() -> list[list[str]]:
+    """The pre-renders owed, oldest first: each message's seals."""
+    messages = Message.objects.filter(topic=images.PRERENDER_TOPIC).order_by("pk")
+    return [m.payload["public_ids"] for m in messages]
 
 
 def _no_render(monkeypatch):
@@ -45,14 +44,28 @@ def test_prerendering_twice_renders_nothing_the_second_time():
 
 
 def test_the_prerendered_bytes_show_the_status_after_the_change(
-    client, monkeypatch, queued, django_capture_on_commit_callbacks
+    client, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from seals import snapshot
+
+    steps: list[str] = []
+    monkeypatch.setattr(outbox, "enqueue", lambda name, pk, **options: steps.append("hand-off"))
+    invalidate = snapshot.invalidate_seal
+
+    def invalidate_seal(seal):
+        steps.append("invalidate")
+        invalidate(seal)
+
+    monkeypatch.setattr(snapshot, "invalidate_seal", invalidate_seal)
     seal = seal_in("active")
     before = client.get(f"/s/{seal.public_id}.png")
+    Message.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         seal_revoke(seal=seal, reason="fraud", actor="test")
-    assert queued == [[seal.public_id]]
-    assert render_tasks.seal_images_prerender_task(queued[0]) == 3
+    assert owed() == [[seal.public_id]]  # written in the change's transaction
+    # Handed off after the snapshot was invalidated, so the worker renders the new one.
+    assert steps == ["invalidate", "hand-off"]
+    assert outbox.drain() == 1
     images.local_bytes.items.clear()
     _no_render(monkeypatch)
     after = client.get(f"/s/{seal.public_id}.png")
@@ -60,29 +73,36 @@ def test_the_prerendered_bytes_show_the_status_after_the_change(
     assert after.content != before.content
 
 
+def test_repeated_changes_to_one_seal_owe_one_prerender():
+    seal = seal_in("active")
+    Message.objects.all().delete()
+    seal_suspend(seal=seal, reason="check", actor="test")
+    seal_revoke(seal=seal, reason="fraud", actor="test")
+    assert owed() == [[seal.public_id]]
+
+
 def test_unknown_seals_are_skipped():
     assert images.seal_images_prerender(public_ids=["A" * 22]) == 0
 
 
-def test_a_broker_outage_does_not_fail_the_committed_change(
-    monkeypatch, django_capture_on_commit_callbacks
-):
-    def down(*args):
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_does_not_fail_the_committed_change(monkeypatch):
+    def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(render_tasks.seal_images_prerender_task, "delay", down)
+    monkeypatch.setattr(outbox, "enqueue", down)
     seal = seal_in("active")
-    with django_capture_on_commit_callbacks(execute=True):
-        revoked = seal_revoke(seal=seal, reason="fraud", actor="test")
+    revoked = seal_revoke(seal=seal, reason="fraud", actor="test")
     assert revoked.status == "revoked"
+    assert seal.public_id in [i for batch in owed() for i in batch]  # kept for the relay
 
 
-def test_a_status_sweep_queues_its_seals_in_batches(monkeypatch, queued):
-    from seals.services import after_seals_change
+def test_a_status_sweep_owes_its_seals_in_batches(monkeypatch):
+    from seals.render.images import prerender_later
 
     monkeypatch.setattr(images, "PRERENDER_BATCH", 2)
     seals = [seal_in("active") for _ in range(5)]
-    cache.clear()
-    after_seals_change(seals)
-    assert [len(batch) for batch in queued] == [2, 2, 1]
-    assert [i for batch in queued for i in batch] == [s.public_id for s in seals]
+    Message.objects.all().delete()
+    prerender_later(seal.public_id for seal in seals)
+    assert [len(batch) for batch in owed()] == [2, 2, 1]
+    assert [i for batch in owed() for i in batch] == [s.public_id for s in seals]

@@ -283,3 +283,29 @@ def test_a_missed_cache_put_still_reaches_the_origin_within_the_lists_ttl_plus_a
     interval = settings.CELERY_BEAT_SCHEDULE["regenerate-status-lists"]["schedule"]
     signing = 5  # the beat message picked up and the list signed
     assert interval + signing + _CACHE_SECONDS <= LIST_TTL_MS / 1000 + 60
+
+
+@pytest.mark.django_db
+def test_a_change_marks_its_lists_dirty_in_its_own_transaction(issuer):
+    # This test's transaction never commits, so no on-commit callback runs: the mark must be a
+    # write of the change itself, or a process dying right after the commit would lose it.
+    seal = award(MemberFactory(issuer=issuer))
+    lists = StatusList.objects.filter(issuer=issuer, number=seal.status_list)
+    before = dict(lists.values_list("purpose", "version"))
+    seal_revoke(seal=seal, reason="fraud", actor="test")
+    after = dict(lists.values_list("purpose", "version"))
+    assert after == {purpose: version + 1 for purpose, version in before.items()}
+    assert len(after) == 2
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_its_lists_clean(issuer):
+    from django.db import transaction
+
+    seal = award(MemberFactory(issuer=issuer))
+    lists = StatusList.objects.filter(issuer=issuer, number=seal.status_list)
+    before = sorted(lists.values_list("version", flat=True))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        seal_revoke(seal=seal, reason="fraud", actor="test")
+        raise RuntimeError("the request failed after the revocation")
+    assert sorted(lists.values_list("version", flat=True)) == before

@@ -1,9 +1,10 @@
 """Real processes for the integration tests: a Celery worker, beats, an SMTP server, an HTTP
 receiver, and the SIGKILL campaign that measures lost / duplicate / under-two-ids deliveries.
 
-The worker runs ``celery -A config worker`` with the test settings, pointed at the test run's
-database (``TRUSTSEAL_TEST_DB_NAME``) and broker (the same settings: file-system broker under
-TRUSTSEAL_VAR_DIR, or Redis with REDIS_URL). The solo pool runs tasks in the worker's main
+The worker runs ``celery -A tests.workers.celery_app worker`` (the project's app plus the
+test-only fault points, tests/workers/faults.py) with the test settings, pointed at the test
+run's database (``TRUSTSEAL_TEST_DB_NAME``) and broker (the same settings: file-system broker
+under TRUSTSEAL_VAR_DIR, or Redis with REDIS_URL). The solo pool runs tasks in the worker's main
 process, so a SIGKILL at a fault point takes the whole worker down, like a crashed host.
 """
 
@@ -139,7 +140,7 @@ def start_worker(log: Path, name: str, **extra: str) -> subprocess.Popen:
         "-m",
         "celery",
         "-A",
-        "config",
+        "tests.workers.celery_app",
         "worker",
         "--pool",
         "solo",
@@ -200,7 +201,7 @@ def run_dir(settings):
 @dataclass
 class Campaign:
     """SIGKILL the worker at each fault point ``kills_per_point`` times, restarting it after each
-    death, while ``reconcile`` (what beat does every minute) runs in this process; then drain."""
+    death, while ``reconcile`` (the outbox relay beat runs) runs in this process; then drain."""
 
     prefix: str  # "notice" or "webhook"
     tmp: Path

@@ -22,8 +22,7 @@ DEADLINE = 600
 JOBS = (
     "seals_refresh_status",
     "notices_plan",
-    "notices_reconcile",
-    "webhooks_reconcile",
+    "outbox_relay",
     "stats_flush",
 )
 LINE = re.compile(r"beat job (\w+) (?:ran at ([\d.]+) in ([\d.]+)s|skipped)")
@@ -53,7 +52,7 @@ class Slots:
 
 
 def test_two_beats_run_each_job_slot_once(run_dir, capsys):
-    env = {"TRUSTSEAL_BEAT_SECONDS": str(INTERVAL)}
+    env = {"TRUSTSEAL_BEAT_SECONDS": str(INTERVAL), "OUTBOX_RELAY_SECONDS": str(INTERVAL)}
     log = run_dir / "worker.log"
     began = time.monotonic()
     worker = start_worker(log, "beat-test", **env)

@@ -9,9 +9,11 @@ from django.core import mail
 from django.db import IntegrityError
 from django.utils import timezone
 
-from effects.notices import notice_message_id, notice_send, notices_plan, notices_reconcile
+from effects.notices import SEND_TOPIC, notice_message_id, notice_send, notices_owe, notices_plan
 from effects.webhooks import webhook_endpoint_create
 from issuers.models import WebhookDelivery
+from outbox import core as outbox
+from outbox.models import Message
 from seals.models import Notice
 from seals.services import seal_renew, seal_revoke
 from tests.factories import IssuerFactory, MemberFactory, award
@@ -166,10 +168,11 @@ def test_an_smtp_failure_is_retried_with_back_off(member, monkeypatch):
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
     outcome = notice_send(notice_id=notice.pk, now=timezone.now())
     notice.refresh_from_db()
-    assert outcome.state == "pending" and outcome.retry_in > 0
+    assert outcome.state == "pending" and outcome.retry_at > timezone.now()
     assert notice.state == "pending" and notice.attempts == 1
-    assert notice.due_at > timezone.now()
-    assert notice_send(notice_id=notice.pk, now=timezone.now()).state == "not_claimed"
+    assert notice.due_at == outcome.retry_at
+    early = notice_send(notice_id=notice.pk, now=timezone.now())
+    assert (early.state, early.retry_at) == ("not_due", notice.due_at)
 
 
 def test_after_the_last_attempt_the_notice_fails_and_the_issuer_gets_a_webhook(
@@ -198,24 +201,61 @@ def test_after_the_last_attempt_the_notice_fails_and_the_issuer_gets_a_webhook(
     assert delivery.payload["data"]["notice"] == notice.pk
 
 
-def test_a_claim_past_its_lease_is_reconciled_and_resent_with_the_same_message_id(
-    member, settings, django_capture_on_commit_callbacks, monkeypatch
-):
+def test_each_planned_notice_is_owed_once_through_the_outbox(member):
     award(member, days=5)
     notices_plan(now=timezone.now())
     notice = Notice.objects.get(state="pending")
-    start = timezone.now()
-    Notice.objects.filter(pk=notice.pk).update(state="claimed", claimed_at=start, attempts=1)
-    enqueued = []
-    monkeypatch.setattr("workers.notice_tasks.notice_send.delay", enqueued.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert notices_reconcile(now=start + timedelta(seconds=60)) == 0
-    assert notice_send(notice_id=notice.pk, now=start + timedelta(seconds=60)).state == (
-        "not_claimed"
+    owed = Message.objects.filter(topic=SEND_TOPIC).values_list("key", "payload")
+    assert list(owed) == [(str(notice.pk), {"notice_id": notice.pk})]
+    notices_owe([notice.pk])  # a second planner that saw the same pending row adds nothing
+    assert owed.all().count() == 1
+    outbox.drain()
+    assert Notice.objects.get(pk=notice.pk).state == "sent"
+    assert len(mail.outbox) == 1 and not owed.all().exists()
+
+
+def test_a_notice_is_never_sent_twice_however_often_its_message_comes_back(member):
+    award(member, days=5)
+    notices_plan(now=timezone.now())
+    notice = Notice.objects.get(state="pending")
+    outbox.drain()
+    notices_owe([notice.pk])  # a stray copy after it was sent
+    outbox.drain()
+    assert len(mail.outbox) == 1
+
+
+def test_an_smtp_failure_leaves_the_message_due_at_the_back_off(member, monkeypatch):
+    award(member, days=5)
+    notices_plan(now=timezone.now())
+    monkeypatch.setattr(
+        "django.core.mail.EmailMultiAlternatives.send",
+        lambda *a, **k: (_ for _ in ()).throw(smtplib.SMTPServerDisconnected("gone")),
     )
-    past_lease = start + timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS + 1)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert notices_reconcile(now=past_lease) == 1
-    assert enqueued == [notice.pk]
-    assert notice_send(notice_id=notice.pk, now=past_lease).state == "sent"
+    message = Message.objects.get(topic=SEND_TOPIC)
+    assert outbox.run(message.pk) == "retry"
+    message.refresh_from_db()
+    notice = Notice.objects.get(state="pending")
+    assert message.due_at == notice.due_at > timezone.now() and message.leased_until is None
+
+
+def test_a_claim_whose_worker_died_is_resent_after_the_lease_with_the_same_message_id(
+    member, monkeypatch
+):
+    monkeypatch.setattr(outbox, "enqueue", lambda *args, **options: None)
+    award(member, days=5)
+    notices_plan(now=timezone.now())
+    Message.objects.exclude(topic=SEND_TOPIC).delete()  # the award's image pre-render
+    notice = Notice.objects.get(state="pending")
+    message = Message.objects.get(topic=SEND_TOPIC)
+    start = timezone.now()
+    lease = start + timedelta(seconds=90)
+    # A worker claimed the message and the notice, then died before sending.
+    Notice.objects.filter(pk=notice.pk).update(state="claimed", attempts=1)
+    Message.objects.filter(pk=message.pk).update(leased_until=lease, relayed_at=start)
+    assert outbox.relay(now=start + timedelta(seconds=60)) == 0
+    assert outbox.run(message.pk, now=start + timedelta(seconds=60)) == "skipped"
+    past_lease = lease + timedelta(seconds=1)
+    assert outbox.relay(now=past_lease) == 1
+    assert outbox.run(message.pk, now=past_lease) == "done"
+    assert Notice.objects.get(pk=notice.pk).state == "sent"
     assert mail.outbox[0].extra_headers["Message-ID"] == notice_message_id(notice)

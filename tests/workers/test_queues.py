@@ -23,8 +23,10 @@ def test_imports_and_periodic_jobs_have_their_own_queue():
     assert handler_for("import.run").queue == "jobs"  # an import runs as an outbox message
     for entry in app.conf.beat_schedule.values():
         assert queue_of(entry["task"]) == "jobs", entry["task"]
-    for per_object in ("workers.webhook_deliver", "workers.notice_send"):
-        assert queue_of(per_object) == "celery", per_object
+    # Outbox messages go to their handler's queue (outbox.core.hand_off).
+    assert handler_for("import.run").queue == "jobs"
+    for per_object in ("webhook.deliver", "notice.send", "seal.images_prerender"):
+        assert handler_for(per_object).queue == "celery", per_object
 
 
 def test_a_worker_started_without_q_consumes_every_queue():

@@ -1,4 +1,4 @@
-"""Webhooks: outbox rows, signed delivery, retries over a day, the SSRF guard."""
+"""Webhooks: rows owed through the outbox, signed delivery, retries over a day, the SSRF guard."""
 
 import hashlib
 import hmac
@@ -17,10 +17,11 @@ from effects.webhooks import (
     webhook_deliver,
     webhook_endpoint_create,
     webhook_endpoint_test,
-    webhooks_reconcile,
 )
-from issuers.events import webhook_emit
+from issuers.events import DELIVER_TOPIC, webhook_emit
 from issuers.models import WebhookDelivery
+from outbox import core as outbox
+from outbox.models import Message
 from seals.services import seal_suspend
 from tests.factories import MemberFactory, award
 
@@ -108,9 +109,10 @@ def test_a_failed_delivery_is_retried_with_back_off_then_fails_after_a_day(endpo
     delivery = WebhookDelivery.objects.get()
     outcome = webhook_deliver(delivery_id=delivery.pk, now=timezone.now())
     delivery.refresh_from_db()
-    assert outcome.state == "pending" and outcome.retry_in >= 1
-    assert delivery.response_code == 503 and delivery.next_attempt_at > timezone.now()
-    assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "skipped"
+    assert outcome.state == "pending" and outcome.retry_at > timezone.now()
+    assert delivery.response_code == 503 and delivery.next_attempt_at == outcome.retry_at
+    early = webhook_deliver(delivery_id=delivery.pk, now=timezone.now())
+    assert (early.state, early.retry_at) == ("not_due", delivery.next_attempt_at)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.now() - timedelta(hours=25)
     )
@@ -170,20 +172,50 @@ def test_a_private_destination_fails_the_delivery_attempt_without_a_request(
     assert posted == []
 
 
-def test_a_delivery_left_mid_flight_is_reconciled_after_its_lease(
-    endpoint, settings, monkeypatch, django_capture_on_commit_callbacks
+def test_every_delivery_is_owed_as_one_outbox_message_with_the_change(endpoint, posted):
+    seal = award(MemberFactory(issuer=endpoint.endpoint.issuer))
+    seal_suspend(seal=seal, reason="complaint", actor="t")
+    deliveries = {d.pk for d in WebhookDelivery.objects.all()}
+    owed = {m.payload["delivery_id"] for m in Message.objects.filter(topic=DELIVER_TOPIC)}
+    assert len(deliveries) == 2 and owed == deliveries  # seal.issued, seal.suspended
+    outbox.drain()
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
+    assert not Message.objects.filter(topic=DELIVER_TOPIC).exists()
+
+
+def test_a_failed_attempt_leaves_its_message_due_at_the_back_off(endpoint, posted):
+    posted.status["code"] = 503
+    webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
+    message = Message.objects.get(topic=DELIVER_TOPIC)
+    assert outbox.run(message.pk) == "retry"
+    delivery = WebhookDelivery.objects.get()
+    message.refresh_from_db()
+    assert delivery.state == "pending" and message.due_at == delivery.next_attempt_at
+    assert message.leased_until is None  # the relay hands it off when due
+    assert outbox.run(message.pk) == "skipped"  # not due yet: nothing sent
+    assert len(posted) == 1
+
+
+def test_a_delivery_left_mid_flight_is_taken_up_by_the_next_run_of_its_message(
+    endpoint, posted, monkeypatch
 ):
+    handed_off = []
+    monkeypatch.setattr(outbox, "enqueue", lambda name, pk, **options: handed_off.append(pk))
     webhook_emit(issuer_id=endpoint.endpoint.issuer_id, event_type="member.updated", data={})
     delivery = WebhookDelivery.objects.get()
+    message = Message.objects.get(topic=DELIVER_TOPIC)
+    # A worker claimed the message, marked the delivery and died before the POST.
     start = timezone.now()
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(state="delivering", claimed_at=start)
-    enqueued = []
-    monkeypatch.setattr("workers.webhook_tasks.webhook_deliver.delay", enqueued.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert webhooks_reconcile(now=start + timedelta(seconds=5)) == 0
-        later = start + timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS + 1)
-        assert webhooks_reconcile(now=later) == 1
-    assert enqueued == [delivery.pk]
+    lease = start + timedelta(seconds=90)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(state="delivering", attempts=1)
+    Message.objects.filter(pk=message.pk).update(leased_until=lease, relayed_at=start)
+    assert outbox.relay(now=start + timedelta(seconds=5)) == 0  # still leased
+    assert outbox.run(message.pk) == "skipped"
+    assert outbox.relay(now=lease + timedelta(seconds=1)) == 1
+    assert handed_off == [message.pk]
+    assert outbox.run(message.pk, now=lease + timedelta(seconds=1)) == "done"
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, len(posted)) == ("delivered", 2, 1)
 
 
 def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
@@ -207,7 +239,7 @@ def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint
 
     # The shortest back-offs (jitter at its minimum) pack the most attempts into the day: 18,
     # past the old 15-attempt cap that gave up after ~16 h.
-    monkeypatch.setattr("workers.base.random.uniform", lambda low, high: low)
+    monkeypatch.setattr("effects.backoff.random.uniform", lambda low, high: low)
     monkeypatch.setattr("requests.Session.post", lambda *a, **k: FakeResponse(503))
     start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False) as traveller:
@@ -224,7 +256,7 @@ def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint
             assert delivery.next_attempt_at <= deadline + timedelta(seconds=1)
             # A second early: the claim refuses and nothing is sent.
             traveller.move_to(delivery.next_attempt_at - timedelta(seconds=1))
-            assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "skipped"
+            assert webhook_deliver(delivery_id=delivery.pk, now=timezone.now()).state == "not_due"
             traveller.move_to(delivery.next_attempt_at)
 
     times = [at for at, _ in outcomes]
@@ -236,7 +268,6 @@ def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint
     # After the window nothing is attempted again, however often the message comes back.
     later = deadline + timedelta(hours=6)
     assert webhook_deliver(delivery_id=delivery.pk, now=later).state == "skipped"
-    assert webhooks_reconcile(now=later) == 0
 
 
 def test_every_attempt_is_logged_with_its_time_duration_and_outcome(endpoint, monkeypatch):

@@ -50,13 +50,13 @@ def test_the_prerendered_bytes_show_the_status_after_the_change(
 
     steps: list[str] = []
     monkeypatch.setattr(outbox, "enqueue", lambda name, pk, **options: steps.append("hand-off"))
-    invalidate = snapshot.invalidate_seal
+    invalidate = snapshot.invalidate_seals
 
-    def invalidate_seal(seal):
+    def invalidate_seals(public_ids):
         steps.append("invalidate")
-        invalidate(seal)
+        invalidate(public_ids)
 
-    monkeypatch.setattr(snapshot, "invalidate_seal", invalidate_seal)
+    monkeypatch.setattr(snapshot, "invalidate_seals", invalidate_seals)
     seal = seal_in("active")
     before = client.get(f"/s/{seal.public_id}.png")
     Message.objects.all().delete()

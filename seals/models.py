@@ -68,6 +68,8 @@ class Seal(models.Model):
             # dated seals past their expiry, not yet swept; and ?expiring_before=.
             models.Index(fields=["issuer", "status", "expires_at"], name="seal_status_expiry"),
             models.Index(fields=["issuer", "expires_at"], name="seal_expiry"),
+            # ?programme=: a programme is one issuer's, so it leads (the FK index is its prefix).
+            models.Index(fields=["programme", "created_at", "id"], name="seal_programme_created"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,12 @@ class Migration(migrations.Migration):
             model_name='seal',
             index=models.Index(fields=['issuer', 'expires_at'], name='seal_expiry'),
         ),
+        AddIndexOnline(
+            model_name='seal',
+            index=models.Index(
+                fields=['programme', 'created_at', 'id'], name='seal_programme_created'
+            ),
+        ),
         # Served by seal_status_created, of which it is a prefix.
         RemoveIndexOnline(
             model_name='seal',

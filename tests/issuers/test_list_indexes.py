@@ -33,12 +33,14 @@ SELECT %(issuer)s, 'R-' || n, 'Legal ' || md5(n::text) || ' Ltd', 'Shop ' || (n 
     %(now)s - n * interval '1 minute', %(now)s - n * interval '1 minute'
 FROM generate_series(1, %(rows)s) AS n
 """
-# One seal each: 2 % revoked, 2 % suspended, 10 % expired and swept, the rest active.
+# One seal each: 2 % revoked, 2 % suspended, 10 % expired and swept, the rest active; 1 % in
+# the programme "gold".
 SEED_SEALS = """
 INSERT INTO seals_seal (
     public_id, issuer_id, member_id, programme_id, status, status_reason, status_changed_at,
     valid_from, expires_at, status_list, status_list_index, version, created_at, updated_at)
-SELECT substr(md5('seal' || m.id), 1, 22), %(issuer)s, m.id, %(programme)s,
+SELECT substr(md5('seal' || m.id), 1, 22), %(issuer)s, m.id,
+    CASE WHEN m.id %% 100 = 5 THEN %(gold)s ELSE %(programme)s END,
     CASE WHEN m.id %% 50 = 0 THEN 'revoked' WHEN m.id %% 50 = 1 THEN 'suspended'
          WHEN m.id %% 10 = 2 THEN 'expired' ELSE 'active' END,
     '', m.created_at, m.created_at,
@@ -56,6 +58,7 @@ def crowd(api):
     params = {
         "issuer": api.issuer.pk,
         "programme": programme_default(api.issuer).pk,
+        "gold": Programme.objects.create(issuer=api.issuer, slug="gold", name="Gold").pk,
         "now": now,
         "rows": ROWS,
     }
@@ -130,6 +133,7 @@ def test_every_member_order_is_an_index_range_on_every_page(crowd, ordering, ind
         ("", "seal_created"),
         ("status=revoked", "seal_status_created"),
         ("status=suspended", "seal_status_created"),
+        ("programme=gold", "seal_programme_created"),
     ],
 )
 def test_the_seal_list_is_an_index_range_on_every_page(crowd, query, index):

@@ -280,3 +280,40 @@ def test_the_command_verifies_baked_badges_and_data_integrity_files(
         file = tmp_path / name
         file.write_bytes(client.get(path).content)
         call_command("verifycredential", str(file))
+
+
+def test_a_jwt_signed_by_the_ed25519_key_is_refused(seal):
+    import jwt as pyjwt
+
+    from seals.keys import signing_key_private
+
+    key = data_integrity_key(seal.issuer)
+    token = pyjwt.encode(
+        jwt_parts(credential_jwt(seal))[1],
+        signing_key_private(key),
+        algorithm="EdDSA",
+        headers={"kid": key_kid(key), "typ": "JWT"},
+    )
+    result = verify_jwt(token)
+    assert not result.valid and result.failed == "algorithm"
+
+
+def test_a_proof_naming_a_jwt_key_is_refused(seal):
+    document = copy.deepcopy(credential_data_integrity(seal))
+    jwt_key = signing_key_active(seal.issuer)
+    document["proof"][0]["verificationMethod"] = f"{issuer_did(seal.issuer)}#{jwt_key.key_id}"
+    result = verify_document(document)
+    assert not result.valid and result.failed == "algorithm"
+
+
+def test_a_document_with_a_remote_context_is_refused_without_fetching(seal, monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the verifier tried the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    document = copy.deepcopy(credential_data_integrity(seal))
+    document["@context"] = [*document["@context"], "https://attacker.example/context.jsonld"]
+    result = verify_document(document)
+    assert not result.valid and result.failed == "signature"

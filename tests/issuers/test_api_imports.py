@@ -353,7 +353,6 @@ def test_status_polls_are_answered_while_a_large_import_writes(api, settings, mo
     from datetime import timedelta
 
     from django.db import connection
-
     from django_scopes import scopes_disabled
 
     from issuers.api import authentication

@@ -24,7 +24,8 @@ from seals.imports import (
     ImportReport,
     _check_row,
     _moment,
-    _parse_csv,
+    import_read,
+    import_source,
 )
 from seals.models import Seal, SealStatus
 from seals.status import effective_status, next_change_at
@@ -78,7 +79,7 @@ def test_host_matching_never_raises(host, domains):
 @given(st.binary(max_size=2000))
 def test_any_bytes_are_rows_or_a_file_error(data):
     try:
-        rows = _parse_csv(data)
+        rows = list(import_read(source=import_source(data), fmt="csv"))
     except ImportFileError:
         return
     assert all(isinstance(row, dict) for row in rows)
@@ -97,7 +98,7 @@ def test_csv_cells_round_trip_through_the_parser(cells):
     writer = csv.writer(out)
     writer.writerow(["external_ref", "legal_name", "domains"])
     writer.writerows(rows)
-    parsed = _parse_csv(out.getvalue().encode())
+    parsed = list(import_read(source=import_source(out.getvalue().encode()), fmt="csv"))
     assert [(r["external_ref"], r["legal_name"], r["domains"]) for r in parsed] == rows
 
 

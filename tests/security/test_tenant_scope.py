@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -22,8 +23,7 @@ from rest_framework.test import APIRequestFactory
 
 from config import api_urls
 from config.tenancy import ScopeError, issuer_scope
-from effects import webhooks
-from effects.webhooks import DeliveryOutcome
+from effects import handlers, webhooks
 from issuers.models import (
     DataRequest,
     ImportJob,
@@ -34,12 +34,13 @@ from issuers.models import (
     WebhookEndpoint,
 )
 from issuers.services import programme_create
+from outbox.core import handler_for
 from privacy import services as privacy
+from seals import imports
 from seals.api.views import MemberViewSet
 from seals.models import DailyStat, MonthlyStat, Notice, Seal, SealEvent, SigningKey
 from tests.factories import MemberFactory, award
 from workers import base as worker_base
-from workers import import_tasks, notice_tasks, webhook_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -243,28 +244,29 @@ def _record_scope(seen: list, result=None):
     return service
 
 
-def test_a_task_opens_the_scope_of_its_rows_issuer(two_issuers, monkeypatch):
+def test_an_outbox_handler_opens_the_scope_of_its_rows_issuer(two_issuers, monkeypatch):
     (a, _seal, delivery, notice), _b = two_issuers
     job = ImportJob.objects.create(issuer=a, format="csv", total=1)
     seen: list = []
-    outcome = DeliveryOutcome("delivered")
-    monkeypatch.setattr(webhook_tasks, "webhook_deliver_service", _record_scope(seen, outcome))
-    monkeypatch.setattr(notice_tasks, "notice_send_service", _record_scope(seen, outcome))
-    monkeypatch.setattr(import_tasks, "import_job_run", _record_scope(seen))
+    sent = SimpleNamespace(retry_at=None)
+    monkeypatch.setattr(handlers, "webhook_deliver", _record_scope(seen, sent))
+    monkeypatch.setattr(handlers, "notice_send", _record_scope(seen, sent))
+    done = SimpleNamespace(state=ImportJob.State.SUCCEEDED)
+    monkeypatch.setattr(imports, "import_job_run", _record_scope(seen, done))
 
     with no_scope():
-        webhook_tasks.webhook_deliver.apply(args=(delivery.pk,)).get()
-        notice_tasks.notice_send.apply(args=(notice.pk,)).get()
-        import_tasks.import_run.apply(args=(job.pk, "t")).get()
+        handlers.deliver_webhook({"delivery_id": delivery.pk}, None)
+        handlers.send_notice({"notice_id": notice.pk}, None)
+        handler_for(imports.IMPORT_TOPIC).run({"job_id": job.pk, "actor": "t"}, None)
 
     assert seen == [{"_enabled": True, "issuer": a.pk}] * 3
 
 
-def test_a_task_for_a_row_that_is_gone_does_nothing(monkeypatch):
+def test_a_handler_for_a_row_that_is_gone_does_nothing(monkeypatch):
     seen: list = []
-    monkeypatch.setattr(webhook_tasks, "webhook_deliver_service", _record_scope(seen))
+    monkeypatch.setattr(handlers, "webhook_deliver", _record_scope(seen))
     with no_scope():
-        webhook_tasks.webhook_deliver.apply(args=(987654,)).get()
+        handlers.deliver_webhook({"delivery_id": 987654}, None)
     assert seen == []
 
 

@@ -50,13 +50,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import islice
+from time import monotonic, sleep
 from typing import IO, Any
 
 import ijson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -95,6 +96,11 @@ ERRORS_KEPT = 100
 # is given up: a file that kills its worker every time must end, not loop.
 MAX_RUNS = 5
 IMPORT_TOPIC = "import.run"
+# SQLite has one write lock for the whole database, and a writer waiting for it is woken by its
+# busy handler only now and then (up to 100 ms apart): a run that took the lock again the
+# moment it let go could starve a status poll or a webhook claim until busy_timeout. Checking
+# the next batch usually takes longer than this gap; the run makes sure of it.
+SQLITE_BATCH_GAP = 0.15
 _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -582,6 +588,14 @@ def _record_details_changed(issuer: Issuer, plan: _Plan, now: datetime, actor: s
 # --- a run ----------------------------------------------------------------------------------
 
 
+def _give_way(committed: float | None) -> None:
+    if committed is None or connection.vendor != "sqlite" or connection.in_atomic_block:
+        return  # PostgreSQL locks rows; a synchronous import is one transaction anyway
+    wait = SQLITE_BATCH_GAP - (monotonic() - committed)
+    if wait > 0:
+        sleep(wait)
+
+
 class _Superseded(Exception):
     """Another run of the same job moved its cursor first: this one stops, writing nothing."""
 
@@ -627,6 +641,7 @@ class _Run:
     def _pass(self) -> None:
         rows = enumerate(import_read(source=self.source, fmt=self.job.format), start=1)
         self._skip(rows, self.job.cursor)
+        committed: float | None = None
         while batch := list(islice(rows, settings.IMPORT_BATCH_ROWS)):
             checked = self._check(batch)
             writing = self.job.phase == ImportJob.Phase.WRITE
@@ -635,6 +650,7 @@ class _Run:
                 if writing or self.job.dry_run
                 else None
             )
+            _give_way(committed)
             with transaction.atomic():
                 self._advance(phase=self.job.phase, cursor=batch[-1][0])
                 if writing and plan is not None:
@@ -642,6 +658,7 @@ class _Run:
                     self.report.written = True
                 if self.lease is not None:
                     outbox.renew(self.lease)
+            committed = monotonic()
 
     def _skip(self, rows: Iterator[tuple[int, dict[str, Any]]], count: int) -> None:
         """Pass over rows already done, remembering their references for duplicate checks."""

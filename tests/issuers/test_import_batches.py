@@ -1,48 +1,42 @@
-"""On SQLite an import is written in batches, so other writers are never locked out for long."""
+"""A queued import is written in batches, each its own transaction, so other writers are never
+locked out of SQLite for long (and a dead worker loses one batch at most)."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
-from issuers.models import ImportJob, Member
+from issuers.models import Member
+from outbox import core
+from outbox.models import Message
 from seals import imports
 from seals.chain import verify_chain
 from seals.models import Seal
 from tests.factories import IssuerFactory
-
-
-def _rows(n: int) -> list[dict[str, str]]:
-    return [
-        {
-            "external_ref": f"B-{i:04d}",
-            "legal_name": f"Batch Member {i} Ltd",
-            "domains": f"b{i}.example",
-            "country": "GB",
-            "contact_email": f"c{i}@b{i}.example",
-            "expires_at": "2030-01-31",
-        }
-        for i in range(n)
-    ]
+from tests.issuers.test_api_imports import csv_bytes, good_rows
 
 
 @pytest.mark.django_db(transaction=True)  # no test-wide transaction: the batches commit
-def test_the_rows_are_written_in_batches_of_their_own_transaction_on_sqlite(monkeypatch):
+def test_the_rows_are_written_in_batches_of_their_own_transaction(monkeypatch, settings):
     issuer = IssuerFactory()
-    monkeypatch.setattr(imports, "SQLITE_WRITE_BATCH", 3)
-    monkeypatch.setattr(imports, "SQLITE_WRITE_PAUSE", 0)
+    settings.IMPORT_BATCH_ROWS = 3
+    monkeypatch.setattr(imports, "ASYNC_THRESHOLD", 2)
+    monkeypatch.setattr(imports, "SQLITE_BATCH_GAP", 0)
+    monkeypatch.setattr(core, "enqueue", lambda *args, **kwargs: None)
     written, write = [], imports._write
 
-    def counting_write(issuer, rows, *args):
-        written.append(len(rows))
-        return write(issuer, rows, *args)
+    def counting_write(issuer, plan, actor):
+        written.append((len(plan.rows), Member.objects.filter(issuer=issuer).count()))
+        return write(issuer, plan, actor)
 
     monkeypatch.setattr(imports, "_write", counting_write)
-    report = imports.import_rows(
-        issuer=issuer, rows=_rows(8), mode=ImportJob.Mode.ALL_OR_NOTHING, actor="test"
-    )
-    assert report.written and report.created == 8
-    assert written == ([3, 3, 2] if connection.vendor == "sqlite" else [8])
-    assert Member.objects.filter(issuer=issuer).count() == 8
+    job, _ = imports.import_start(issuer=issuer, data=csv_bytes(good_rows(8)), fmt="csv", actor="t")
+    message = Message.objects.get(topic=imports.IMPORT_TOPIC)
+
+    assert core.run(message.pk) == "done"
+
+    # Three batches, each seeing the members the ones before it wrote.
+    assert written == [(3, 0), (3, 3), (2, 6)]
+    job.refresh_from_db()
+    assert (job.state, job.created) == ("succeeded", 8)
     assert Seal.objects.filter(issuer=issuer).count() == 8
     assert verify_chain(issuer).ok  # one hash chain across the batches

@@ -250,17 +250,15 @@ def signing_key_rotate(*, issuer: Issuer, algorithm: str | None = None) -> Signi
     """
     Issuer.objects.select_for_update().get(pk=issuer.pk)
     if algorithm is not None and algorithm not in SigningKey.Algorithm.values:
-        raise ValueError(f"Unsupported algorithm {algorithm!r}; use ES256, RS256 or EdDSA.")
+        raise InvalidInputError(
+            "algorithm", f"Unsupported algorithm {algorithm!r}; use ES256, RS256 or EdDSA."
+        )
     # A JWT key replaces the JWT key, an Ed25519 key the Ed25519 key.
     current = issuer.signing_keys.filter(
         state=SigningKey.State.ACTIVE, algorithm__in=_family(algorithm or "ES256")
     ).first()
     if algorithm is None:
         algorithm = current.algorithm if current else SigningKey.Algorithm.ES256
-    if algorithm not in SigningKey.Algorithm.values:
-        raise InvalidInputError(
-            "algorithm", f"Unsupported algorithm {algorithm!r}; use ES256, RS256 or EdDSA."
-        )
     if current is not None:
         current.state = SigningKey.State.RETIRED
         current.retired_at = timezone.now()

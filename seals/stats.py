@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection, transaction
 
+from config.tenancy import scopes_disabled
 from seals.models import DailyStat, Seal
 from seals.selectors import seal_ids_excluded_from_stats
 
@@ -226,9 +227,14 @@ def flush_counts(*, now: datetime) -> int:
     of rows written. Idempotent and safe to run concurrently (see the module docstring).
 
     Seals of members excluded from statistics are never written, and their totals are dropped.
-    This process's own buffer is pushed first, so a single-process server loses nothing."""
+    This process's own buffer is pushed first, so a single-process server loses nothing.
+    The counters are every issuer's, so the flush reads across issuers whoever calls it."""
     push()
-    today = now.date()
+    with scopes_disabled():
+        return _flush_days(now.date())
+
+
+def _flush_days(today: date) -> int:
     written = 0
     for day in (today - timedelta(days=1), today):
         per_seal: dict[str, dict[str, int]] = defaultdict(dict)

@@ -14,20 +14,31 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from redis import ConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
+    # Django's private state that get_client reuses (the stubs declare public names only);
+    # annotations alone, so the attributes stay Django's own.
+    _pools: dict[int, ConnectionPool]
+    _pool_class: type[ConnectionPool]
+    _pool_options: dict[str, Any]
+    _servers: list[str]
+    _client: type[Redis]
+    _get_connection_pool_index: Callable[[bool], int]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+    def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -40,6 +51,10 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    # Django's private state (a cached property and the parsed server list), as above.
+    _cache: RedisCacheClient
+    _servers: list[str]
+
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient

@@ -230,7 +230,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             WWW_AUTHENTICATE + f', error="insufficient_scope", scope="{api_exc.scope}"'
         )
     if isinstance(api_exc, exceptions.Throttled):
-        retry_after = None if api_exc.wait is None else max(1, int(api_exc.wait + 0.999))
+        # The stubs leave out the attribute Throttled.__init__ sets (seconds, or None).
+        wait: float | None = api_exc.wait  # type: ignore[attr-defined]
+        retry_after = None if wait is None else max(1, int(wait + 0.999))
         if retry_after is not None:
             detail = f"Rate limit exceeded for this API key; retry in {retry_after} s."
     else:

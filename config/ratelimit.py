@@ -30,9 +30,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 
+from config.cache import RedisCache  # the backend settings name with Redis (or a subclass)
 from config.client_ip import client_network
 
 log = logging.getLogger("config.ratelimit")

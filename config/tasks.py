@@ -7,6 +7,8 @@ the outbox (outbox.core) calls this: everything else owes its side effects throu
 
 from __future__ import annotations
 
+from typing import Any
+
 from config.celery import app
 
 
@@ -21,7 +23,7 @@ def enqueue(
     it in the outbox (outbox.core) and lets the relay try again, instead of holding a request
     while the broker is away. The time limits, when given, override the task's own for this
     message."""
-    options: dict[str, object] = {"retry": False}
+    options: dict[str, Any] = {"retry": False}  # only what is given: Celery routes the rest
     if queue:
         options["queue"] = queue
     if time_limit:

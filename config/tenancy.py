@@ -30,8 +30,9 @@ request); an unscoped ``.exists()``, ``.create()`` or ``.bulk_create()`` is let 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -47,20 +48,35 @@ __all__ = [
 ]
 
 
-class _IssuerScoped(models.Manager):
-    issuer_path = "issuer"  # from the model to its Issuer; a class attribute, as related
-    # managers are subclasses built by Django with no constructor arguments
+_M = TypeVar("_M", bound=models.Model)
 
-    def get_queryset(self) -> models.QuerySet:
+
+class IssuerScopedManager(models.Manager[_M]):
+    """The default manager of a model an issuer owns (``objects = IssuerScopedManager()``).
+
+    ``issuer_path`` is the lookup path from the model to its Issuer, one relation deep at most:
+    a model owned through a relation subclasses this with its own path (``"seal__issuer"`` for
+    a seal's notices), and one with its own queryset uses ``from_queryset``. It is a class
+    attribute, not a constructor argument, because Django builds related managers as subclasses
+    of the default manager's class and calls them with no arguments; and real classes (rather
+    than ones built at run time) let the type checker know every model's manager.
+    """
+
+    issuer_path: ClassVar[str] = "issuer"
+
+    def get_queryset(self) -> models.QuerySet[_M]:
         current = get_scope()
         if not current.get("_enabled", True):  # scopes_disabled()
             return super().get_queryset()
         issuer = current.get("issuer")
         if issuer is None:
-            return DisabledQuerySet(self.model, using=self._db, missing_scopes=["issuer"])
+            refused: models.QuerySet[_M] = DisabledQuerySet(
+                self.model, using=self._db, missing_scopes=["issuer"]
+            )
+            return refused
         return super().get_queryset().filter(self._of(issuer))
 
-    def all(self) -> models.QuerySet:
+    def all(self) -> models.QuerySet[_M]:
         # Manager.all() hands back get_queryset() untouched: refuse here, not at evaluation.
         queryset = self.get_queryset()
         return queryset.all() if isinstance(queryset, DisabledQuerySet) else queryset
@@ -70,22 +86,10 @@ class _IssuerScoped(models.Manager):
         if not rest:
             return models.Q(**{relation: issuer})
         related = self.model._meta.get_field(relation).related_model
+        if not (isinstance(related, type) and issubclass(related, models.Model)):
+            raise TypeError(f"{self.model.__name__}.{relation} is not a relation to a model")
         owned = related._base_manager.filter(**{rest: issuer}).values("pk")
         return models.Q(**{f"{relation}__in": owned})
-
-
-def IssuerScopedManager(
-    issuer: str = "issuer", queryset_class: type[models.QuerySet] = models.QuerySet
-) -> models.Manager:
-    """The default manager of a model an issuer owns (named, like django-scopes' factory, as the
-    class it builds); ``issuer`` is the lookup path from the model to its Issuer, one relation
-    deep at most (``"seal__issuer"`` for a seal's notices)."""
-    base = (
-        _IssuerScoped
-        if queryset_class is models.QuerySet
-        else _IssuerScoped.from_queryset(queryset_class)
-    )
-    return type("IssuerScopedManager", (base,), {"issuer_path": issuer})()
 
 
 def issuer_scope(issuer: Any) -> AbstractContextManager[None]:
@@ -101,7 +105,7 @@ class AdminScopesMiddleware:
 
     prefix = "/admin/"
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -50,10 +50,9 @@ class RedisCache(BaseRedisCache):
         every tracking connection: any command answered after them proves it (one PING)."""
         self.ping()
 
-    def clear(self) -> bool:
-        cleared = super().clear()
+    def clear(self) -> None:
+        super().clear()
         # FLUSHDB's own invalidation reaches the tracking socket a moment later; this process
         # must not serve a copy in between.
         for mirror in self.mirrors.values():
             mirror.flush()
-        return cleared

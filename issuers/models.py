@@ -187,6 +187,12 @@ class WebhookEndpoint(TimeStamped):
         return self.url
 
 
+class DeliveryManager(IssuerScopedManager["WebhookDelivery"]):
+    """A delivery belongs to its issuer through its endpoint."""
+
+    issuer_path = "endpoint__issuer"
+
+
 class WebhookDelivery(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -209,7 +215,7 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = IssuerScopedManager("endpoint__issuer")
+    objects = DeliveryManager()
 
     class Meta:
         constraints = [

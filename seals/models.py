@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TypeVar
 
 from django.db import models
 from django.utils import timezone
@@ -13,6 +14,9 @@ from issuers.models import Issuer, Member, Programme
 # 16 random bytes = 128 bits, URL-safe base64 without padding: 22 characters.
 SEAL_ID_BYTES = 16
 SEAL_ID_PATTERN = r"[A-Za-z0-9_-]{22}"
+
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def new_seal_id() -> str:
@@ -88,6 +92,9 @@ class AppendOnlyQuerySet(models.QuerySet):
         return super().update(private_data=None)
 
 
+SealEventManager = IssuerScopedManager.from_queryset(AppendOnlyQuerySet)
+
+
 class SealEvent(models.Model):
     """One entry of an issuer's tamper-evident history.
 
@@ -118,7 +125,7 @@ class SealEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = IssuerScopedManager(queryset_class=AppendOnlyQuerySet)
+    objects = SealEventManager()
 
     class Meta:
         constraints = [
@@ -241,6 +248,12 @@ class CancelledStatusEntry(models.Model):
         return f"list {self.status_list} index {self.status_list_index} (cancelled)"
 
 
+class ThroughSealManager(IssuerScopedManager[_M]):
+    """Rows an issuer owns through their seal (notices, statistics)."""
+
+    issuer_path = "seal__issuer"
+
+
 class Notice(models.Model):
     class Kind(models.TextChoices):
         EXPIRY_30D = "expiry_30d", "30 days before expiry"
@@ -266,7 +279,7 @@ class Notice(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = IssuerScopedManager("seal__issuer")
+    objects = ThroughSealManager()
 
     class Meta:
         constraints = [
@@ -287,7 +300,7 @@ class DailyStat(models.Model):
     verification_views = models.PositiveBigIntegerField(default=0)
     misuse_hits = models.PositiveBigIntegerField(default=0)
 
-    objects = IssuerScopedManager("seal__issuer")
+    objects = ThroughSealManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seal", "day"], name="one_stat_per_day")]
@@ -306,7 +319,7 @@ class MonthlyStat(models.Model):
     verification_views = models.PositiveBigIntegerField(default=0)
     misuse_hits = models.PositiveBigIntegerField(default=0)
 
-    objects = IssuerScopedManager("seal__issuer")
+    objects = ThroughSealManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seal", "month"], name="one_stat_per_month")]

@@ -7,6 +7,8 @@ generated once into var/.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kombu import Exchange, Queue
 
 from config.env import BASE_DIR, VAR_DIR, env, is_production, secret, secret_list
@@ -334,7 +336,7 @@ PUBLIC_RATE_LIMITS = {
 # --- Product --------------------------------------------------------------------------------
 TRUSTSEAL_REQUIRE_SERVICES = env.bool("TRUSTSEAL_REQUIRE_SERVICES", default=False)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

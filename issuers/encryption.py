@@ -53,7 +53,7 @@ class EncryptedTextField(models.TextField):
         return field_fernet().encrypt(str(value).encode()).decode()
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        if value in (None, ""):
+        if value is None or value == "":
             return value
         try:
             return field_fernet().decrypt(value.encode()).decode()

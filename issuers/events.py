@@ -73,7 +73,7 @@ def webhook_emit_many(
         return []
     at = at or timezone.now()
     slug = Issuer.objects.values_list("slug", flat=True).get(pk=issuer_id)
-    rows = []
+    rows: list[WebhookDelivery] = []
     for event_type, data in events:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"Unknown webhook event type {event_type!r}")

@@ -26,7 +26,7 @@ ALLOWED_LIST = "PNG, JPEG or WebP"
 class LogoError(DomainError):
     """A refused upload: a damaged, empty or oversized image (API: 400 on ``file``)."""
 
-    field = "file"
+    field: str | None = "file"
 
 
 class LogoTooLargeError(LogoError):
@@ -68,16 +68,15 @@ def logo_normalise(data: bytes) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as image:
-                width, height = image.size
+            with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as upload:
+                width, height = upload.size
                 if width > LOGO_MAX_PIXELS_SIDE or height > LOGO_MAX_PIXELS_SIDE:
                     raise LogoError(
                         f"The logo is {width}x{height} px; the limit is "
                         f"{LOGO_MAX_PIXELS_SIDE}x{LOGO_MAX_PIXELS_SIDE} px."
                     )
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                image = image.convert("RGBA")
+                upload.load()
+                image = ImageOps.exif_transpose(upload).convert("RGBA")
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise LogoError(
                 "The logo decompresses to too many pixels (a decompression bomb?)."

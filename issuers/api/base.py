@@ -30,18 +30,21 @@ What the base decides once, so no view has to:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db.models import Model, QuerySet, UniqueConstraint
-from django.http import HttpResponse
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Field, Model, QuerySet, UniqueConstraint
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.problems import PayloadTooLarge, exception_handler
@@ -50,8 +53,10 @@ from issuers.api import idempotency
 from issuers.api.authentication import ApiKeyAuthentication
 from issuers.api.permissions import HasApiKeyScope
 from issuers.api.schema import IssuerAutoSchema
+from issuers.models import ApiKey, Issuer
 
 DEFAULT_RATE = "1200/minute"
+_M = TypeVar("_M", bound=Model)
 
 
 class ApiCursorPagination(CursorPagination):
@@ -87,7 +92,8 @@ def _unique_in_issuer(model: type[Model], ordering: tuple[str, ...], issuer_fiel
     if len(ordering) != 1:
         return False
     name = ordering[0].lstrip("-")
-    if model._meta.get_field(name).unique:
+    field = model._meta.get_field(name)
+    if isinstance(field, Field) and field.unique:
         return True
     return any(
         isinstance(constraint, UniqueConstraint)
@@ -118,7 +124,20 @@ class _Replay(Exception):
         self.response = response
 
 
-class IssuerScopedMixin:
+class IssuerRequest(Request):
+    """The request an issuer API view handles once ``initial()`` has run, as the type checker
+    sees it: DRF builds a plain ``Request`` (it has no hook to choose the class), and the base
+    sets these attributes on it. Only for annotations (``def post(self, request:
+    IssuerRequest)``); nothing constructs or isinstance-checks it. A request DRF clones for
+    OPTIONS carries ``auth`` but not the attributes set in ``initial()``."""
+
+    auth: ApiKey  # the authenticated key (ApiKeyAuthentication; the permission refuses None)
+    issuer: Issuer  # the key's issuer, whose scope the request runs in
+    idempotency: idempotency.Claim | None  # the claimed Idempotency-Key of a POST, if any
+
+
+class IssuerScopedMixin(generics.GenericAPIView):
+    request: IssuerRequest
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKeyScope]
     throttle_classes = [ApiKeyRateThrottle]
@@ -127,7 +146,7 @@ class IssuerScopedMixin:
     schema = IssuerAutoSchema()
     max_body_bytes: int | None = None  # default settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # The tenant scope opened in initial() lasts to the end of the response (handler,
         # exception handling, finalize_response) and is closed however the request ends.
         with ExitStack() as self._tenant:
@@ -135,6 +154,8 @@ class IssuerScopedMixin:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, scopes, throttling
+        # From here on it is an IssuerRequest: the permission let nothing but an ApiKey in.
+        request = cast(IssuerRequest, request)
         request.issuer = request.auth.issuer
         self._tenant.enter_context(issuer_scope(request.issuer))
         limit = self.max_body_bytes or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -159,10 +180,13 @@ class IssuerScopedMixin:
                     raise _Replay(outcome)
                 request.idempotency = outcome
 
-    def get_exception_handler(self):
+    def get_exception_handler(self) -> Callable[..., Response | None]:
         return exception_handler
 
-    def handle_exception(self, exc: Exception) -> Response | HttpResponse:
+    # A replay answers with the stored HttpResponse, which DRF's dispatch hands on to
+    # finalize_response like any other (it accepts every HttpResponseBase); the stubs say the
+    # handler returns a Response only.
+    def handle_exception(self, exc: Exception) -> Response | HttpResponse:  # type: ignore[override]
         if isinstance(exc, _Replay):
             return exc.response
         try:
@@ -175,8 +199,12 @@ class IssuerScopedMixin:
                 idempotency.idempotency_release(claim)
             raise
 
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
-        response = super().finalize_response(request, response, *args, **kwargs)
+    # Every answer passes through here, the replayed HttpResponse and streamed exports
+    # included (DRF asserts only HttpResponseBase); the stubs say Response, as above.
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         claim = getattr(request, "idempotency", None)
         if claim is not None:
             if isinstance(response, Response):
@@ -187,12 +215,22 @@ class IssuerScopedMixin:
                 idempotency.idempotency_release(claim)
         return response
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.queryset is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} names no model in `queryset`.")
         # Read now, inside the request's scope, which filters it to the calling issuer.
-        return self.queryset.model.objects.all()  # type: ignore[attr-defined]
+        return self.queryset.model._default_manager.all()
 
 
-class IssuerAPIView(IssuerScopedMixin, generics.GenericAPIView):
+def updated_instance(serializer: BaseSerializer[_M]) -> _M:
+    """The object an update's serializer holds: ``perform_update`` always has one
+    (UpdateModelMixin builds the serializer around ``get_object()``)."""
+    if serializer.instance is None:
+        raise ImproperlyConfigured("perform_update was called with no object to update.")
+    return serializer.instance
+
+
+class IssuerAPIView(IssuerScopedMixin):
     """One operation per view (or a few on one resource)."""
 
 

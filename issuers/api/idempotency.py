@@ -136,7 +136,7 @@ def idempotency_claim(*, api_key: ApiKey, key: str, fingerprint: str) -> Claim |
         try:
             # Committed at once (its own transaction), so concurrent repeats see the claim.
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
+                created = IdempotencyRecord.objects.create(
                     api_key=api_key,
                     key=key,
                     request_hash=fingerprint,
@@ -145,7 +145,7 @@ def idempotency_claim(*, api_key: ApiKey, key: str, fingerprint: str) -> Claim |
                     response_headers={},
                     created_at=now,
                 )
-            return Claim(record_id=record.pk, claimed_at=now)
+            return Claim(record_id=created.pk, claimed_at=now)
         except IntegrityError:
             pass
         record = (

@@ -32,7 +32,9 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField()
     code = serializers.CharField(help_text="Machine-readable error code.")
-    errors = ProblemFieldErrorSerializer(
+    # A declared field: DRF's metaclass moves it into `fields`, so it does not shadow the
+    # `errors` property at run time, which the stubs cannot know.
+    errors = ProblemFieldErrorSerializer(  # type: ignore[assignment]
         many=True, required=False, help_text="400 only: one entry per invalid field."
     )
     required_scope = serializers.CharField(required=False, help_text="403 insufficient_scope.")
@@ -122,7 +124,7 @@ class IssuerAutoSchema(AutoSchema):
             # A malformed ?cursor=, ?limit=, filter or option: every query parameter is
             # validated, so any operation taking one can answer 400 (schemathesis, ST103).
             statuses.add(400)
-        extra = getattr(self.view, "problem_statuses", set())
+        extra: set[int] | dict[str, set[int]] = getattr(self.view, "problem_statuses", set())
         if isinstance(extra, dict):
             # Per operation: {"create": {409}} on a viewset (its action), {"post": {409}} on a
             # view (its method), so a list never claims the 409 of its create.

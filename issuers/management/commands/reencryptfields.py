@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import models, transaction
 
 from issuers.encryption import EncryptedBinaryField, EncryptedTextField
 
 BATCH = 500
 
 
-def encrypted_columns() -> list[tuple[type, list[str]]]:
+def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
     found = []
     for model in apps.get_models():
         fields = [
@@ -28,7 +28,7 @@ def encrypted_columns() -> list[tuple[type, list[str]]]:
     return found
 
 
-def reencrypt_model(model: type, fields: list[str]) -> int:
+def reencrypt_model(model: type[models.Model], fields: list[str]) -> int:
     """Read (decrypting with any key) and write back (encrypting with the first), by batches,
     each in its own transaction so a large table does not hold one long lock."""
     rewritten = 0

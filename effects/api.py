@@ -13,6 +13,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from effects import api_docs as docs
 from effects import webhooks
@@ -22,7 +23,7 @@ from effects.serializers import (
     WebhookEndpointCreatedSerializer,
     WebhookEndpointSerializer,
 )
-from issuers.api.base import IssuerViewSet
+from issuers.api.base import IssuerViewSet, updated_instance
 from issuers.models import WebhookDelivery, WebhookEndpoint
 from seals.models import Notice
 
@@ -43,7 +44,7 @@ class WebhookEndpointViewSet(
         incoming = WebhookEndpointSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         created = webhooks.webhook_endpoint_create(
-            issuer=request.issuer,
+            issuer=self.request.issuer,
             url=incoming.validated_data["url"],
             event_types=incoming.validated_data.get("event_types", []),
         )
@@ -51,10 +52,10 @@ class WebhookEndpointViewSet(
         body["secret"] = created.secret
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer: WebhookEndpointSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[WebhookEndpoint]) -> None:
         data = serializer.validated_data
         serializer.instance = webhooks.webhook_endpoint_update(
-            endpoint=serializer.instance,
+            endpoint=updated_instance(serializer),
             url=data.get("url"),
             event_types=data.get("event_types"),
             active=data.get("active"),

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
@@ -46,14 +47,14 @@ def notice_kind(days: int) -> str:
     return EXPIRED if days == 0 else f"expiry_{days}d"
 
 
-def _thresholds(notice_days: object) -> list[int]:
+def _thresholds(notice_days: Iterable[object] | None) -> list[int]:
     """Programme thresholds, largest first, ending with 0 (the expiry itself); bad values are
     ignored rather than blocking every notice of the programme."""
     days = {d for d in (notice_days or []) if isinstance(d, int) and 0 < d <= 365}
     return [*sorted(days, reverse=True), 0]
 
 
-def _cycle(expires_at: datetime):
+def _cycle(expires_at: datetime) -> date:
     return expires_at.astimezone(UTC).date()
 
 
@@ -122,6 +123,8 @@ def _plan_threshold(
         return 0, 0
     rows = []
     for seal_id, expires_at in due:
+        if expires_at is None:  # excluded by the query; the column itself is nullable
+            continue
         cycle = _cycle(expires_at)
         rows.append(
             Notice(
@@ -202,6 +205,7 @@ def notice_message(notice: Notice) -> EmailMultiAlternatives:
     seal = notice.seal
     issuer = seal.issuer
     to, to_issuer = notice_recipient(notice)
+    subject = _subject(notice)
     context = {
         "notice": notice,
         "seal": seal,
@@ -211,11 +215,11 @@ def notice_message(notice: Notice) -> EmailMultiAlternatives:
         "expires_at": seal.expires_at,
         "to_issuer": to_issuer,
         "verify_url": links.verify_url(seal),
-        "subject": _subject(notice),
+        "subject": subject,
     }
     sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     message = EmailMultiAlternatives(
-        subject=context["subject"],
+        subject=subject,
         body=render_to_string("seals/email/expiry_notice.txt", context),
         from_email=formataddr((issuer.name, sender)),
         to=[to],

@@ -194,7 +194,7 @@ def check_destination(url: str) -> None:
     except (socket.gaierror, UnicodeError) as exc:
         raise WebhookDestinationError(f"{parts.hostname} does not resolve.") from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])  # an IP, scope id cut
         if not address.is_global or address.is_multicast:
             raise WebhookDestinationError(
                 f"{parts.hostname} resolves to a non-public address; webhooks go to the internet."

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from issuers.api.base import IssuerAPIView, IssuerViewSet
+from issuers.api.base import IssuerAPIView, IssuerRequest, IssuerViewSet
 from issuers.models import DataRequest, Member
 from privacy import api_docs as docs
 from privacy import services as privacy
@@ -29,7 +29,7 @@ from privacy.serializers import (
 )
 
 
-def _actor(request: Request) -> str:
+def _actor(request: IssuerRequest) -> str:
     return f"api-key:{request.auth.prefix}"
 
 
@@ -64,13 +64,13 @@ class DataRequestViewSet(
             )
         return queryset
 
-    def perform_create(self, serializer: DataRequestSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[DataRequest]) -> None:
         serializer.instance = privacy.data_request_create(
             issuer=self.request.issuer, actor=_actor(self.request), **serializer.validated_data
         )
 
     @action(detail=True, methods=["post"])
-    def transition(self, request: Request, pk: str) -> Response:
+    def transition(self, request: IssuerRequest, pk: str) -> Response:
         data_request = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -101,7 +101,7 @@ class _MemberAction(IssuerAPIView):
 
 @docs.member_export
 class MemberExportView(_MemberAction):
-    def get(self, request: Request, pk: str) -> Response:
+    def get(self, request: IssuerRequest, pk: str) -> Response:
         member = self.member(pk)
         response = Response(privacy.member_export(member))
         response["Content-Disposition"] = f'attachment; filename="member-{member.pk}.json"'
@@ -114,7 +114,7 @@ class MemberEraseView(_MemberAction):
     serializer_class = EraseSerializer
     problem_statuses = {409}
 
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: IssuerRequest, pk: str) -> Response:
         member = self.member(pk)
         body = EraseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -132,7 +132,7 @@ class MemberEraseView(_MemberAction):
 class MemberRestrictView(_MemberAction):
     serializer_class = RestrictSerializer
 
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: IssuerRequest, pk: str) -> Response:
         member = self.member(pk)
         body = RestrictSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -149,7 +149,7 @@ class MemberRestrictView(_MemberAction):
 class MemberObjectView(_MemberAction):
     serializer_class = _LinkedRequest
 
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: IssuerRequest, pk: str) -> Response:
         member = self.member(pk)
         body = _LinkedRequest(data=request.data)
         body.is_valid(raise_exception=True)

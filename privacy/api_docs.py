@@ -3,6 +3,8 @@ view class in one line."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from privacy import services as privacy
@@ -17,7 +19,7 @@ from privacy.serializers import (
     _LinkedRequest,
 )
 
-DATA_REQUEST_EXAMPLE = {
+DATA_REQUEST_EXAMPLE: dict[str, Any] = {
     "id": 12,
     "kind": "erasure",
     "member": 42,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.relations import RelatedField
 
 from issuers.models import DataRequest, Member
 from privacy import services as privacy
@@ -56,10 +57,11 @@ class DataRequestSerializer(StrictModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if getattr(request, "issuer", None) is not None:
+        member = self.fields["member"]
+        if getattr(request, "issuer", None) is not None and isinstance(member, RelatedField):
             # Read inside the request's scope: another issuer's member "does not exist", like
             # every other lookup. (The schema generator has no request, nor a scope.)
-            self.fields["member"].queryset = Member.objects.all()
+            member.queryset = Member.objects.all()
 
     def get_overdue(self, obj: DataRequest) -> bool:
         return privacy.data_request_is_overdue(obj, timezone.now())

@@ -451,7 +451,7 @@ def _scrub_copies(member: Member, needles: list[str]) -> None:
     if not wanted:
         return
 
-    def quotes(raw: object) -> bool:
+    def quotes(raw: bytes | memoryview | None) -> bool:
         data = bytes(raw) if raw is not None else b""
         return any(n in data for n in wanted)
 

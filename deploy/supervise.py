@@ -68,7 +68,7 @@ class Process:
     name: str
     command: str
     width: int
-    popen: subprocess.Popen | None = None
+    popen: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     delay: float = FIRST_DELAY
     restart_at: float | None = 0.0  # start now
@@ -91,15 +91,17 @@ class Process:
         self.reader.start()
         say("system", self.width, f"{self.label} started (pid={self.popen.pid})")
 
-    def _copy_output(self, popen: subprocess.Popen) -> None:
-        for raw in iter(popen.stdout.readline, b""):  # type: ignore[union-attr]
+    def _copy_output(self, popen: subprocess.Popen[bytes]) -> None:
+        if popen.stdout is None:  # started with stdout=PIPE, so always there
+            return
+        for raw in iter(popen.stdout.readline, b""):
             say(self.label, self.width, raw.decode(errors="replace").rstrip("\n"))
 
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
     def send(self, signum: int) -> None:
-        if self.running():
+        if self.popen is not None and self.running():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.popen.pid, signum)
 
@@ -143,6 +145,8 @@ class Supervisor:
             if process.restart_at is not None:
                 if now >= process.restart_at:
                     process.start()
+                continue
+            if process.popen is None:  # never started: restart_at says when
                 continue
             code = process.popen.poll()
             if code is None:

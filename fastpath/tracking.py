@@ -307,7 +307,7 @@ class KeyMirror:
         self._entries.clear()
 
     def _blocking_replies(self, sock: socket.socket, count: int) -> list[Any]:
-        buf, pos, replies = bytearray(), 0, []
+        buf, pos, replies = bytearray(), 0, list[Any]()
         while len(replies) < count:
             try:
                 value, nxt = parse_resp(buf, pos)

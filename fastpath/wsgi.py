@@ -13,12 +13,13 @@ answer Django gave to the same request while the seal, its status and the day ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
 
 WSGIApp = Callable[..., Iterable[bytes]]
@@ -46,6 +47,14 @@ class PublicReadHandler(WSGIHandler):
     ``BaseHandler.load_middleware`` reads the setting directly, so the (sync-only) chain is
     built here the same way: each layer wrapped by ``convert_exception_to_response``.
     """
+
+    # Django's private handler state that load_middleware fills (the stubs declare public
+    # names only); annotations alone, so the attributes stay Django's own.
+    _view_middleware: list[Callable[..., HttpResponseBase | None]]
+    _template_response_middleware: list[Callable[..., HttpResponseBase]]
+    _exception_middleware: list[Callable[..., HttpResponseBase | None]]
+    _middleware_chain: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+    _get_response: Callable[[HttpRequest], HttpResponseBase]
 
     def load_middleware(self, is_async: bool = False) -> None:
         self._view_middleware = []

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -170,6 +170,8 @@ class Command(BaseCommand):
         )
 
     def _print_watch(self, seal: Seal, endpoint: WebhookEndpoint, secret_path: Path) -> None:
+        if seal.expires_at is None:  # seeded with an expiry two minutes ahead
+            raise CommandError(f"The demo seal {SOON_REF} has no expiry to watch.")
         at = seal.expires_at.astimezone(UTC).strftime("%H:%M:%S UTC")
         self._print_seal(SOON_REF, seal)
         lines = [

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 from time import monotonic, sleep
-from typing import IO, Any
+from typing import Any
 
 import ijson
 from django.conf import settings
@@ -140,7 +140,9 @@ class _Row:
 
 
 # A way to open the file from its start, as many times as a run needs (a count, a resume).
-Source = Callable[[], IO[bytes]]
+# An upload is read from memory, a stored file through its gzip layer.
+Stream = io.BytesIO | gzip.GzipFile
+Source = Callable[[], Stream]
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def _csv_rows(source: Source) -> Iterator[dict[str, Any]]:
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue  # blank lines, common at the end of exported files
-            row = dict(zip(columns, cells, strict=False))
+            row: dict[str, Any] = dict(zip(columns, cells, strict=False))
             if len(cells) > len(columns):
                 row["__extra__"] = cells[len(columns) :]
             yield row
@@ -254,7 +256,7 @@ def _json_rows(source: Source) -> Iterator[dict[str, Any]]:
         stream.close()
 
 
-def _json_stream(source: Source) -> IO[bytes]:
+def _json_stream(source: Source) -> Stream:
     stream = source()
     if stream.read(3) != b"\xef\xbb\xbf":  # a BOM, which yajl refuses and json.loads skips
         stream.seek(0)
@@ -880,8 +882,8 @@ def _finish(
     job.created, job.updated, job.unchanged = report.created, report.updated, report.unchanged
     job.errors, job.reason, job.source = report.errors, reason, None
     job.finished_at = timezone.now()
-    fields = ("state", "total", "processed", "failed", "created", "updated", "unchanged")
-    fields += ("errors", "reason", "source", "finished_at")
+    fields: tuple[str, ...] = ("state", "total", "processed", "failed", "created", "updated")
+    fields += ("unchanged", "errors", "reason", "source", "finished_at")
     with transaction.atomic():
         unfinished = (ImportJob.State.QUEUED, ImportJob.State.RUNNING)
         finished = ImportJob.objects.filter(pk=job.pk, state__in=unfinished).update(

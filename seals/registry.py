@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -139,7 +140,10 @@ def programme_delete(*, programme: Programme) -> None:
 def member_update(*, member: Member, actor: str = "", **changes: object) -> Member:
     refuse_if_erased(member)
     if "domains" in changes:
-        changes["domains"] = normalise_domains(list(changes["domains"] or []))  # type: ignore[arg-type]
+        domains = changes["domains"] or []
+        if not isinstance(domains, list | tuple) or not all(isinstance(d, str) for d in domains):
+            raise ValidationError("Domains are a list of host names.")
+        changes["domains"] = normalise_domains(list(domains))
     if "country" in changes:
         changes["country"] = str(changes["country"] or "").upper()
     changed = apply_changes(member, MEMBER_EDITABLE, changes)

@@ -255,7 +255,7 @@ def seal_award_many(
                     "version": seal.version,
                     "programme": seal.programme.slug,
                     "valid_from": seal.valid_from.isoformat(),
-                    "expires_at": seal.expires_at.isoformat(),
+                    "expires_at": seal.expires_at.isoformat() if seal.expires_at else None,
                 },
             )
             for seal in seals

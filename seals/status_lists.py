@@ -29,7 +29,7 @@ from seals.models import CancelledStatusEntry, Seal, SealStatus, SigningKey, Sta
 LIST_SIZE = 131_072
 PURPOSES = (StatusList.Purpose.REVOCATION, StatusList.Purpose.SUSPENSION)
 # The stored status that sets the bit in each purpose's list.
-_SET_BY = {
+_SET_BY: dict[str, SealStatus] = {  # by purpose (the column holds its value)
     StatusList.Purpose.REVOCATION: SealStatus.REVOKED,
     StatusList.Purpose.SUSPENSION: SealStatus.SUSPENDED,
 }
@@ -104,7 +104,7 @@ def status_list_entries(seal: Seal, *, data_integrity: bool = False) -> list[dic
     The credential carries only the revocation entry (OB 3.0 allows one ``credentialStatus``);
     the verify JSON and the issuer profile announce both.
     """
-    if seal.status_list_index is None:
+    if seal.status_list_index is None or seal.status_list is None:  # assigned together
         return []
     entries = []
     for purpose in PURPOSES:
@@ -135,7 +135,8 @@ def _taken(issuer_id: int, number: int) -> set[int]:
     """Positions of list ``number`` in use: by a seal, or cancelled for good."""
     seals = Seal.objects.filter(issuer_id=issuer_id, status_list=number)
     cancelled = CancelledStatusEntry.objects.filter(issuer_id=issuer_id, status_list=number)
-    return set(seals.values_list("status_list_index", flat=True)) | set(
+    in_use = seals.values_list("status_list_index", flat=True)
+    return {index for index in in_use if index is not None} | set(
         cancelled.values_list("status_list_index", flat=True)
     )
 
@@ -176,8 +177,7 @@ def status_list_assign(*, seal: Seal) -> None:
     current = (
         StatusList.objects.select_for_update()
         .filter(issuer_id=seal.issuer_id, purpose=StatusList.Purpose.REVOCATION)
-        .order_by("-number")
-        .first()
+        .latest("number")  # list 0 exists now
     )
     number, size = current.number, current.size
     if _taken_count(seal.issuer_id, number) >= size:
@@ -192,7 +192,7 @@ def status_list_cancel(*, seal: Seal) -> None:
     """Cancel the credentials of ``seal``'s current position for good: its revocation bit is
     set from the next regeneration on and never cleared. Called when the seal is suspended,
     so a verifier that reads only the credential's one (revocation) entry refuses it too."""
-    if seal.status_list_index is None:
+    if seal.status_list_index is None or seal.status_list is None:
         return
     CancelledStatusEntry.objects.get_or_create(
         issuer_id=seal.issuer_id,
@@ -205,7 +205,7 @@ def status_list_cancel(*, seal: Seal) -> None:
 def status_list_move_if_cancelled(*, seal: Seal) -> None:
     """A reinstated seal whose position was cancelled gets a fresh one (its new credentials
     carry it; the copies issued before the suspension stay refused). Saved by the caller."""
-    if seal.status_list_index is None:
+    if seal.status_list_index is None or seal.status_list is None:
         return
     cancelled = CancelledStatusEntry.objects.filter(
         issuer_id=seal.issuer_id,
@@ -259,7 +259,8 @@ def status_list_bits(status_list: StatusList) -> bytearray:
             issuer_id=status_list.issuer_id, status_list=status_list.number
         ).values_list("status_list_index", flat=True)
     for index in indices:
-        set_bit(bits, index)
+        if index is not None:  # a seal in a list always has its position
+            set_bit(bits, index)
     return bits
 
 
@@ -454,8 +455,7 @@ def status_list_assign_many(*, issuer_id: int, seals: list[Seal]) -> None:
     current = (
         StatusList.objects.select_for_update()
         .filter(issuer_id=issuer_id, purpose=StatusList.Purpose.REVOCATION)
-        .order_by("-number")
-        .first()
+        .latest("number")  # list 0 exists now
     )
     number, size = current.number, current.size
     taken = _taken(issuer_id, number)

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.problems import problem_body
-from issuers.api.base import IssuerViewSet
+from issuers.api.base import IssuerRequest, IssuerViewSet
 from issuers.models import ImportJob
 from seals import imports
 from seals.api import imports_docs as docs
@@ -49,6 +49,7 @@ class ImportViewSet(
         return super().get_queryset().defer("source")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        request = self.request  # the same object, typed with what the base set on it
         data, fmt, options = self._source(request)
         opts = s.ImportOptionsSerializer(data=options)
         opts.is_valid(raise_exception=True)
@@ -84,7 +85,7 @@ class ImportViewSet(
         code = status.HTTP_200_OK if job.dry_run else status.HTTP_201_CREATED
         return Response(body, status=code, headers=location)
 
-    def _source(self, request: Request) -> tuple[bytes, str, dict[str, Any]]:
+    def _source(self, request: IssuerRequest) -> tuple[bytes, str, dict[str, Any]]:
         options: dict[str, Any] = {
             k: request.query_params[k] for k in ("mode", "dry_run") if k in request.query_params
         }

@@ -9,10 +9,9 @@ from __future__ import annotations
 import jwt
 from django.db.models import QuerySet
 from rest_framework import mixins, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers.api.base import IssuerAPIView, IssuerViewSet
+from issuers.api.base import IssuerAPIView, IssuerRequest, IssuerViewSet
 from seals import keys
 from seals.api import keys_docs as docs
 from seals.api.serializers import CredentialSerializer, KeyRotateSerializer, SigningKeySerializer
@@ -33,7 +32,7 @@ class SigningKeyViewSet(IssuerViewSet, mixins.ListModelMixin):
 class SigningKeyRotateView(IssuerAPIView):
     serializer_class = SigningKeySerializer
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: IssuerRequest) -> Response:
         body = KeyRotateSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         key = keys.signing_key_rotate(
@@ -49,7 +48,7 @@ class SigningKeyRevokeView(IssuerAPIView):
     lookup_field = "key_id"
     problem_statuses = {409}
 
-    def post(self, request: Request, key_id: str) -> Response:
+    def post(self, request: IssuerRequest, key_id: str) -> Response:
         # Revoked already: the service's SigningKeyError, a 409 key_state_conflict.
         key = keys.signing_key_revoke(key=self.get_object())
         return Response(self.get_serializer(key).data)
@@ -66,7 +65,7 @@ class SealCredentialView(IssuerAPIView):
     def get_queryset(self) -> QuerySet[Seal]:
         return super().get_queryset().select_related("member", "programme", "issuer")
 
-    def get(self, request: Request, seal_id: str) -> Response:
+    def get(self, request: IssuerRequest, seal_id: str) -> Response:
         seal = self.get_object()
         token = credential_jwt(seal)
         return Response(

@@ -27,7 +27,7 @@ MAX_OBJECT_ID = 2**63 - 1
 
 
 class ObjectIdField(serializers.IntegerField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_OBJECT_ID)
         super().__init__(**kwargs)
@@ -56,7 +56,7 @@ class TextField(serializers.CharField):
         _guard_text(self, multiline=multiline)
 
 
-class StrictInputMixin:
+class StrictInputMixin(serializers.Serializer):
     """The base of every serializer that reads a request body.
 
     - A field the serializer does not have, or one it only outputs, is refused with a 400 naming
@@ -69,7 +69,7 @@ class StrictInputMixin:
     multiline_fields: tuple[str, ...] = ()
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()  # type: ignore[misc]
+        fields = super().get_fields()
         for name, field in fields.items():
             # A TextField carries its own choice of single- or multi-line.
             if isinstance(field, serializers.CharField) and not isinstance(field, TextField):
@@ -77,7 +77,7 @@ class StrictInputMixin:
         return fields
 
     def _refused_fields(self, data: Mapping[str, Any]) -> dict[str, list[ErrorDetail]]:
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields
         writable = [name for name, field in fields.items() if not field.read_only]
         refused: dict[str, list[ErrorDetail]] = {}
         for key in data:
@@ -99,7 +99,7 @@ class StrictInputMixin:
     def to_internal_value(self, data: Any) -> Any:
         refused = self._refused_fields(data) if isinstance(data, Mapping) else {}
         try:
-            value = super().to_internal_value(data)  # type: ignore[misc]
+            value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
             if refused and isinstance(exc.detail, dict):
                 raise serializers.ValidationError({**exc.detail, **refused}) from exc
@@ -387,7 +387,9 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
-    errors = ImportErrorSerializer(many=True, help_text="The first 100 row errors.")
+    # A declared field, moved off the class by DRF's metaclass: it does not shadow the
+    # `errors` property at run time, which the stubs cannot know.
+    errors = ImportErrorSerializer(many=True, help_text="The first 100 row errors.")  # type: ignore[assignment]
 
     class Meta:
         model = ImportJob
@@ -493,14 +495,11 @@ class CredentialSerializer(serializers.Serializer):
 # ``from`` is a Python keyword: the fields are declared as ``from_``/``to_`` and renamed here,
 # so both the query parameters and the answer say ``from`` and ``to``. ``lead`` puts a
 # subclass's identifying fields first, where a reader of the JSON looks for them.
-class _FromTo:
+class _FromTo(serializers.Serializer):
     lead: tuple[str, ...] = ()
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = {
-            name.rstrip("_"): field
-            for name, field in super().get_fields().items()  # type: ignore[misc]
-        }
+        fields = {name.rstrip("_"): field for name, field in super().get_fields().items()}
         return {**{name: fields.pop(name) for name in self.lead}, **fields}
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from issuers.api.base import IssuerAPIView
+from issuers.api.base import IssuerAPIView, IssuerRequest
 from issuers.models import Programme
 from seals import selectors
 from seals.api import stats_docs as docs
@@ -35,7 +34,7 @@ class SealStatsView(IssuerAPIView):
     def get_queryset(self) -> QuerySet[Seal]:
         return super().get_queryset().select_related("programme", "member")
 
-    def get(self, request: Request, seal_id: str) -> Response:
+    def get(self, request: IssuerRequest, seal_id: str) -> Response:
         seal = self.get_object()
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -58,7 +57,7 @@ class SealStatsView(IssuerAPIView):
 class IssuerStatsView(IssuerAPIView):
     serializer_class = IssuerStatsSerializer
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: IssuerRequest) -> Response:
         query = IssuerStatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         programme = None

@@ -11,11 +11,11 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from issuers import services
-from issuers.api.base import IssuerAPIView, IssuerViewSet
+from issuers.api.base import IssuerAPIView, IssuerRequest, IssuerViewSet, updated_instance
 from issuers.logos import LOGO_MAX_BYTES
 from issuers.models import Issuer, Member, Programme
 from seals import links, registry, selectors
@@ -25,7 +25,7 @@ from seals.api import views_docs as docs
 from seals.models import Seal, SealEvent
 
 
-def actor_of(request: Request) -> str:
+def actor_of(request: IssuerRequest) -> str:
     """Who did it, as recorded in seal histories: the API key, never a person."""
     return f"api-key:{request.auth.prefix}"
 
@@ -43,10 +43,10 @@ class IssuerView(IssuerAPIView):
         # carries the authentication but not the attributes set in initial().
         return self.request.auth.issuer
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: IssuerRequest) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: IssuerRequest) -> Response:
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         issuer = registry.issuer_update(issuer=request.issuer, **serializer.validated_data)
@@ -62,7 +62,8 @@ class RawImageParser(BaseParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None):
         # One byte over the limit is enough to know it is too big.
         data = stream.read(LOGO_MAX_BYTES + 1) if stream is not None else b""
-        return {"file": SimpleUploadedFile("logo", data, content_type=media_type)}
+        content_type = media_type or self.media_type  # informative only: the bytes decide
+        return {"file": SimpleUploadedFile("logo", data, content_type=content_type)}
 
 
 class OctetStreamParser(RawImageParser):
@@ -81,7 +82,7 @@ class IssuerLogoView(IssuerAPIView):
         # OPTIONS describes PUT through get_object (DRF's SimpleMetadata); without it: a 500.
         return self.request.auth.issuer
 
-    def put(self, request: Request) -> Response:
+    def put(self, request: IssuerRequest) -> Response:
         upload = request.data.get("file")
         if upload is None:
             raise serializers.ValidationError({"file": ["Send the image as the request body."]})
@@ -113,14 +114,14 @@ class ProgrammeViewSet(
             return s.ProgrammeUpdateSerializer
         return s.ProgrammeSerializer
 
-    def perform_create(self, serializer: s.ProgrammeSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Programme]) -> None:
         # A taken slug is the service's ProgrammeExistsError: a 409.
         data = dict(serializer.validated_data)
         serializer.instance = services.programme_create(issuer=self.request.issuer, **data)
 
-    def perform_update(self, serializer: s.ProgrammeSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Programme]) -> None:
         serializer.instance = registry.programme_update(
-            programme=serializer.instance, **serializer.validated_data
+            programme=updated_instance(serializer), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Programme) -> None:
@@ -162,16 +163,16 @@ class MemberViewSet(
             return s.MemberUpdateSerializer
         return s.MemberSerializer
 
-    def perform_create(self, serializer: s.MemberSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Member]) -> None:
         # A taken external_ref is the service's MemberExistsError: a 409 member_exists.
         data = dict(serializer.validated_data)
         data.pop("marketing_opt_out", None)
         serializer.instance = services.member_create(issuer=self.request.issuer, **data)
 
-    def perform_update(self, serializer: s.MemberSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Member]) -> None:
         # An erased member: the service's MemberErasedError, a 409 member_erased.
         serializer.instance = registry.member_update(
-            member=serializer.instance,
+            member=updated_instance(serializer),
             actor=actor_of(self.request),
             **serializer.validated_data,
         )
@@ -211,7 +212,7 @@ class SealViewSet(
             issuer=self.request.issuer, filters=filters.validated_data, now=timezone.now()
         )
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: IssuerRequest) -> Response:
         body = s.SealAwardSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -240,7 +241,9 @@ class SealViewSet(
         )
         return Response(self.get_serializer(seal).data, status=status.HTTP_201_CREATED)
 
-    def _act(self, request: Request, service: Any, body_class: type, **extra: Any) -> Response:
+    def _act(
+        self, request: IssuerRequest, service: Any, body_class: type, **extra: Any
+    ) -> Response:
         # The lookup first: another issuer's seal is a 404 whatever the body says (DESIGN §1.5).
         seal = self.get_object()
         body = body_class(data=request.data)
@@ -250,29 +253,29 @@ class SealViewSet(
         return Response(self.get_serializer(seal).data)
 
     @action(detail=True, methods=["post"])
-    def suspend(self, request: Request, seal_id: str) -> Response:
+    def suspend(self, request: IssuerRequest, seal_id: str) -> Response:
         return self._act(request, seal_services.seal_suspend, s.SealReasonSerializer)
 
     @action(detail=True, methods=["post"])
-    def reinstate(self, request: Request, seal_id: str) -> Response:
+    def reinstate(self, request: IssuerRequest, seal_id: str) -> Response:
         return self._act(request, seal_services.seal_reinstate, s.SealReasonSerializer)
 
     @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, seal_id: str) -> Response:
+    def revoke(self, request: IssuerRequest, seal_id: str) -> Response:
         return self._act(request, seal_services.seal_revoke, s.SealReasonSerializer)
 
     @action(detail=True, methods=["post"])
-    def renew(self, request: Request, seal_id: str) -> Response:
+    def renew(self, request: IssuerRequest, seal_id: str) -> Response:
         return self._act(request, seal_services.seal_renew, s.SealRenewSerializer)
 
     @action(detail=True, methods=["get"], pagination_class=None)
-    def events(self, request: Request, seal_id: str) -> Response:
+    def events(self, request: IssuerRequest, seal_id: str) -> Response:
         seal = self.get_object()
         events = SealEvent.objects.filter(seal=seal).select_related("seal")
         return Response(s.SealEventSerializer(events.order_by("seq"), many=True).data)
 
     @action(detail=True, methods=["get"])
-    def embed(self, request: Request, seal_id: str) -> Response:
+    def embed(self, request: IssuerRequest, seal_id: str) -> Response:
         seal = self.get_object()
         size = request.query_params.get("size", "medium")
         if size not in ("small", "medium", "large"):

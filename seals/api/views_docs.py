@@ -222,7 +222,7 @@ members = extend_schema_view(
 
 # --- seals --------------------------------------------------------------------------------
 
-SEAL_EXAMPLE = {
+SEAL_EXAMPLE: dict[str, Any] = {
     "id": "q3JxW8yWcV9kq0m3Yb1fYg",
     "member": 42,
     "member_external_ref": "GB-0042",

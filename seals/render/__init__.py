@@ -52,8 +52,7 @@ def render(card: Card, *, fmt: str, size: str, theme: str, logo_png: bytes | Non
 @lru_cache(maxsize=256)
 def logo_thumbnail(logo_png: bytes, side: int = 64) -> bytes:
     """The issuer logo shrunk to ``side`` pixels, as PNG: small enough to inline in an SVG."""
-    img = Image.open(io.BytesIO(logo_png))
-    img = img.convert("RGBA")
+    img = Image.open(io.BytesIO(logo_png)).convert("RGBA")
     img.thumbnail((side, side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     img.save(out, "PNG", optimize=True)

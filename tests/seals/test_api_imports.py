@@ -12,8 +12,8 @@ from outbox.models import Message
 from seals.chain import verify_chain
 from seals.imports import ASYNC_THRESHOLD, import_job_run
 from seals.models import Seal, SealEvent
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -65,6 +65,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from config.bulk import bulk_insert
 from config.errors import DomainError
 from config.tenancy import issuer_of, issuer_scope
+from issuers.countries import country_problem
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
@@ -102,7 +103,6 @@ IMPORT_TOPIC = "import.run"
 # the next batch usually takes longer than this gap; the run makes sure of it.
 SQLITE_BATCH_GAP = 0.15
 _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_SHAPE = 'The JSON must be a list of row objects (or {"rows": [...]}).'
 
@@ -360,10 +360,9 @@ def _check_email(value: str, problems: list[_Problem]) -> None:
 
 def _check_country(raw: dict[str, Any], problems: list[_Problem]) -> str:
     given = _text(raw.get("country"))
-    country = given.upper()
-    if country and not _COUNTRY.match(country):
-        problems.append(("country", f"{given!r} is not an ISO 3166-1 alpha-2 code.", "invalid"))
-    return country
+    if (problem := country_problem(given)) is not None:
+        problems.append(("country", problem, "invalid"))
+    return given.strip().upper()
 
 
 def _check_domains(raw: dict[str, Any], problems: list[_Problem]) -> list[str]:

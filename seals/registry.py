@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import ConflictError
+from issuers.countries import country_code
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
@@ -141,7 +142,7 @@ def member_update(*, member: Member, actor: str = "", **changes: object) -> Memb
     if "domains" in changes:
         changes["domains"] = normalise_domains(list(changes["domains"] or []))  # type: ignore[arg-type]
     if "country" in changes:
-        changes["country"] = str(changes["country"] or "").upper()
+        changes["country"] = country_code(str(changes["country"] or ""))
     changed = apply_changes(member, MEMBER_EDITABLE, changes)
     if not changed:
         return member

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from issuers.countries import country_problem
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import validate_multi_line_text, validate_single_line_text
@@ -210,7 +211,7 @@ class MemberSerializer(StrictModelSerializer):
         help_text="Bare hostnames (example.com); stored lower-case and IDNA-encoded.",
     )
     country = serializers.CharField(
-        max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1."
+        max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 (GB, DE)."
     )
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     seals = SealSummarySerializer(many=True, read_only=True)
@@ -237,6 +238,11 @@ class MemberSerializer(StrictModelSerializer):
         read_only_fields = ["id", "restricted", "erased_at", "created_at", "updated_at"]
         extra_kwargs = {"display_name": {"required": False}}
         validators: list = []
+
+    def validate_country(self, value: str) -> str:
+        if (problem := country_problem(value)) is not None:
+            raise serializers.ValidationError(problem, code="invalid")
+        return value.strip().upper()
 
     def validate_domains(self, value: list[str]) -> list[str]:
         return _domains(value)

@@ -17,6 +17,9 @@ from tests.factories import MemberFactory, award
 
 pytestmark = pytest.mark.django_db
 
+NOT_A_COUNTRY = (
+    "'Great Britain' is not an ISO 3166-1 alpha-2 country code (two letters, such as GB, DE or FR)."
+)
 HEADER = ["external_ref", "legal_name", "domains", "contact_email", "country", "expires_at"]
 
 
@@ -200,7 +203,7 @@ def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
     assert job.errors[0] == {
         "row": 1,
         "field": "country",
-        "message": "'Great Britain' is not an ISO 3166-1 alpha-2 code.",
+        "message": NOT_A_COUNTRY,
         "code": "invalid",
     }
     assert not Member.objects.filter(issuer=api.issuer).exists()
@@ -325,7 +328,7 @@ def test_other_fields_still_quote_the_rejected_value(api):
 
     errors = problem(post_csv(api, csv_bytes(rows)))["errors"]
 
-    assert errors[0]["message"] == "'Great Britain' is not an ISO 3166-1 alpha-2 code."
+    assert errors[0]["message"] == NOT_A_COUNTRY
 
 
 def test_it_refuses_characters_the_seal_cannot_carry_as_the_api_does(api):

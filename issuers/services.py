@@ -177,7 +177,7 @@ def issuer_slug_for(name: str) -> str:
 
 # --- issuer API ---------------------------------------------------------------------------------
 
-ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email")
+ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email", "time_zone")
 PROGRAMME_EDITABLE = (
     "name",
     "description",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.factories import MemberFactory, award
 
 pytestmark = pytest.mark.django_db
 
+THROUGH_2030_01_31 = datetime(2030, 2, 1, tzinfo=UTC)
 NOT_A_COUNTRY = (
     "'Great Britain' is not an ISO 3166-1 alpha-2 country code (two letters, such as GB, DE or FR)."
 )
@@ -104,12 +106,13 @@ def test_it_upserts_by_external_ref_and_renews_or_awards_seals(api):
     seal.refresh_from_db()
     assert member.legal_name == "Member 0 Ltd"
     assert member.domains == ["m0.example"]
-    assert seal.expires_at.date().isoformat() == "2030-01-31"  # renewed, not a second seal
+    # Renewed, not a second seal; valid through the whole of the date given (the issuer's UTC).
+    assert seal.expires_at == THROUGH_2030_01_31
     assert Seal.objects.filter(member=member).count() == 1
     kinds = list(SealEvent.objects.filter(seal=seal).values_list("kind", flat=True))
     assert kinds == ["issued", "renewed", "details_changed"]
     new = Member.objects.get(issuer=api.issuer, external_ref="R-00001")
-    assert new.seals.get().expires_at.date().isoformat() == "2030-01-31"
+    assert new.seals.get().expires_at == THROUGH_2030_01_31
     assert verify_chain(api.issuer).ok
 
 

@@ -365,14 +365,34 @@ def _credential_links(snap: snapshot.Snapshot) -> dict[str, str]:
     return links
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_and_port(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
+
+
 def _referer_host(request: HttpRequest) -> str:
-    referer = request.META.get("HTTP_REFERER", "")
+    """The host of the page that showed the seal, or "" when there is none or it is this
+    service. This service is its host *and* port: another port of the same host is another
+    site (it is named with its port, which no member domain matches)."""
     try:
-        host = urlsplit(referer).hostname or ""
+        host, port = _host_and_port(request.META.get("HTTP_REFERER", ""))
     except ValueError:
         return ""
-    own = {urlsplit(settings.PUBLIC_BASE_URL).hostname, request.get_host().split(":")[0]}
-    return "" if host in own else host
+    if not host:
+        return ""
+    scheme = "https" if request.is_secure() else "http"
+    own = {
+        _host_and_port(settings.PUBLIC_BASE_URL),
+        _host_and_port(f"{scheme}://{request.get_host()}"),
+    }
+    if (host, port) in own:
+        return ""
+    if any(host == own_host for own_host, _ in own):
+        return f"{host}:{port}"
+    return host
 
 
 _CSS_PATH = settings.BASE_DIR / "seals" / "static" / "seals" / "verify.css"

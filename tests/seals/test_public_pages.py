@@ -103,6 +103,26 @@ def test_the_members_own_site_and_its_subdomains_get_no_warning(client):
         assert 'role="alert"' not in html
 
 
+@pytest.mark.parametrize(
+    ("referer", "warned"),
+    [
+        ("http://127.0.0.1:8000/verify", None),  # this service (PUBLIC_BASE_URL)
+        ("http://testserver/embed/x", None),  # this service, as the request reached it
+        ("http://127.0.0.1:9000/shop", "127.0.0.1:9000"),  # another site on our host
+        ("https://127.0.0.1/", "127.0.0.1:443"),
+    ],
+)
+def test_the_copied_seal_check_tells_this_service_by_host_and_port(client, referer, warned):
+    seal = seal_in("active")
+
+    html = client.get(f"/verify/{seal.public_id}", HTTP_REFERER=referer).content.decode()
+
+    if warned is None:
+        assert 'role="alert"' not in html
+    else:
+        assert 'role="alert"' in html and warned in html
+
+
 def test_unknown_id_gets_a_neutral_404_page(client):
     response = client.get("/verify/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status_code == 404

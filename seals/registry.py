@@ -58,7 +58,9 @@ def issuer_create(
     Programme.objects.create(
         issuer=issuer,
         slug="member",
-        name=f"{name} member",
+        # The issuer is named beside the programme everywhere (seal, page, credential, mail):
+        # repeating it in the programme's name would read "Guild member seal from Guild".
+        name="Member",
         is_default=True,
         description=f"Member in good standing of {name}.",
     )

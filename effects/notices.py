@@ -194,7 +194,13 @@ def notice_recipient(notice: Notice) -> tuple[str, bool]:
 
 def _subject(notice: Notice) -> str:
     seal = notice.seal
-    what = f"{seal.programme.name} seal from {seal.issuer.name}"
+    programme, issuer = seal.programme.name, seal.issuer.name
+    # An issuer may name its programmes after itself ("Guild of Bakers Gold"): said once.
+    what = (
+        f"{programme} seal"
+        if issuer.casefold() in programme.casefold()
+        else f"{programme} seal from {issuer}"
+    )
     if notice.kind == EXPIRED:
         return f"Your {what} has expired"
     days = int(notice.kind.removeprefix("expiry_").removesuffix("d"))

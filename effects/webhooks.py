@@ -44,7 +44,7 @@ EVENT_HEADER = "Trustseal-Event"
 # Retries spread over a day, so a receiver down overnight still gets every event: the window
 # decides. The last attempt is made at the end of the window, then the delivery fails. The
 # equal-jitter back-off (30 s base, 6 h cap) fits 14 to 18 attempts into 24 h
-# (tests/workers/test_webhooks.py); MAX_ATTEMPTS is only a backstop against a delivery
+# (tests/effects/test_webhooks.py); MAX_ATTEMPTS is only a backstop against a delivery
 # re-claimed after crash upon crash, far above what the window needs.
 RETRY_WINDOW = timedelta(hours=24)
 MAX_ATTEMPTS = 50

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from config.db_indexes import PostgresGinIndex
 from config.tenancy import IssuerScopedManager
+from issuers.dates import validate_time_zone
 from issuers.encryption import EncryptedBinaryField, EncryptedTextField
 
 
@@ -43,6 +44,13 @@ class Issuer(TimeStamped):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     # Credentials, status lists and status tokens name the issuer by its did:web DID (and their
     # kid is a DID URL) instead of its profile URL, for verifiers that require DIDs.
+    # Where a date without a time (an expiry of 2027-12-31) starts and ends (issuers.dates).
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone name; a date without a time is read in it.",
+    )
     credentials_use_did = models.BooleanField(
         default=False, help_text="Sign as did:web:<host>:issuers:<slug> (kid: a DID URL)."
     )

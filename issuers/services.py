@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.errors import ConflictError, InvalidInputError
+from issuers.countries import country_code
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.models import ApiKey, Issuer, Member, Programme
@@ -142,7 +143,7 @@ def member_create(
         legal_name=legal_name,
         display_name=display_name or legal_name,
         domains=normalise_domains(domains or []),
-        country=country.upper(),
+        country=country_code(country),
         contact_name=contact_name,
         contact_email=contact_email,
         contact_email_hash=blind_index(contact_email),
@@ -176,7 +177,7 @@ def issuer_slug_for(name: str) -> str:
 
 # --- issuer API ---------------------------------------------------------------------------------
 
-ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email")
+ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email", "time_zone")
 PROGRAMME_EDITABLE = (
     "name",
     "description",

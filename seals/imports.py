@@ -48,10 +48,11 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from time import monotonic, sleep
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ijson
 from django.conf import settings
@@ -65,6 +66,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from config.bulk import bulk_insert
 from config.errors import DomainError
 from config.tenancy import issuer_of, issuer_scope
+from issuers.countries import country_problem
+from issuers.dates import end_of, issuer_zone, start_of
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
@@ -102,7 +105,6 @@ IMPORT_TOPIC = "import.run"
 # the next batch usually takes longer than this gap; the run makes sure of it.
 SQLITE_BATCH_GAP = 0.15
 _DOMAIN_SPLIT = re.compile(r"[\s,;]+")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_SHAPE = 'The JSON must be a list of row objects (or {"rows": [...]}).'
 
@@ -304,18 +306,19 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _moment(value: Any) -> datetime | None:
-    """ISO 8601 date (midnight UTC) or date-time (naive means UTC)."""
+def _moment(value: Any, zone: ZoneInfo, *, end: bool) -> datetime | None:
+    """ISO 8601 date-time (naive means UTC) or date: the start of that day in the issuer's time
+    zone, or its end for an expiry (issuers.dates)."""
     raw = _text(value)
     if not raw:
         return None
+    day = parse_date(raw) if len(raw) == 10 else None
+    if day is not None:
+        return end_of(day, zone) if end else start_of(day, zone)
     moment = parse_datetime(raw)
     if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            raise ValueError(f"{raw!r} is not an ISO 8601 date or date-time (2027-01-31).")
-        moment = datetime.combine(day, time.min)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise ValueError(f"{raw!r} is not an ISO 8601 date or date-time (2027-01-31).")
+    return start_of(moment, zone)
 
 
 def _email_problem(value: str) -> str:
@@ -362,10 +365,9 @@ def _check_email(value: str, problems: list[_Problem]) -> None:
 
 def _check_country(raw: dict[str, Any], problems: list[_Problem]) -> str:
     given = _text(raw.get("country"))
-    country = given.upper()
-    if country and not _COUNTRY.match(country):
-        problems.append(("country", f"{given!r} is not an ISO 3166-1 alpha-2 code.", "invalid"))
-    return country
+    if (problem := country_problem(given)) is not None:
+        problems.append(("country", problem, "invalid"))
+    return given.strip().upper()
 
 
 def _check_domains(raw: dict[str, Any], problems: list[_Problem]) -> list[str]:
@@ -395,12 +397,12 @@ def _check_programme(
 
 
 def _check_dates(
-    raw: dict[str, Any], problems: list[_Problem]
+    raw: dict[str, Any], zone: ZoneInfo, problems: list[_Problem]
 ) -> tuple[datetime | None, datetime | None]:
     moments: dict[str, datetime | None] = {}
     for name in ("valid_from", "expires_at"):
         try:
-            moments[name] = _moment(raw.get(name))
+            moments[name] = _moment(raw.get(name), zone, end=name == "expires_at")
         except ValueError as exc:
             problems.append((name, str(exc), "invalid"))
     valid_from, expires_at = moments.get("valid_from"), moments.get("expires_at")
@@ -414,6 +416,7 @@ def _check_row(
     raw: dict[str, Any],
     programmes: dict[str, Programme],
     default: Programme,
+    zone: ZoneInfo,
     report: ImportReport,
 ) -> _Row | None:
     problems: list[_Problem] = []
@@ -423,7 +426,7 @@ def _check_row(
     values["country"] = _check_country(raw, problems)
     values["domains"] = _check_domains(raw, problems)
     programme = _check_programme(raw, programmes, default, problems)
-    valid_from, expires_at = _check_dates(raw, problems)
+    valid_from, expires_at = _check_dates(raw, zone, problems)
     if problems or programme is None:
         report.failed += 1
         for field_name, message, code in problems:
@@ -613,6 +616,7 @@ class _Run:
     report: ImportReport
     programmes: dict[str, Programme]
     default: Programme
+    zone: ZoneInfo  # the issuer's: where a date without a time starts and ends
     seen: dict[str, int] = field(default_factory=dict)  # external_ref -> first row
 
     @classmethod
@@ -628,7 +632,7 @@ class _Run:
             errors=list(job.errors),
         )
         default = next(p for p in programmes.values() if p.is_default)
-        return cls(job, source, actor, lease, report, programmes, default)
+        return cls(job, source, actor, lease, report, programmes, default, issuer_zone(job.issuer))
 
     def run(self) -> None:
         """Check, then (all-or-nothing with a clean file) write; returns when the file is done."""
@@ -666,7 +670,7 @@ class _Run:
         """Pass over rows already done, remembering their references for duplicate checks."""
         scratch = ImportReport()
         for number, raw in islice(rows, count):
-            row = _check_row(number, raw, self.programmes, self.default, scratch)
+            row = _check_row(number, raw, self.programmes, self.default, self.zone, scratch)
             if row is not None:
                 self.seen.setdefault(row.values["external_ref"], number)
             if self.lease is not None and number % settings.IMPORT_BATCH_ROWS == 0:
@@ -675,7 +679,7 @@ class _Run:
     def _check(self, batch: list[tuple[int, dict[str, Any]]]) -> list[_Row]:
         checked = []
         for number, raw in batch:
-            row = _check_row(number, raw, self.programmes, self.default, self.report)
+            row = _check_row(number, raw, self.programmes, self.default, self.zone, self.report)
             if row is None:
                 continue
             first = self.seen.setdefault(row.values["external_ref"], number)

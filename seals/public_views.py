@@ -46,6 +46,7 @@ from seals.render import (
     render,
 )
 from seals.render.layout import status_words
+from seals.status import effective_status
 
 log = logging.getLogger(__name__)
 
@@ -364,14 +365,34 @@ def _credential_links(snap: snapshot.Snapshot) -> dict[str, str]:
     return links
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_and_port(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
+
+
 def _referer_host(request: HttpRequest) -> str:
-    referer = request.META.get("HTTP_REFERER", "")
+    """The host of the page that showed the seal, or "" when there is none or it is this
+    service. This service is its host *and* port: another port of the same host is another
+    site (it is named with its port, which no member domain matches)."""
     try:
-        host = urlsplit(referer).hostname or ""
+        host, port = _host_and_port(request.META.get("HTTP_REFERER", ""))
     except ValueError:
         return ""
-    own = {urlsplit(settings.PUBLIC_BASE_URL).hostname, request.get_host().split(":")[0]}
-    return "" if host in own else host
+    if not host:
+        return ""
+    scheme = "https" if request.is_secure() else "http"
+    own = {
+        _host_and_port(settings.PUBLIC_BASE_URL),
+        _host_and_port(f"{scheme}://{request.get_host()}"),
+    }
+    if (host, port) in own:
+        return ""
+    if any(host == own_host for own_host, _ in own):
+        return f"{host}:{port}"
+    return host
 
 
 _CSS_PATH = settings.BASE_DIR / "seals" / "static" / "seals" / "verify.css"
@@ -465,6 +486,7 @@ def no_longer_valid_page(
 
 
 # --- embed ----------------------------------------------------------------------------------
+@i18n.speaks_page_language
 @scopes_disabled()  # a public id names one seal among every issuer's
 def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
     snap = snapshot.get(seal_id)
@@ -478,6 +500,9 @@ def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
     )
     if seal is None:
         return _page_response(request, "seals/not_found.html", {}, status=404)
+    state = effective_status(seal, timezone.now())
+    if state not in EMBEDDABLE:
+        return _not_embeddable(request, seal_id, state)
     size = request.GET.get("size", "medium")
     size = size if size in SIZES else "medium"
     lang = i18n.query_language(request)
@@ -497,6 +522,27 @@ def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
             "size": size,
             "sizes": SIZES,
         },
+    )
+
+
+# A pending seal may be placed before its start date (it shows "Not yet valid" until then); a
+# suspended, expired or revoked one would only put a "not valid" seal on the member's site.
+EMBEDDABLE = frozenset({SealStatus.ACTIVE, SealStatus.PENDING})
+
+
+def _not_embeddable(request: HttpRequest, seal_id: str, state: str) -> HttpResponse:
+    """No snippet for a seal that is not valid: the page says why and links its verification
+    page; the plain-text form (for tools) is a 409 with the same sentence."""
+    message = _(
+        "This seal is not valid at the moment (%(status)s), so there is no snippet to "
+        "embed: a seal on a website must show a valid membership."
+    ) % {"status": status_words()[state]}
+    if request.GET.get("format") == "text":
+        response = HttpResponse(message, content_type="text/plain; charset=utf-8", status=409)
+        response["Cache-Control"] = "no-cache"
+        return _finish(response)
+    return _page_response(
+        request, "seals/embed.html", {"not_embeddable": message, "seal_id": seal_id}
     )
 
 

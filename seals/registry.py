@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import ConflictError
+from issuers.countries import country_code
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
@@ -58,7 +59,9 @@ def issuer_create(
     Programme.objects.create(
         issuer=issuer,
         slug="member",
-        name=f"{name} member",
+        # The issuer is named beside the programme everywhere (seal, page, credential, mail):
+        # repeating it in the programme's name would read "Guild member seal from Guild".
+        name="Member",
         is_default=True,
         description=f"Member in good standing of {name}.",
     )
@@ -145,7 +148,7 @@ def member_update(*, member: Member, actor: str = "", **changes: object) -> Memb
             raise ValidationError("Domains are a list of host names.")
         changes["domains"] = normalise_domains(list(domains))
     if "country" in changes:
-        changes["country"] = str(changes["country"] or "").upper()
+        changes["country"] = country_code(str(changes["country"] or ""))
     changed = apply_changes(member, MEMBER_EDITABLE, changes)
     if not changed:
         return member

@@ -17,7 +17,7 @@ _DATED = (SealStatus.ACTIVE, SealStatus.PENDING)
 
 def seal_status_q(status: str, now: datetime, prefix: str = "") -> Q:
     """SQL for ``effective_status(seal, now) == status`` (seals.status is the rule; this is its
-    translation for filtering, checked against it in tests/issuers/test_api_members.py)."""
+    translation for filtering, checked against it in tests/issuers/test_api_resources.py)."""
 
     def q(**kwargs: object) -> Q:
         return Q(**{f"{prefix}{k}": v for k, v in kwargs.items()})

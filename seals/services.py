@@ -8,12 +8,14 @@ image pre-render to the outbox, and runs ``after_seals_change`` once the transac
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ConflictError, InvalidInputError
-from issuers.models import Member, Programme
+from issuers.dates import DateOrTime, end_of, issuer_zone, start_of
+from issuers.models import Issuer, Member, Programme
 from seals.chain import record_event
 from seals.models import Seal, SealEvent, SealStatus
 from seals.outbound import webhook_emit_seal_events
@@ -82,30 +84,43 @@ def _locked(seal: Seal) -> Seal:
     return Seal.objects.select_for_update().get(pk=seal.pk)
 
 
+def _zone_for(issuer_id: int, *values: DateOrTime | None) -> ZoneInfo:
+    """The issuer's time zone, read only when a value is a date without a time."""
+    if all(v is None or isinstance(v, datetime) for v in values):
+        return ZoneInfo("UTC")
+    return issuer_zone(Issuer.objects.only("time_zone").get(pk=issuer_id))
+
+
 @transaction.atomic
 def seal_award(
     *,
     member: Member,
     programme: Programme,
     actor: str,
-    valid_from: datetime | None = None,
-    expires_at: datetime | None = None,
+    valid_from: DateOrTime | None = None,
+    expires_at: DateOrTime | None = None,
 ) -> Seal:
+    """A date without a time starts (``valid_from``) or ends (``expires_at``) with that day in
+    the issuer's time zone (issuers.dates)."""
     if programme.issuer_id != member.issuer_id:
         raise InvalidInputError("programme", "The programme belongs to another issuer.")
     now = timezone.now()
-    valid_from = valid_from or now
-    if expires_at is None:
-        expires_at = valid_from + timedelta(days=programme.validity_days)
-    if expires_at <= valid_from:
+    zone = _zone_for(member.issuer_id, valid_from, expires_at)
+    starts = now if valid_from is None else start_of(valid_from, zone)
+    ends = (
+        starts + timedelta(days=programme.validity_days)
+        if expires_at is None
+        else end_of(expires_at, zone)
+    )
+    if ends <= starts:
         raise InvalidInputError("expires_at", "expires_at must be after valid_from.")
     seal = Seal(
         issuer_id=member.issuer_id,
         member=member,
         programme=programme,
-        status=SealStatus.PENDING if valid_from > now else SealStatus.ACTIVE,
-        valid_from=valid_from,
-        expires_at=expires_at,
+        status=SealStatus.PENDING if starts > now else SealStatus.ACTIVE,
+        valid_from=starts,
+        expires_at=ends,
         status_changed_at=now,
         version=0,
     )
@@ -117,8 +132,8 @@ def seal_award(
         now=now,
         data={
             "programme": programme.slug,
-            "valid_from": valid_from.isoformat(),
-            "expires_at": expires_at.isoformat() if expires_at else None,
+            "valid_from": starts.isoformat(),
+            "expires_at": ends.isoformat(),
         },
     )
     return seal
@@ -169,21 +184,23 @@ def seal_revoke(*, seal: Seal, reason: str, actor: str) -> Seal:
 
 @transaction.atomic
 def seal_renew(
-    *, seal: Seal, expires_at: datetime, reason: str, actor: str, listed_only: bool = False
+    *, seal: Seal, expires_at: DateOrTime, reason: str, actor: str, listed_only: bool = False
 ) -> Seal:
-    """A new expiry; an expired seal becomes active again, a suspended one stays suspended.
+    """A new expiry (a date alone: the end of that day in the issuer's time zone); an expired
+    seal becomes active again, a suspended one stays suspended.
     ``listed_only``: the webhook goes only to endpoints that name ``seal.renewed`` (an import
     announces itself with ``import.completed`` instead)."""
     seal = _locked(seal)
     now = timezone.now()
+    ends = end_of(expires_at, _zone_for(seal.issuer_id, expires_at))
     if seal.status == SealStatus.REVOKED:
         raise SealStateError("A revoked seal cannot be renewed; award a new one.")
-    if expires_at <= now or expires_at <= seal.valid_from:
+    if ends <= now or ends <= seal.valid_from:
         raise InvalidInputError(
             "expires_at", "expires_at must be in the future and after valid_from."
         )
     previous = seal.expires_at
-    seal.expires_at = expires_at
+    seal.expires_at = ends
     if seal.status != SealStatus.SUSPENDED:
         _set_status(seal, status_by_dates(seal, now), reason, now)
     _commit_change(
@@ -194,7 +211,7 @@ def seal_renew(
         now=now,
         data={
             "previous_expires_at": previous.isoformat() if previous else None,
-            "expires_at": expires_at.isoformat(),
+            "expires_at": ends.isoformat(),
         },
         listed_only=listed_only,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from issuers.countries import country_problem
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import validate_multi_line_text, validate_single_line_text
@@ -31,6 +34,29 @@ class ObjectIdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_OBJECT_ID)
         super().__init__(**kwargs)
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "oneOf": [{"format": "date-time"}, {"format": "date"}],
+        "example": "2027-12-31T23:59:59Z",
+    }
+)
+class DayOrMomentField(serializers.DateTimeField):
+    """An instant, or a date alone (``2027-12-31``), which the seal services read as that day
+    in the issuer's time zone (issuers.dates) rather than as its first midnight in UTC."""
+
+    def to_internal_value(self, value: Any) -> date | datetime:  # type: ignore[override]
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
+        return super().to_internal_value(value)
 
 
 def _guard_text(field: serializers.CharField, *, multiline: bool) -> None:
@@ -129,6 +155,7 @@ class IssuerSerializer(StrictModelSerializer):
             "name",
             "kind",
             "website",
+            "time_zone",
             "description",
             "public_email",
             "status",
@@ -210,7 +237,7 @@ class MemberSerializer(StrictModelSerializer):
         help_text="Bare hostnames (example.com); stored lower-case and IDNA-encoded.",
     )
     country = serializers.CharField(
-        max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1."
+        max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 (GB, DE)."
     )
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     seals = SealSummarySerializer(many=True, read_only=True)
@@ -237,6 +264,11 @@ class MemberSerializer(StrictModelSerializer):
         read_only_fields = ["id", "restricted", "erased_at", "created_at", "updated_at"]
         extra_kwargs = {"display_name": {"required": False}}
         validators: list = []
+
+    def validate_country(self, value: str) -> str:
+        if (problem := country_problem(value)) is not None:
+            raise serializers.ValidationError(problem, code="invalid")
+        return value.strip().upper()
 
     def validate_domains(self, value: list[str]) -> list[str]:
         return _domains(value)
@@ -342,9 +374,14 @@ class SealAwardSerializer(StrictSerializer):
     programme = serializers.SlugField(
         required=False, help_text="Programme slug; the issuer's default programme when absent."
     )
-    valid_from = serializers.DateTimeField(required=False, help_text="Default: now.")
-    expires_at = serializers.DateTimeField(
-        required=False, help_text="Default: valid_from + the programme's validity_days."
+    valid_from = DayOrMomentField(
+        required=False,
+        help_text="Default: now. A date alone: the start of that day in the issuer's time zone.",
+    )
+    expires_at = DayOrMomentField(
+        required=False,
+        help_text="Default: valid_from + the programme's validity_days. A date alone: the seal "
+        "holds to the end of that day in the issuer's time zone.",
     )
 
 
@@ -357,7 +394,10 @@ class SealReasonSerializer(StrictSerializer):
 
 
 class SealRenewSerializer(SealReasonSerializer):
-    expires_at = serializers.DateTimeField(help_text="The new expiry; must be in the future.")
+    expires_at = DayOrMomentField(
+        help_text="The new expiry; must be in the future. A date alone: the end of that day "
+        "in the issuer's time zone."
+    )
 
 
 class SealEventSerializer(serializers.ModelSerializer):

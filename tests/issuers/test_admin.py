@@ -6,8 +6,8 @@ import pytest
 
 from issuers.models import Issuer, Member
 from seals.models import SigningKey
+from tests.api_support import Api
 from tests.factories import MemberFactory
-from tests.issuers.api_support import Api
 
 pytestmark = pytest.mark.django_db
 

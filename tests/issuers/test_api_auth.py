@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from issuers.models import ApiKey
 from issuers.services import apikey_revoke
-from tests.issuers.api_support import Api, problem
+from tests.api_support import Api, problem
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from issuers.models import IdempotencyRecord, Member, Programme
 from seals.models import Seal
+from tests.api_support import Api
 from tests.factories import IssuerFactory, MemberFactory
-from tests.issuers.api_support import Api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

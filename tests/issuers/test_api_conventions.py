@@ -14,8 +14,8 @@ from issuers.api.base import ApiKeyRateThrottle
 from issuers.models import IdempotencyRecord, Member
 from seals import services as seal_services
 from seals.api import views
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +248,7 @@ def test_a_bad_host_header_elsewhere_keeps_django_s_page(client):
 
 
 def test_a_large_import_is_accepted_with_an_idempotency_key_as_without(api, settings):
-    from tests.issuers.test_api_imports import csv_bytes, good_rows
+    from tests.seals.test_api_imports import csv_bytes, good_rows
 
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     data = csv_bytes(good_rows(40))
@@ -269,7 +269,7 @@ def test_a_large_import_is_accepted_with_an_idempotency_key_as_without(api, sett
 
 
 def test_a_different_large_body_with_the_same_key_is_still_422(api, settings):
-    from tests.issuers.test_api_imports import csv_bytes, good_rows
+    from tests.seals.test_api_imports import csv_bytes, good_rows
 
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     headers = {"Idempotency-Key": "big-2"}

@@ -7,8 +7,8 @@ import pytest
 from issuers.models import Issuer, Member, Programme
 from issuers.text import text_problem
 from seals.models import SealEvent
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
 

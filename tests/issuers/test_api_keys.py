@@ -12,8 +12,8 @@ from seals.credentials import credential_jwt
 from seals.keys import issuer_jwks, signing_key_active
 from seals.models import SigningKey
 from seals.verification import verify_jwt
+from tests.api_support import Api, problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import Api, problem
 from tests.seals.credential_checks import jwcrypto_claims, jwt_parts
 
 pytestmark = pytest.mark.django_db

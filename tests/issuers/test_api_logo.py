@@ -10,7 +10,7 @@ from PIL import Image, PngImagePlugin
 
 from issuers.logos import LOGO_MAX_SIDE, LogoError, logo_normalise
 from issuers.models import Issuer
-from tests.issuers.api_support import problem
+from tests.api_support import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from issuers.models import Member, Programme
 from seals.models import Seal, SealEvent, SealStatus
 from seals.selectors import seal_status_q
 from seals.status import effective_status
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,8 @@ import time_machine
 from django.conf import settings
 from PIL import Image
 
+from issuers.models import Issuer
+from seals import snapshot
 from seals.links import embed_snippet
 from seals.management.commands.compiletranslations import catalogs, compiled
 from tests.factories import MemberFactory, award
@@ -42,9 +44,19 @@ def test_every_string_is_translated_and_keeps_its_placeholders(po_path):
     po = polib.pofile(str(po_path))
     assert len(po) > 0
     for entry in po:
-        assert entry.msgstr, f"{po_path}: no translation for {entry.msgid!r}"
         assert "fuzzy" not in entry.flags
         placeholders = sorted(re.findall(r"%\(\w+\)s", entry.msgid))
+        if entry.msgid_plural:
+            forms = [entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
+            nplurals = re.search(r"nplurals=(\d+)", po.metadata["Plural-Forms"])
+            assert nplurals and len(forms) == int(nplurals.group(1)), entry.msgid
+            assert all(forms), f"{po_path}: a plural form of {entry.msgid!r} is missing"
+            # Forms for one number alone may spell it out ("two entries"); the general
+            # form, the last, keeps every placeholder.
+            last = sorted(re.findall(r"%\(\w+\)s", forms[-1]))
+            assert last == placeholders, entry.msgid
+            continue
+        assert entry.msgstr, f"{po_path}: no translation for {entry.msgid!r}"
         assert sorted(re.findall(r"%\(\w+\)s", entry.msgstr)) == placeholders, entry.msgid
 
 
@@ -105,6 +117,29 @@ def test_history_words_and_issuer_kind_are_translated(client):
     assert "<td>Délivré</td>" in html
     assert "<td>Suspendu</td>" in html
     assert "<dd>Association professionnelle</dd>" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ("has 1 entry;", "has 2 entries;")),
+        ("de", ("hat 1 Eintrag;", "hat 2 Einträge;")),
+        ("fr", ("compte 1 entrée ;", "compte 2 entrées ;")),
+        ("ar", ("إدخالًا واحدًا", "إدخالين")),
+    ],
+)
+def test_the_length_of_the_history_is_counted_in_the_plural_rules_of_the_language(
+    client, lang, words
+):
+    seal = seal_in("active")
+    pages = []
+    for length in (1, 2):
+        Issuer.objects.filter(pk=seal.issuer_id).update(chain_length=length)
+        snapshot.invalidate_issuer(Issuer.objects.get(pk=seal.issuer_id))
+        pages.append(client.get(f"/verify/{seal.public_id}?lang={lang}").content.decode())
+    assert words[0] in pages[0] and words[1] not in pages[0]
+    assert words[1] in pages[1]
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from seals import imports, services
 from seals.chain import verify_chain
 from seals.imports import ImportFileError, import_count, import_read, import_source, import_start
 from seals.models import Seal, SealEvent
-from tests.issuers.test_api_imports import csv_bytes, good_rows
+from tests.seals.test_api_imports import csv_bytes, good_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -103,6 +103,26 @@ def test_the_members_own_site_and_its_subdomains_get_no_warning(client):
         assert 'role="alert"' not in html
 
 
+@pytest.mark.parametrize(
+    ("referer", "warned"),
+    [
+        ("http://127.0.0.1:8000/verify", None),  # this service (PUBLIC_BASE_URL)
+        ("http://testserver/embed/x", None),  # this service, as the request reached it
+        ("http://127.0.0.1:9000/shop", "127.0.0.1:9000"),  # another site on our host
+        ("https://127.0.0.1/", "127.0.0.1:443"),
+    ],
+)
+def test_the_copied_seal_check_tells_this_service_by_host_and_port(client, referer, warned):
+    seal = seal_in("active")
+
+    html = client.get(f"/verify/{seal.public_id}", HTTP_REFERER=referer).content.decode()
+
+    if warned is None:
+        assert 'role="alert"' not in html
+    else:
+        assert 'role="alert"' in html and warned in html
+
+
 def test_unknown_id_gets_a_neutral_404_page(client):
     response = client.get("/verify/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status_code == 404
@@ -185,3 +205,37 @@ def test_embed_gives_the_plain_snippet_and_the_script_variant(client):
     assert "location.hostname" in html
     assert "&lt;script&gt;" in html  # shown as code, never run on our page
     assert "<script>" not in html
+
+
+@pytest.mark.parametrize("status", ["suspended", "expired", "revoked"])
+def test_embed_offers_no_snippet_for_a_seal_that_is_not_valid(client, status):
+    seal = seal_in(status)
+
+    page = client.get(f"/embed/{seal.public_id}")
+    text = client.get(f"/embed/{seal.public_id}?format=text")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "is not valid at the moment" in html
+    assert f'href="/verify/{seal.public_id}"' in html
+    assert "&lt;a href" not in html and "location.hostname" not in html  # no snippet at all
+    assert text.status_code == 409
+    assert "no snippet to embed" in text.content.decode()
+    assert not text.cookies and not page.cookies
+
+
+def test_embed_of_a_seal_not_yet_valid_still_gives_the_snippet(client):
+    seal = seal_in("pending")  # placed before its start date, it says "Not yet valid" till then
+
+    text = client.get(f"/embed/{seal.public_id}?format=text")
+
+    assert text.status_code == 200
+    assert text.content.decode().startswith('<a href="http')
+
+
+def test_the_embed_page_speaks_the_language_asked_for(client):
+    seal = seal_in("revoked")
+
+    html = client.get(f"/embed/{seal.public_id}?lang=de").content.decode()
+
+    assert "Dieses Siegel ist derzeit nicht gültig (Widerrufen)" in html

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.issuers.api_support import api, other_api  # noqa: F401
+from tests.api_support import api, other_api  # noqa: F401
 
 _FIGURES: dict[str, dict[str, Any]] = {}
 

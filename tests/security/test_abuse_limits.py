@@ -12,8 +12,8 @@ from django.test import override_settings
 
 from config import ratelimit
 from seals.api.imports import ImportViewSet
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 LIMITS = {"default": 3, "verify-credential": 2, "certificate": 1}
 # Mid-minute: the limiter counts in fixed one-minute windows (config/ratelimit.py), and a run

@@ -34,8 +34,8 @@ from django.test import override_settings
 
 from issuers.services import apikey_create
 from seals.services import seal_revoke
+from tests.api_support import Api
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 # This area's port range (8190-8199).

@@ -19,8 +19,8 @@ from PIL import Image
 
 from issuers.logos import LOGO_MAX_SIDE
 from issuers.models import ImportJob, Issuer, Member
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile"
 LOGOS = sorted((CORPUS / "logos").iterdir())

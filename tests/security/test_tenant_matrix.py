@@ -29,8 +29,8 @@ import yaml
 from django.utils import timezone
 
 from issuers.models import Issuer
+from tests.api_support import PROBLEM, Api
 from tests.factories import IssuerFactory
-from tests.issuers.api_support import PROBLEM, Api
 from tests.security.tenancy import (
     MARK,
     METHODS,

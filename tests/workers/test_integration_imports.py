@@ -21,7 +21,7 @@ from seals.chain import verify_chain
 from seals.imports import import_start
 from seals.models import Seal, SealEvent
 from tests.factories import IssuerFactory
-from tests.issuers.test_api_imports import csv_bytes, good_rows
+from tests.seals.test_api_imports import csv_bytes, good_rows
 from tests.workers.harness import start_worker, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,11 +13,15 @@ from outbox.models import Message
 from seals.chain import verify_chain
 from seals.imports import ASYNC_THRESHOLD, import_job_run
 from seals.models import Seal, SealEvent
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 pytestmark = pytest.mark.django_db
 
+THROUGH_2030_01_31 = datetime(2030, 2, 1, tzinfo=UTC)
+NOT_A_COUNTRY = (
+    "'Great Britain' is not an ISO 3166-1 alpha-2 country code (two letters, such as GB, DE or FR)."
+)
 HEADER = ["external_ref", "legal_name", "domains", "contact_email", "country", "expires_at"]
 
 
@@ -101,12 +106,13 @@ def test_it_upserts_by_external_ref_and_renews_or_awards_seals(api):
     seal.refresh_from_db()
     assert member.legal_name == "Member 0 Ltd"
     assert member.domains == ["m0.example"]
-    assert seal.expires_at.date().isoformat() == "2030-01-31"  # renewed, not a second seal
+    # Renewed, not a second seal; valid through the whole of the date given (the issuer's UTC).
+    assert seal.expires_at == THROUGH_2030_01_31
     assert Seal.objects.filter(member=member).count() == 1
     kinds = list(SealEvent.objects.filter(seal=seal).values_list("kind", flat=True))
     assert kinds == ["issued", "renewed", "details_changed"]
     new = Member.objects.get(issuer=api.issuer, external_ref="R-00001")
-    assert new.seals.get().expires_at.date().isoformat() == "2030-01-31"
+    assert new.seals.get().expires_at == THROUGH_2030_01_31
     assert verify_chain(api.issuer).ok
 
 
@@ -200,7 +206,7 @@ def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
     assert job.errors[0] == {
         "row": 1,
         "field": "country",
-        "message": "'Great Britain' is not an ISO 3166-1 alpha-2 code.",
+        "message": NOT_A_COUNTRY,
         "code": "invalid",
     }
     assert not Member.objects.filter(issuer=api.issuer).exists()
@@ -325,7 +331,7 @@ def test_other_fields_still_quote_the_rejected_value(api):
 
     errors = problem(post_csv(api, csv_bytes(rows)))["errors"]
 
-    assert errors[0]["message"] == "'Great Britain' is not an ISO 3166-1 alpha-2 code."
+    assert errors[0]["message"] == NOT_A_COUNTRY
 
 
 def test_it_refuses_characters_the_seal_cannot_carry_as_the_api_does(api):

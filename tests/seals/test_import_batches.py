@@ -12,7 +12,7 @@ from seals import imports
 from seals.chain import verify_chain
 from seals.models import Seal
 from tests.factories import IssuerFactory
-from tests.issuers.test_api_imports import csv_bytes, good_rows
+from tests.seals.test_api_imports import csv_bytes, good_rows
 
 
 @pytest.mark.django_db(transaction=True)  # no test-wide transaction: the batches commit

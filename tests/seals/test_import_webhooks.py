@@ -10,7 +10,7 @@ from effects.webhooks import webhook_endpoint_create
 from issuers.models import Member, WebhookDelivery
 from seals import imports
 from seals.imports import import_job_run, import_start
-from tests.issuers.test_api_imports import csv_bytes, good_rows
+from tests.seals.test_api_imports import csv_bytes, good_rows
 
 
 @pytest.fixture

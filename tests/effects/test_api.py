@@ -8,8 +8,8 @@ from django.utils import timezone
 from effects.notices import notices_plan
 from issuers.models import WebhookDelivery
 from seals.models import Notice
+from tests.api_support import problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import problem
 
 
 def test_creating_an_endpoint_shows_its_secret_once(api):

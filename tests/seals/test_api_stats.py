@@ -11,8 +11,8 @@ from issuers.services import programme_create
 from privacy.services import member_restrict
 from seals import stats
 from seals.models import DailyStat
+from tests.api_support import Api, problem
 from tests.factories import MemberFactory, award
-from tests.issuers.api_support import Api, problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_stat_counters")]
 

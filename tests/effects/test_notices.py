@@ -12,6 +12,7 @@ from django.utils import timezone
 from effects.notices import SEND_TOPIC, notice_message_id, notice_send, notices_owe, notices_plan
 from effects.webhooks import webhook_endpoint_create
 from issuers.models import WebhookDelivery
+from issuers.services import programme_create
 from outbox import core as outbox
 from outbox.models import Message
 from seals.models import Notice
@@ -84,6 +85,21 @@ def test_the_message_is_html_and_text_in_the_issuers_name_with_a_stable_message_
     assert "even if you opted out of marketing" in message.body
     notice.refresh_from_db()
     assert (notice.state, notice.attempts, notice.recipient_is_issuer) == ("sent", 1, False)
+
+
+@pytest.mark.parametrize("programme_name", [None, "{issuer} Gold"])
+def test_the_subject_names_the_issuer_once(member, programme_name):
+    programme = None
+    if programme_name is not None:
+        name = programme_name.format(issuer=member.issuer.name)
+        programme = programme_create(issuer=member.issuer, slug="gold", name=name)
+    award(member, days=5, programme=programme)
+    notices_plan(now=timezone.now())
+
+    notice_send(notice_id=Notice.objects.get(state="pending").pk, now=timezone.now())
+
+    subject = mail.outbox[0].subject
+    assert subject.count(member.issuer.name) == 1, subject
 
 
 def test_the_html_escapes_member_data(issuer):

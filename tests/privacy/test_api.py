@@ -15,8 +15,8 @@ from django.db import connection
 from issuers.models import DataRequest, Member, WebhookEndpoint
 from seals.chain import verify_chain
 from seals.models import Notice, Seal, SealStatus
+from tests.api_support import Api, problem
 from tests.factories import IssuerFactory, MemberFactory
-from tests.issuers.api_support import Api, problem
 
 pytestmark = pytest.mark.django_db
 

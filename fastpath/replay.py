@@ -159,7 +159,8 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
     if answer.basis.counted:
         stats.count(answer.basis.seal_id, *answer.basis.counted, day=answer.basis.day)
     if not_modified:
-        start_response("304 Not Modified", [*answer.not_modified, ("Cache-Control", cache_control)])
+        held = answer.not_modified or []  # set: a conditional request without it returned above
+        start_response("304 Not Modified", [*held, ("Cache-Control", cache_control)])
         return []
     start_response("200 OK", [*answer.headers, ("Cache-Control", cache_control)])
     return [answer.body]

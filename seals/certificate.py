@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from qrcode.image.pil import PilImage
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -62,7 +63,12 @@ def verification_url(seal_id: str, lang: str) -> str:
 
 def _qr_png(url: str) -> bytes:
     # Error correction M and a 4-module quiet zone: scans from a printout folded once.
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=10,
+        border=4,
+        image_factory=PilImage,  # what qrcode picks with Pillow installed, named for the types
+    )
     qr.add_data(url)
     qr.make(fit=True)
     out = io.BytesIO()

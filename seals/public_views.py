@@ -133,6 +133,18 @@ class ImageBasis:
     counted: tuple[str, ...]
 
 
+class SealImageResponse(HttpResponse):
+    """A seal image, marked with what it rests on (fastpath.replay learns it by this)."""
+
+    image_basis: ImageBasis
+
+
+class SealImageNotModified(HttpResponseNotModified):
+    """The 304 of a seal image, marked the same way."""
+
+    image_basis: ImageBasis
+
+
 def _image_params(request: HttpRequest) -> tuple[str, str, str]:
     # Unknown values fall back to the defaults: an embedding page never gets a broken image.
     size = request.GET.get("size", "medium")
@@ -163,6 +175,7 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     snap = snapshot.get(seal_id)
     if snap is None:
         return _not_found_image(fmt, size, theme or "light")
+    counted: tuple[str, ...]  # the kinds of hit this answer counts (none for an erased seal)
     now = timezone.now()
     theme = theme or snap["programme"]["theme"] or "light"
     day = now.date()
@@ -179,10 +192,10 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         stats.count(seal_id, *counted, day=day)
     etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
     if _not_modified(request, etag):
-        response = HttpResponseNotModified()
+        response: SealImageResponse | SealImageNotModified = SealImageNotModified()
     else:
         body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme))
-        response = HttpResponse(body, content_type=FORMATS[fmt])
+        response = SealImageResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = cache_control(now, snapshot.next_change_of(snap, now))
     # Tags for a CDN purge by seal (every cached variant of one seal dropped at once): Fastly

@@ -46,17 +46,30 @@ _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
         "example": "2027-12-31T23:59:59Z",
     }
 )
-class DayOrMomentField(serializers.DateTimeField):
+class DayOrMomentField(serializers.Field):
     """An instant, or a date alone (``2027-12-31``), which the seal services read as that day
-    in the issuer's time zone (issuers.dates) rather than as its first midnight in UTC."""
+    in the issuer's time zone (issuers.dates) rather than as its first midnight in UTC.
 
-    def to_internal_value(self, value: Any) -> date | datetime:  # type: ignore[override]
-        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+    Instants are DRF's DateTimeField's, errors and time zone included; the field is not one
+    (it would then promise a datetime), it hands instants to one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.moment = serializers.DateTimeField()
+        self.error_messages = {**self.moment.error_messages, **self.error_messages}
+
+    def to_internal_value(self, data: Any) -> date | datetime:
+        if isinstance(data, str) and _DATE_ONLY.fullmatch(data.strip()):
             try:
-                return date.fromisoformat(value.strip())
+                return date.fromisoformat(data.strip())
             except ValueError:
                 self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
-        return super().to_internal_value(value)
+        return self.moment.to_internal_value(data)
+
+    def to_representation(self, value: date | datetime) -> str:
+        if isinstance(value, datetime):
+            return self.moment.to_representation(value)
+        return value.isoformat()
 
 
 def _guard_text(field: serializers.CharField, *, multiline: bool) -> None:

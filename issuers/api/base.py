@@ -204,16 +204,16 @@ class IssuerScopedMixin(generics.GenericAPIView):
     def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
+        final: HttpResponseBase = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         claim = getattr(request, "idempotency", None)
         if claim is not None:
-            if isinstance(response, Response):
-                response.render()
-            if isinstance(response, HttpResponse):
-                idempotency.idempotency_store(claim=claim, response=response)
+            if isinstance(final, Response):
+                final.render()
+            if isinstance(final, HttpResponse):
+                idempotency.idempotency_store(claim=claim, response=final)
             else:  # a streamed answer cannot be stored: do not hold the key
                 idempotency.idempotency_release(claim)
-        return response
+        return final
 
     def get_queryset(self) -> QuerySet[Any]:
         if self.queryset is None:

@@ -94,7 +94,7 @@ def load(public_id: str) -> SealSnapshot | None:
         pk=issuer.pk,
         slug=issuer.slug,
         name=issuer.name,
-        kind=issuer.kind,
+        kind=str(issuer.kind),
         website=issuer.website,
         logo_version=issuer.logo_version if issuer.logo_png else 0,
         chain_head=issuer.chain_head,
@@ -105,7 +105,7 @@ def load(public_id: str) -> SealSnapshot | None:
         name=programme.name,
         description=programme.description,
         criteria_url=programme.criteria_url,
-        theme=programme.theme,
+        theme=str(programme.theme),
     )
     member_facts = MemberFacts(
         display_name=member.display_name,
@@ -117,7 +117,10 @@ def load(public_id: str) -> SealSnapshot | None:
     return SealSnapshot(
         public_id=seal.public_id,
         pk=seal.pk,
-        status=seal.status,
+        # str(): a choice read from the database is a plain str already; a member of the
+        # choices enum would pickle as a reference to seals.models (the cache form holds
+        # builtins only, seals.snapshot_types).
+        status=str(seal.status),
         status_changed_at=seal.status_changed_at,
         valid_from=seal.valid_from,
         expires_at=seal.expires_at,

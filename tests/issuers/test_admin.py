@@ -83,6 +83,7 @@ def test_editing_an_issuer_in_the_admin_keeps_its_programmes(admin_client):
             "description": "",
             "public_email": "",
             "status": "suspended",
+            "time_zone": "UTC",
         },
     )
 

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from issuers.countries import country_problem
+from issuers.dates import check_day
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import validate_multi_line_text, validate_single_line_text
@@ -53,9 +54,11 @@ class DayOrMomentField(serializers.DateTimeField):
     def to_internal_value(self, value: Any) -> date | datetime:  # type: ignore[override]
         if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
             try:
-                return date.fromisoformat(value.strip())
+                return check_day(date.fromisoformat(value.strip()))
             except ValueError:
-                self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
+                self.fail(
+                    "invalid", format="YYYY-MM-DD (years 0002 to 9998) or an ISO 8601 date-time"
+                )
         return super().to_internal_value(value)
 
 

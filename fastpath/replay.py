@@ -36,6 +36,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +45,7 @@ from django.utils import timezone
 from seals import public_views, snapshot, stats
 from seals.models import SEAL_ID_PATTERN
 from seals.public_views import ImageBasis
+from seals.snapshot_types import SealSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +120,14 @@ def learn(environ: dict, status: str, headers: list[tuple[str, str]], response: 
             known.not_modified = _without_cache_control(headers)
 
 
-def _current(answer: _Answer):
+def _current(answer: _Answer) -> tuple[SealSnapshot, datetime] | None:
     """The seal's snapshot and now, if ``answer`` is still what the view would answer."""
     basis = answer.basis
     snap = snapshot.get_local(basis.seal_id)
-    if snap is None or snap["digest"] != basis.digest:
+    if snap is None or snap.digest != basis.digest:
         return None
     now = timezone.now()
-    if now.date() != basis.day or snapshot.status_of(snap, now) != basis.status:
+    if now.date() != basis.day or snap.status_at(now) != basis.status:
         return None
     return snap, now
 
@@ -152,7 +154,7 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
             )
         else:
             not_modified = False
-        cache_control = public_views.cache_control(now, snapshot.next_change_of(snap, now))
+        cache_control = public_views.cache_control(now, snap.next_change(now))
     except Exception:
         log.warning("seal image replay failed; answering through Django", exc_info=True)
         return None

@@ -35,6 +35,14 @@ def validate_time_zone(name: str) -> None:
         raise ValidationError(f"{name!r} is not an IANA time zone name.", code="invalid")
 
 
+def check_day(day: date) -> date:
+    """A day every time zone can hold in both directions; ``ValueError`` otherwise (the first
+    and last days of the calendar overflow once moved to UTC or to the next day)."""
+    if not 1 < day.year < 9999:
+        raise ValueError(f"{day.isoformat()} is outside the years 0002 to 9998.")
+    return day
+
+
 def issuer_zone(issuer: Issuer) -> ZoneInfo:
     return ZoneInfo(issuer.time_zone or "UTC")
 
@@ -43,7 +51,7 @@ def start_of(value: DateOrTime, zone: ZoneInfo) -> datetime:
     """The instant ``value`` starts at: a date's first moment in ``zone``."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time.min, tzinfo=zone)
+    return datetime.combine(check_day(value), time.min, tzinfo=zone)
 
 
 def end_of(value: DateOrTime, zone: ZoneInfo) -> datetime:
@@ -51,4 +59,4 @@ def end_of(value: DateOrTime, zone: ZoneInfo) -> datetime:
     ``zone``."""
     if isinstance(value, datetime):
         return start_of(value, zone)
-    return datetime.combine(value + timedelta(days=1), time.min, tzinfo=zone)
+    return datetime.combine(check_day(value) + timedelta(days=1), time.min, tzinfo=zone)

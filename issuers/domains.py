@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import idna
 from django.core.exceptions import ValidationError
@@ -46,7 +47,7 @@ def normalise_domains(values: list[str]) -> list[str]:
     return result
 
 
-def host_matches(host: str, domains: list[str]) -> bool:
+def host_matches(host: str, domains: Iterable[str]) -> bool:
     """True when ``host`` is one of ``domains`` or a subdomain of one."""
     try:
         host = normalise_domain(host)

@@ -75,7 +75,11 @@ class IssuerAdmin(admin.ModelAdmin):
                 public_email=obj.public_email,
             )
             # What the service does not take is set as the admin entered it.
-            rest: dict[str, Any] = {"description": obj.description, "status": obj.status}
+            rest: dict[str, Any] = {
+                "description": obj.description,
+                "status": obj.status,
+                "time_zone": obj.time_zone,
+            }
             Issuer.objects.filter(pk=issuer.pk).update(**rest)
         # The admin goes on with ``obj`` (its log entry, the redirect): make it the saved row.
         obj.pk = issuer.pk

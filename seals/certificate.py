@@ -37,6 +37,7 @@ from seals.links import lang_query
 from seals.render import Card, render
 from seals.render.fonts import FONT_DIR
 from seals.render.layout import status_words
+from seals.snapshot_types import SealSnapshot
 
 REGULAR, BOLD = "TrustsealSans", "TrustsealSans-Bold"
 INK, MUTED, LINE = HexColor("#1f2328"), HexColor("#59636e"), HexColor("#d0d7de")
@@ -76,10 +77,10 @@ def _qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _issuer_logo(snap: snapshot.Snapshot) -> bytes | None:
-    if not snap["issuer"]["logo_version"]:
+def _issuer_logo(snap: SealSnapshot) -> bytes | None:
+    if not snap.issuer.logo_version:
         return None
-    raw = Issuer.objects.filter(pk=snap["issuer"]["id"]).values_list("logo_png", flat=True).first()
+    raw = Issuer.objects.filter(pk=snap.issuer.pk).values_list("logo_png", flat=True).first()
     return bytes(raw) if raw else None
 
 
@@ -87,7 +88,7 @@ def _day(value: datetime | None) -> str:
     return i18n.long_day(value) if value else _("no end date")
 
 
-def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang: str) -> bytes:
+def render_certificate(snap: SealSnapshot, *, status: str, day: date, lang: str) -> bytes:
     """The PDF bytes. Runs in the active language; ``lang`` only picks the QR code's link."""
     _register_fonts()
     out = io.BytesIO()
@@ -95,9 +96,9 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     pdf = Canvas(out, pagesize=A4, invariant=1, pageCompression=1, lang=lang)
     width, height = A4
     left, right = 25 * mm, width - 25 * mm
-    issuer, programme, member = snap["issuer"], snap["programme"], snap["member"]
-    pdf.setTitle(_("Seal certificate") + f" · {member['display_name']}")
-    pdf.setAuthor(issuer["name"])
+    issuer, programme, member = snap.issuer, snap.programme, snap.member
+    pdf.setTitle(_("Seal certificate") + f" · {member.display_name}")
+    pdf.setAuthor(issuer.name)
 
     y = height - 25 * mm
     logo = _issuer_logo(snap)
@@ -112,7 +113,7 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     pdf.drawString(text_x, y - 8 * mm, _("Seal certificate"))
     pdf.setFillColor(INK)
     pdf.setFont(BOLD, 14)
-    pdf.drawString(text_x, y - 15 * mm, _fit(issuer["name"], BOLD, 14, right - text_x))
+    pdf.drawString(text_x, y - 15 * mm, _fit(issuer.name, BOLD, 14, right - text_x))
     y -= 30 * mm
     pdf.setStrokeColor(LINE)
     pdf.line(left, y, right, y)
@@ -123,15 +124,15 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     pdf.drawCentredString(width / 2, y, _("This certifies that"))
     y -= 14 * mm
     pdf.setFillColor(INK)
-    for line in simpleSplit(member["display_name"], BOLD, 26, right - left)[:2]:
+    for line in simpleSplit(member.display_name, BOLD, 26, right - left)[:2]:
         pdf.setFont(BOLD, 26)
         pdf.drawCentredString(width / 2, y, line)
         y -= 11 * mm
-    if member["legal_name"] and member["legal_name"] != member["display_name"]:
+    if member.legal_name and member.legal_name != member.display_name:
         pdf.setFont(REGULAR, 11)
         pdf.setFillColor(MUTED)
         pdf.drawCentredString(
-            width / 2, y + 3 * mm, _fit(member["legal_name"], REGULAR, 11, right - left)
+            width / 2, y + 3 * mm, _fit(member.legal_name, REGULAR, 11, right - left)
         )
         y -= 6 * mm
     pdf.setFillColor(MUTED)
@@ -141,20 +142,20 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     y -= 11 * mm
     pdf.setFillColor(INK)
     pdf.setFont(BOLD, 18)
-    pdf.drawCentredString(width / 2, y, _fit(programme["name"], BOLD, 18, right - left))
+    pdf.drawCentredString(width / 2, y, _fit(programme.name, BOLD, 18, right - left))
     y -= 9 * mm
     pdf.setFont(REGULAR, 12)
     pdf.setFillColor(MUTED)
-    issued_by = _("issued by %(issuer)s") % {"issuer": issuer["name"]}
+    issued_by = _("issued by %(issuer)s") % {"issuer": issuer.name}
     pdf.drawCentredString(width / 2, y, _fit(issued_by, REGULAR, 12, right - left))
 
     y -= 16 * mm
     rows = [
-        (_("Valid from"), _day(snap["valid_from"])),
-        (_("Valid until"), _day(snap["expires_at"])),
-        (_("Websites"), ", ".join(member["domains"]) or _("none registered")),
+        (_("Valid from"), _day(snap.valid_from)),
+        (_("Valid until"), _day(snap.expires_at)),
+        (_("Websites"), ", ".join(member.domains) or _("none registered")),
         (_("Status on %(date)s") % {"date": i18n.long_day(day)}, status_words()[status]),
-        (_("Seal ID"), snap["id"]),
+        (_("Seal ID"), snap.public_id),
     ]
     for label, value in rows:
         pdf.setFont(REGULAR, 11)
@@ -170,11 +171,11 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     seal_png = render(
         Card(
             state=status,
-            issuer=issuer["name"],
-            programme=programme["name"],
-            member=member["display_name"],
+            issuer=issuer.name,
+            programme=programme.name,
+            member=member.display_name,
             checked=day,
-            has_logo=bool(issuer["logo_version"]),
+            has_logo=bool(issuer.logo_version),
         ),
         fmt="png",
         size="large",
@@ -183,7 +184,7 @@ def render_certificate(snap: snapshot.Snapshot, *, status: str, day: date, lang:
     )
     qr_side = 45 * mm
     pdf.drawImage(ImageReader(io.BytesIO(seal_png)), left, y - 30 * mm, 90 * mm, 27 * mm)
-    url = verification_url(snap["id"], lang)
+    url = verification_url(snap.public_id, lang)
     pdf.drawImage(
         ImageReader(io.BytesIO(_qr_png(url))), right - qr_side, y - qr_side, qr_side, qr_side
     )
@@ -243,7 +244,7 @@ def certificate_pdf(request: HttpRequest, seal_id: str) -> HttpResponse:
         )
         response["Cache-Control"] = f"public, max-age={public_views.MAX_AGE}"
         return public_views._finish(response)
-    if snapshot.is_erased(snap):
+    if snap.erased:
         # Its holder's data was erased: nothing left to print.
         response = HttpResponse(
             _("This seal is no longer valid."), status=410, content_type="text/plain; charset=utf-8"
@@ -251,10 +252,10 @@ def certificate_pdf(request: HttpRequest, seal_id: str) -> HttpResponse:
         response["Cache-Control"] = f"public, max-age={public_views.MAX_AGE}"
         return public_views._finish(response)
     now = timezone.now()
-    status = snapshot.status_of(snap, now)
+    status = snap.status_at(now)
     day = now.date()
     lang = get_language()
-    etag = public_views._etag("certificate", seal_id, snap["digest"], status, day, lang)
+    etag = public_views._etag("certificate", seal_id, snap.digest, status, day, lang)
     if public_views._not_modified(request, etag):
         response = HttpResponseNotModified()
     else:
@@ -264,6 +265,6 @@ def certificate_pdf(request: HttpRequest, seal_id: str) -> HttpResponse:
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="seal-{seal_id}.pdf"'
     response["ETag"] = etag
-    response["Cache-Control"] = public_views.cache_control(now, snapshot.next_change_of(snap, now))
+    response["Cache-Control"] = public_views.cache_control(now, snap.next_change(now))
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return public_views._finish(response)

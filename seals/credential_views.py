@@ -209,7 +209,7 @@ def _seal_for_credential(seal_id: str) -> Seal | HttpResponse:
         Seal.objects.select_related("issuer", "programme", "member"), public_id=seal_id
     )
     snap = snapshot.get(seal_id)
-    if snap is not None and snapshot.is_erased(snap):
+    if snap is not None and snap.erased:
         # A fresh credential would name the erased holder; copies already issued still verify
         # offline, and their revocation bit is set.
         response = HttpResponse(
@@ -253,10 +253,10 @@ def badge_view(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     if snap is None:
         raise Http404("Unknown seal.")
     now = timezone.now()
-    status, day = snapshot.status_of(snap, now), now.date()
-    theme = snap["programme"]["theme"] or "light"
+    status, day = snap.status_at(now), now.date()
+    theme = snap.programme.theme or "light"
     etag = images.image_etag(
-        seal_id, snap["digest"], status, day, fmt, BADGE_SIZE, theme, get_language()
+        seal_id, snap.digest, status, day, fmt, BADGE_SIZE, theme, get_language()
     )
     image = images.cached_image(
         etag, lambda: images.render_seal(snap, status, day, fmt, BADGE_SIZE, theme)

@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 
 from seals import i18n
 from seals.render.images import LRU
+from seals.snapshot_types import SealSnapshot
 
 CHECKED_ISO = "<!--checked-iso-->"
 CHECKED_TEXT = "<!--checked-text-->"
@@ -43,16 +44,16 @@ def checked_strings(now: datetime) -> dict[str, str]:
     }
 
 
-def page_key(seal_id: str, snap: dict, status: str) -> str:
+def page_key(seal_id: str, snap: SealSnapshot, status: str) -> str:
     # The digest covers what the seal, member, programme and issuer show; the chain head moves
     # with every event of the issuer, so it covers this seal's history too.
-    issuer = snap["issuer"]
+    issuer = snap.issuer
     return "|".join(
         (
             seal_id,
-            snap["digest"],
-            issuer["chain_head"],
-            str(issuer["chain_length"]),
+            snap.digest,
+            issuer.chain_head,
+            str(issuer.chain_length),
             status,
             get_language() or "",
         )

@@ -46,6 +46,7 @@ from seals.render import (
     render,
 )
 from seals.render.layout import status_words
+from seals.snapshot_types import SealSnapshot
 from seals.status import effective_status
 
 log = logging.getLogger(__name__)
@@ -177,31 +178,31 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         return _not_found_image(fmt, size, theme or "light")
     counted: tuple[str, ...]  # the kinds of hit this answer counts (none for an erased seal)
     now = timezone.now()
-    theme = theme or snap["programme"]["theme"] or "light"
+    theme = theme or snap.programme.theme or "light"
     day = now.date()
-    status = snapshot.status_of(snap, now)
-    if snapshot.is_erased(snap):
+    status = snap.status_at(now)
+    if snap.erased:
         # Its holder's data was erased: a card naming nobody, and nothing counted.
         state, counted = NO_LONGER_VALID, ()
     else:
-        misuse = bool(host) and not host_matches(host, snap["member"]["domains"])
+        misuse = bool(host) and not host_matches(host, snap.member.domains)
         # The misuse card replaces only a seal that would look valid: a revoked, suspended,
         # expired or pending one shows that, wherever it is shown (it is still counted).
         state = MISUSE if misuse and status == SealStatus.ACTIVE else status
         counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
         stats.count(seal_id, *counted, day=day)
-    etag = _etag(seal_id, snap["digest"], state, day, fmt, size, theme, get_language())
+    etag = _etag(seal_id, snap.digest, state, day, fmt, size, theme, get_language())
     if _not_modified(request, etag):
         response: SealImageResponse | SealImageNotModified = SealImageNotModified()
     else:
         body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme))
         response = SealImageResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
-    response["Cache-Control"] = cache_control(now, snapshot.next_change_of(snap, now))
+    response["Cache-Control"] = cache_control(now, snap.next_change(now))
     # Tags for a CDN purge by seal (every cached variant of one seal dropped at once): Fastly
     # reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
-    response.image_basis = ImageBasis(seal_id, snap["digest"], status, day, counted)
+    response.image_basis = ImageBasis(seal_id, snap.digest, status, day, counted)
     return _finish(response)
 
 
@@ -229,72 +230,72 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _status_token(snap: snapshot.Snapshot, now: datetime) -> str | None:
+def _status_token(snap: SealSnapshot, now: datetime) -> str | None:
     """The short-lived signed status token (``seals.credentials.status_token``), kept in the
     cache for half its remaining life so a warm JSON read needs no database query."""
-    key = f"pub:tok:{snap['id']}:{snap['digest']}"
+    key = f"pub:tok:{snap.public_id}:{snap.digest}"
     try:
         hit = cache.get(key)
     except Exception:
         hit = None
-    if hit is not None and hit[1] == snapshot.status_of(snap, now):
+    if hit is not None and hit[1] == snap.status_at(now):
         return hit[0]
     with scopes_disabled():  # the seal of a public id, signed with its issuer's key
-        seal = Seal.objects.select_related("issuer", "member", "programme").get(pk=snap["pk"])
+        seal = Seal.objects.select_related("issuer", "member", "programme").get(pk=snap.pk)
         try:
             token = status_token(seal, now)
         except Exception:
             # The record itself is still the truth; a token can be fetched again later.
-            log.exception("status token unavailable for seal %s", snap["id"])
+            log.exception("status token unavailable for seal %s", snap.public_id)
             return None
     try:
         exp = jwt.decode(token, options={"verify_signature": False})["exp"]
         ttl = int((exp - now.timestamp()) / 2)
         if ttl > 0:
-            cache.set(key, (token, snapshot.status_of(snap, now)), min(ttl, MAX_AGE))
+            cache.set(key, (token, snap.status_at(now)), min(ttl, MAX_AGE))
     except Exception:
         log.debug("status token not cached", exc_info=True)
     return token
 
 
-def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
+def public_document(snap: SealSnapshot, now: datetime) -> dict:
     """The stable JSON shape of ``/verify/<id>.json`` (docs/public.md)."""
-    if snapshot.is_erased(snap):
+    if snap.erased:
         return _no_longer_valid_document(snap, now)
-    issuer, programme, member = snap["issuer"], snap["programme"], snap["member"]
-    next_change = snapshot.next_change_of(snap, now)
+    issuer, programme, member = snap.issuer, snap.programme, snap.member
+    next_change = snap.next_change(now)
     return {
-        "seal_id": snap["id"],
-        "status": snapshot.status_of(snap, now),
-        "valid_from": _iso(snap["valid_from"]),
-        "expires_at": _iso(snap["expires_at"]),
-        "status_changed_at": _iso(snap["status_changed_at"]),
+        "seal_id": snap.public_id,
+        "status": snap.status_at(now),
+        "valid_from": _iso(snap.valid_from),
+        "expires_at": _iso(snap.expires_at),
+        "status_changed_at": _iso(snap.status_changed_at),
         "next_change_at": _iso(next_change),
         "checked_at": _iso(now.replace(microsecond=0)),
         "issuer": {
-            "slug": issuer["slug"],
-            "name": issuer["name"],
-            "kind": issuer["kind"],
-            "website": issuer["website"] or None,
-            "chain_head": issuer["chain_head"],
-            "chain_length": issuer["chain_length"],
+            "slug": issuer.slug,
+            "name": issuer.name,
+            "kind": issuer.kind,
+            "website": issuer.website or None,
+            "chain_head": issuer.chain_head,
+            "chain_length": issuer.chain_length,
         },
         "programme": {
-            "slug": programme["slug"],
-            "name": programme["name"],
-            "criteria_url": programme["criteria_url"] or None,
+            "slug": programme.slug,
+            "name": programme.name,
+            "criteria_url": programme.criteria_url or None,
         },
         "member": {
-            "display_name": member["display_name"],
-            "legal_name": member["legal_name"],
-            "domains": member["domains"],
-            "country": member["country"] or None,
+            "display_name": member.display_name,
+            "legal_name": member.legal_name,
+            "domains": list(member.domains),
+            "country": member.country or None,
         },
-        "history": [{"kind": e["kind"], "at": _iso(e["at"])} for e in snap["history"]],
+        "history": [{"kind": e.kind, "at": _iso(e.at)} for e in snap.history],
         "links": {
-            "verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap['id']}",
-            "image_svg": f"{settings.PUBLIC_BASE_URL}/s/{snap['id']}.svg",
-            "image_png": f"{settings.PUBLIC_BASE_URL}/s/{snap['id']}.png",
+            "verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap.public_id}",
+            "image_svg": f"{settings.PUBLIC_BASE_URL}/s/{snap.public_id}.svg",
+            "image_png": f"{settings.PUBLIC_BASE_URL}/s/{snap.public_id}.png",
             **_credential_links(snap),
         },
         # Both W3C BitstringStatusListEntry objects (revocation, suspension; same index): the
@@ -304,13 +305,13 @@ def public_document(snap: snapshot.Snapshot, now: datetime) -> dict:
     }
 
 
-def _no_longer_valid_document(snap: snapshot.Snapshot, now: datetime) -> dict:
+def _no_longer_valid_document(snap: SealSnapshot, now: datetime) -> dict:
     """The same keys, emptied: after an erasure the answer says only that the seal is no longer
     valid. No issuer, status list entry or status token either: each names the issuer,
     and with it the seal's former holder's membership."""
     return {
-        "seal_id": snap["id"],
-        "status": snapshot.status_of(snap, now),
+        "seal_id": snap.public_id,
+        "status": snap.status_at(now),
         "detail": _("This seal is no longer valid."),
         "valid_from": None,
         "expires_at": None,
@@ -321,7 +322,7 @@ def _no_longer_valid_document(snap: snapshot.Snapshot, now: datetime) -> dict:
         "programme": None,
         "member": None,
         "history": [],
-        "links": {"verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap['id']}"},
+        "links": {"verification_page": f"{settings.PUBLIC_BASE_URL}/verify/{snap.public_id}"},
         "credential_status": [],
         "status_token": None,
     }
@@ -339,7 +340,7 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
         response["Cache-Control"] = f"public, max-age={MAX_AGE}"
         return _finish(response)
     now = timezone.now()
-    if not snapshot.is_erased(snap):
+    if not snap.erased:
         # A verification view like the page's (docs/api.md §8); no Referer check: the JSON
         # says nothing about the site it is fetched for.
         stats.count(seal_id, stats.VIEW, day=now.date())
@@ -349,20 +350,19 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
     if _not_modified(request, etag):
         response = HttpResponseNotModified()
     response["ETag"] = etag
-    next_change = snapshot.next_change_of(snap, now)
-    response["Cache-Control"] = cache_control(now, next_change)
+    response["Cache-Control"] = cache_control(now, snap.next_change(now))
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return _finish(response)
 
 
 # --- verification page ----------------------------------------------------------------------
-def _credential_links(snap: snapshot.Snapshot) -> dict[str, str]:
+def _credential_links(snap: SealSnapshot) -> dict[str, str]:
     """Links to the credential (JWT, Data Integrity, baked badges) and the issuer's keys and
     DID document, only when those routes are installed."""
     from django.urls import NoReverseMatch, reverse
 
     links = {}
-    seal, issuer = {"seal_id": snap["id"]}, {"slug": snap["issuer"]["slug"]}
+    seal, issuer = {"seal_id": snap.public_id}, {"slug": snap.issuer.slug}
     for name, route, kwargs in (
         ("credential", "seal-credential", seal),
         ("credential_data_integrity", "seal-credential-di", seal),
@@ -444,11 +444,11 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     if snap is None:
         return _page_response(request, "seals/not_found.html", {}, status=404)
     now = timezone.now()
-    if snapshot.is_erased(snap):
+    if snap.erased:
         return no_longer_valid_page(request, seal_id, now)
-    status = snapshot.status_of(snap, now)
+    status = snap.status_at(now)
     host = _referer_host(request)
-    misuse_host = host if host and not host_matches(host, snap["member"]["domains"]) else ""
+    misuse_host = host if host and not host_matches(host, snap.member.domains) else ""
     stats.count(
         seal_id, *((stats.VIEW, stats.MISUSE) if misuse_host else (stats.VIEW,)), day=now.date()
     )
@@ -468,7 +468,7 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     return _page_headers(HttpResponse(body, content_type="text/html; charset=utf-8"))
 
 
-def _verify_context(seal_id: str, snap: snapshot.Snapshot, status: str, misuse_host: str) -> dict:
+def _verify_context(seal_id: str, snap: SealSnapshot, status: str, misuse_host: str) -> dict:
     logo = snapshot.logo(snap)
     return {
         "snap": snap,
@@ -477,10 +477,10 @@ def _verify_context(seal_id: str, snap: snapshot.Snapshot, status: str, misuse_h
         "icon": {"active": "✓", "pending": "◷", "expired": "⧗", "suspended": "Ⅱ", "revoked": "✕"}[
             status
         ],
-        "issuer_kind": issuer_kind_word(snap["issuer"]["kind"]),
+        "issuer_kind": issuer_kind_word(snap.issuer.kind),
         "logo_data": base64.b64encode(logo).decode() if logo else "",
         "misuse_host": misuse_host,
-        "history": [{"at": e["at"], "label": i18n.event_word(e["kind"])} for e in snap["history"]],
+        "history": [{"at": e.at, "label": i18n.event_word(e.kind)} for e in snap.history],
         "links": _credential_links(snap),
         "json_url": f"/verify/{seal_id}.json",
     }
@@ -503,7 +503,7 @@ def no_longer_valid_page(
 @scopes_disabled()  # a public id names one seal among every issuer's
 def embed(request: HttpRequest, seal_id: str) -> HttpResponse:
     snap = snapshot.get(seal_id)
-    if snap is not None and snapshot.is_erased(snap):
+    if snap is not None and snap.erased:
         # Nothing left to embed; the snippet's alt text would name the former holder.
         return no_longer_valid_page(request, seal_id, timezone.now(), status=410)
     seal = (

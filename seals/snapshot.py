@@ -5,8 +5,9 @@ holds a copy its cache vouches for (a backend that offers ``local_copies``, as t
 ``fastpath.cache`` does: Redis pushes every generation-token change to every web process, and
 a copy is dropped before the next request reads it); otherwise one round trip (``get_many`` of
 the snapshot and its generation token).
-The snapshot holds stored facts only; the effective status is computed from it at request
-time (``effective_status``), so expiry flips on time with no invalidation and no worker.
+The snapshot (``seals.snapshot_types.SealSnapshot``) holds stored facts only; the effective
+status is computed from it at request time (``SealSnapshot.status_at``), so expiry flips on
+time with no invalidation and no worker. The shared cache holds its ``to_cache()`` form.
 
 Invalidation: every write replaces the seal's *generation token* (``invalidate_seal``). A
 snapshot is used only when it carries the current token, so a reader that loaded the database
@@ -22,9 +23,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
-from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
+from typing import Protocol
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -32,8 +31,16 @@ from django.utils import timezone
 from config.tenancy import scopes_disabled
 from issuers.models import Issuer, Member, Programme
 from seals.models import Seal, SealEvent
-from seals.status import effective_status, next_change_at
-from seals.status_lists import status_list_entries
+from seals.snapshot_types import (
+    CACHE_FORMAT,
+    HistoryEntry,
+    IssuerFacts,
+    MemberFacts,
+    ProgrammeFacts,
+    SealSnapshot,
+    StatusListPosition,
+)
+from seals.status_lists import status_entries_at
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +49,10 @@ SNAPSHOT_TTL = 300
 GEN_TTL = 7 * 24 * 3600
 HISTORY_LIMIT = 100
 MISSING = "missing"  # cached answer for an unknown id, so random ids do not each cost a query
-# Part of the cache key: bump when the snapshot's shape changes, so no node reads an entry an
-# earlier release wrote without the new fields.
-SNAPSHOT_VERSION = 2
-
-Snapshot = dict[str, Any]
+# Part of the cache key as well as of the entry: during a rolling deploy the releases' nodes
+# then keep apart entries instead of overwriting each other's (an earlier release reading this
+# one's entry would fail on it, and each would keep refilling what the other just wrote).
+SNAPSHOT_VERSION = CACHE_FORMAT
 
 
 def _snap_key(public_id: str) -> str:
@@ -64,7 +70,7 @@ def _logo_key(issuer_id: int, version: int) -> str:
 # A public id names one seal among every issuer's: the lookup spans them (config.tenancy). Only
 # this miss path pays for it; a cached snapshot is served without entering anything.
 @scopes_disabled()
-def load(public_id: str) -> Snapshot | None:
+def load(public_id: str) -> SealSnapshot | None:
     """Build the snapshot from the database (three small queries), or None if unknown."""
     seal = (
         Seal.objects.select_related("issuer", "programme", "member")
@@ -79,7 +85,69 @@ def load(public_id: str) -> Snapshot | None:
         .values_list("kind", "occurred_at")[:HISTORY_LIMIT]
     )
     issuer, programme, member = seal.issuer, seal.programme, seal.member
-    snap: Snapshot = {
+    position = (
+        StatusListPosition(number=seal.status_list, index=seal.status_list_index)
+        if seal.status_list is not None and seal.status_list_index is not None
+        else None
+    )
+    issuer_facts = IssuerFacts(
+        pk=issuer.pk,
+        slug=issuer.slug,
+        name=issuer.name,
+        kind=str(issuer.kind),
+        website=issuer.website,
+        logo_version=issuer.logo_version if issuer.logo_png else 0,
+        chain_head=issuer.chain_head,
+        chain_length=issuer.chain_length,
+    )
+    programme_facts = ProgrammeFacts(
+        slug=programme.slug,
+        name=programme.name,
+        description=programme.description,
+        criteria_url=programme.criteria_url,
+        theme=str(programme.theme),
+    )
+    member_facts = MemberFacts(
+        display_name=member.display_name,
+        legal_name=member.legal_name,
+        domains=tuple(member.domains or ()),
+        country=member.country,
+    )
+    erased = _corporate_data_erased(seal)
+    return SealSnapshot(
+        public_id=seal.public_id,
+        pk=seal.pk,
+        # str(): a choice read from the database is a plain str already; a member of the
+        # choices enum would pickle as a reference to seals.models (the cache form holds
+        # builtins only, seals.snapshot_types).
+        status=str(seal.status),
+        status_changed_at=seal.status_changed_at,
+        valid_from=seal.valid_from,
+        expires_at=seal.expires_at,
+        version=seal.version,
+        status_list=position,
+        issuer=issuer_facts,
+        programme=programme_facts,
+        member=member_facts,
+        history=tuple(HistoryEntry(kind=kind, at=at) for kind, at in reversed(events)),
+        erased=erased,
+        loaded_at=timezone.now(),
+        digest=_digest(seal, position, issuer_facts, programme_facts, member_facts, erased),
+    )
+
+
+def _digest(
+    seal: Seal,
+    position: StatusListPosition | None,
+    issuer: IssuerFacts,
+    programme: ProgrammeFacts,
+    member: MemberFacts,
+    erased: bool,
+) -> str:
+    """Over every public field, and no history, load time or chain head (they change without
+    the seal's picture changing). Stable across web nodes (no randomness): ETags derive from
+    it. The JSON is the one earlier releases hashed, so ETags survive this release."""
+    public = {
         "id": seal.public_id,
         "pk": seal.pk,
         "status": seal.status,
@@ -87,12 +155,8 @@ def load(public_id: str) -> Snapshot | None:
         "valid_from": seal.valid_from,
         "expires_at": seal.expires_at,
         "version": seal.version,
-        # Where the seal's bits sit in the issuer's status lists (same number and index for
-        # revocation and suspension); None until an index is assigned.
         "status_list": (
-            {"number": seal.status_list, "index": seal.status_list_index}
-            if seal.status_list_index is not None
-            else None
+            {"number": position.number, "index": position.index} if position is not None else None
         ),
         "issuer": {
             "id": issuer.pk,
@@ -100,9 +164,7 @@ def load(public_id: str) -> Snapshot | None:
             "name": issuer.name,
             "kind": issuer.kind,
             "website": issuer.website,
-            "logo_version": issuer.logo_version if issuer.logo_png else 0,
-            "chain_head": issuer.chain_head,
-            "chain_length": issuer.chain_length,
+            "logo_version": issuer.logo_version,
         },
         "programme": {
             "slug": programme.slug,
@@ -114,21 +176,13 @@ def load(public_id: str) -> Snapshot | None:
         "member": {
             "display_name": member.display_name,
             "legal_name": member.legal_name,
-            "domains": list(member.domains or []),
+            "domains": list(member.domains),
             "country": member.country,
         },
-        # Kinds and dates only: reasons and actors stay private (DESIGN §3, SealEvent).
-        "history": [{"kind": kind, "at": at} for kind, at in reversed(events)],
-        "erased": _corporate_data_erased(seal),
-        "loaded_at": timezone.now(),
+        "erased": erased,
     }
-    # Stable across web nodes (no randomness): ETags derive from it.
-    public = {k: v for k, v in snap.items() if k not in ("loaded_at", "history")}
-    public["issuer"] = {k: v for k, v in snap["issuer"].items() if not k.startswith("chain")}
-    snap["digest"] = hashlib.sha256(
-        json.dumps(public, sort_keys=True, default=str).encode()
-    ).hexdigest()[:24]
-    return snap
+    canonical = json.dumps(public, sort_keys=True, default=str).encode()
+    return hashlib.sha256(canonical).hexdigest()[:24]
 
 
 def _corporate_data_erased(seal: Seal) -> bool:
@@ -143,11 +197,21 @@ def _corporate_data_erased(seal: Seal) -> bool:
     ).exists()
 
 
-def is_erased(snap: Snapshot) -> bool:
-    return bool(snap.get("erased"))
+# A copy held in this process: the snapshot and the monotonic time it must be dropped by.
+Held = tuple[SealSnapshot, float]
 
 
-def _local_copies():
+class LocalCopies(Protocol):
+    """What ``seals.snapshot`` needs of ``fastpath.tracking.LocalCopies`` (a higher layer,
+    found at run time through the cache backend): the mark is opaque here."""
+
+    def get(self, key: str) -> Held | None: ...
+    def reserve(self, key: str) -> object: ...
+    def fill(self, key: str, mark: object, value: Held) -> bool: ...
+    def forget(self, keys: Iterable[str]) -> None: ...
+
+
+def _local_copies() -> LocalCopies | None:
     """This process's copies of current snapshots, bound to their generation-token keys and
     dropped the moment a token changes, when the cache backend offers them (``get``,
     ``reserve``, ``fill``, ``forget``: ``fastpath.tracking.LocalCopies``); else None."""
@@ -155,15 +219,17 @@ def _local_copies():
     return local_copies("pub:gen:") if local_copies is not None else None
 
 
-def _keep_local(copies, gen_key: str, mark, snap: Snapshot | None) -> None:
+def _keep_local(
+    copies: LocalCopies | None, gen_key: str, mark: object, snap: SealSnapshot | None
+) -> None:
     if copies is None or snap is None:
         return  # unknown ids are not kept: random ids must not push real seals out
     # The shared copy's SNAPSHOT_TTL bounds the chain head's age; this copy keeps that bound.
-    age = min(max((timezone.now() - snap["loaded_at"]).total_seconds(), 0), SNAPSHOT_TTL)
+    age = min(max((timezone.now() - snap.loaded_at).total_seconds(), 0), SNAPSHOT_TTL)
     copies.fill(gen_key, mark, (snap, time.monotonic() + SNAPSHOT_TTL - age))
 
 
-def get_local(public_id: str) -> Snapshot | None:
+def get_local(public_id: str) -> SealSnapshot | None:
     """This process's copy of the snapshot while its cache vouches for it, else None; never a
     round trip (``fastpath.replay`` asks Django whenever this is None)."""
     if _pending_tokens:  # an invalidation is still owed: let ``get`` sort it out
@@ -175,7 +241,7 @@ def get_local(public_id: str) -> Snapshot | None:
     return held[0]
 
 
-def get(public_id: str) -> Snapshot | None:
+def get(public_id: str) -> SealSnapshot | None:
     """The snapshot of ``public_id`` (None when no such seal), from cache when current.
 
     A hit is served from this process's copy when Redis tracking vouches for it (no round
@@ -184,7 +250,8 @@ def get(public_id: str) -> Snapshot | None:
     _flush_pending_tokens()  # a no-op unless an invalidation failed earlier
     if gen_key in _pending_tokens:  # known stale here, whatever the cache holds
         return load(public_id)
-    copies, mark = _local_copies(), None
+    copies = _local_copies()
+    mark: object = None  # the reservation made below, opaque here
     if copies is not None:
         held = copies.get(gen_key)
         if held is not None and held[1] > time.monotonic():
@@ -197,10 +264,14 @@ def get(public_id: str) -> Snapshot | None:
         return load(public_id)
     gen = found.get(gen_key)
     cached = found.get(snap_key)
-    if gen is not None and cached is not None and cached[0] == gen:
-        snap = None if cached[1] == MISSING else cached[1]
-        _keep_local(copies, gen_key, mark, snap)
-        return snap
+    if gen is not None and isinstance(cached, tuple) and len(cached) == 2 and cached[0] == gen:
+        if cached[1] == MISSING:
+            return None
+        snap = SealSnapshot.from_cache(cached[1])
+        if snap is not None:
+            _keep_local(copies, gen_key, mark, snap)
+            return snap
+        # An entry in another format (see SNAPSHOT_VERSION): a miss, rebuilt and replaced below.
     try:
         if gen is None:
             # add, not set: two readers racing here must end up agreeing on one token.
@@ -211,7 +282,8 @@ def get(public_id: str) -> Snapshot | None:
     snap = load(public_id)
     if gen is not None:
         try:
-            cache.set(snap_key, (gen, snap if snap is not None else MISSING), SNAPSHOT_TTL)
+            entry = snap.to_cache() if snap is not None else MISSING
+            cache.set(snap_key, (gen, entry), SNAPSHOT_TTL)
         except Exception:
             log.warning("cache unavailable; snapshot of seal %s not stored", public_id)
         else:
@@ -284,43 +356,23 @@ def invalidate_issuer(issuer: Issuer) -> None:
     )
 
 
-def _as_seal(snap: Snapshot) -> Seal:
-    # effective_status reads only these three fields; a namespace skips model construction
-    # on the hot path.
-    return SimpleNamespace(  # type: ignore[return-value]
-        status=snap["status"], valid_from=snap["valid_from"], expires_at=snap["expires_at"]
-    )
-
-
-def status_of(snap: Snapshot, now: datetime) -> str:
-    return effective_status(_as_seal(snap), now)
-
-
-def next_change_of(snap: Snapshot, now: datetime) -> datetime | None:
-    return next_change_at(_as_seal(snap), now)
-
-
-def status_entries_of(snap: Snapshot) -> list[dict[str, str]]:
+def status_entries_of(snap: SealSnapshot) -> list[dict[str, str]]:
     """The seal's BitstringStatusListEntry for each purpose, built by the one helper that also
     builds the credential's ``credentialStatus`` (no query: only the slug, number and index)."""
-    # .get: snapshots cached by an earlier release (at most SNAPSHOT_TTL old) lack the key.
-    position = snap.get("status_list")
+    position = snap.status_list
     if position is None:
         return []
-    seal = SimpleNamespace(
-        issuer=SimpleNamespace(slug=snap["issuer"]["slug"]),
-        status_list=position["number"],
-        status_list_index=position["index"],
+    return status_entries_at(
+        issuer_slug=snap.issuer.slug, number=position.number, index=position.index
     )
-    return status_list_entries(seal)  # type: ignore[arg-type]
 
 
-def logo(snap: Snapshot) -> bytes | None:
+def logo(snap: SealSnapshot) -> bytes | None:
     """The issuer logo as a small PNG (cached per logo version), or None."""
-    issuer = snap["issuer"]
-    if not issuer["logo_version"]:
+    issuer = snap.issuer
+    if not issuer.logo_version:
         return None
-    key = _logo_key(issuer["id"], issuer["logo_version"])
+    key = _logo_key(issuer.pk, issuer.logo_version)
     try:
         data = cache.get(key)
     except Exception:
@@ -329,11 +381,11 @@ def logo(snap: Snapshot) -> bytes | None:
         return data or None
     from seals.render import logo_thumbnail
 
-    raw = Issuer.objects.filter(pk=issuer["id"]).values_list("logo_png", flat=True).first()
+    raw = Issuer.objects.filter(pk=issuer.pk).values_list("logo_png", flat=True).first()
     try:
         data = logo_thumbnail(bytes(raw)) if raw else b""
     except Exception:
-        log.warning("issuer %s logo could not be read; showing none", issuer["id"])
+        log.warning("issuer %s logo could not be read; showing none", issuer.pk)
         data = b""
     try:
         cache.set(key, data, 24 * 3600)

@@ -93,7 +93,11 @@ def status_list_url(
 ) -> str:
     """List 0 lives at ``/issuers/<slug>/status/<purpose>``, later ones at ``…/<purpose>/<n>``;
     the same list secured with a Data Integrity proof adds ``.json``."""
-    base = f"{settings.PUBLIC_BASE_URL}/issuers/{issuer.slug}/status/{purpose}"
+    return _list_url(issuer.slug, purpose, number, data_integrity=data_integrity)
+
+
+def _list_url(slug: str, purpose: str, number: int, *, data_integrity: bool) -> str:
+    base = f"{settings.PUBLIC_BASE_URL}/issuers/{slug}/status/{purpose}"
     url = base if number == 0 else f"{base}/{number}"
     return f"{url}.json" if data_integrity else url
 
@@ -106,15 +110,27 @@ def status_list_entries(seal: Seal, *, data_integrity: bool = False) -> list[dic
     """
     if seal.status_list_index is None or seal.status_list is None:  # assigned together
         return []
+    return status_entries_at(
+        issuer_slug=seal.issuer.slug,
+        number=seal.status_list,
+        index=seal.status_list_index,
+        data_integrity=data_integrity,
+    )
+
+
+def status_entries_at(
+    *, issuer_slug: str, number: int, index: int, data_integrity: bool = False
+) -> list[dict[str, str]]:
+    """``status_list_entries`` from the position alone (the public snapshot has no ``Seal``)."""
     entries = []
     for purpose in PURPOSES:
-        url = status_list_url(seal.issuer, purpose, seal.status_list, data_integrity=data_integrity)
+        url = _list_url(issuer_slug, purpose, number, data_integrity=data_integrity)
         entries.append(
             {
-                "id": f"{url}#{seal.status_list_index}",
+                "id": f"{url}#{index}",
                 "type": "BitstringStatusListEntry",
                 "statusPurpose": str(purpose),
-                "statusListIndex": str(seal.status_list_index),
+                "statusListIndex": str(index),
                 "statusListCredential": url,
             }
         )

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from issuers.countries import country_problem
+from issuers.dates import check_day
 from issuers.domains import normalise_domains
 from issuers.models import ImportJob, Issuer, Member, Programme
 from issuers.text import validate_multi_line_text, validate_single_line_text
@@ -61,9 +62,11 @@ class DayOrMomentField(serializers.Field):
     def to_internal_value(self, data: Any) -> date | datetime:
         if isinstance(data, str) and _DATE_ONLY.fullmatch(data.strip()):
             try:
-                return date.fromisoformat(data.strip())
+                return check_day(date.fromisoformat(data.strip()))
             except ValueError:
-                self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 date-time")
+                self.fail(
+                    "invalid", format="YYYY-MM-DD (years 0002 to 9998) or an ISO 8601 date-time"
+                )
         return self.moment.to_internal_value(data)
 
     def to_representation(self, value: date | datetime) -> str:

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from outbox import core as outbox
 from seals import snapshot
 from seals.render import DESIGN_VERSION, NO_LONGER_VALID, SIZES, Card, render
+from seals.snapshot_types import SealSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +98,21 @@ def cached_image(etag: str, produce: Callable[[], bytes]) -> bytes:
     return body
 
 
-def card_for(snap: snapshot.Snapshot, state: str, day: date) -> Card:
+def card_for(snap: SealSnapshot, state: str, day: date) -> Card:
     if state == NO_LONGER_VALID:
         return Card(state=state)
     return Card(
         state=state,
-        issuer=snap["issuer"]["name"],
-        programme=snap["programme"]["name"],
-        member=snap["member"]["display_name"],
+        issuer=snap.issuer.name,
+        programme=snap.programme.name,
+        member=snap.member.display_name,
         checked=day,
-        has_logo=bool(snap["issuer"]["logo_version"]),
+        has_logo=bool(snap.issuer.logo_version),
     )
 
 
 def render_seal(
-    snap: snapshot.Snapshot, state: str, day: date, fmt: str, size: str, theme: str
+    snap: SealSnapshot, state: str, day: date, fmt: str, size: str, theme: str
 ) -> bytes:
     card = card_for(snap, state, day)
     return render(
@@ -142,11 +143,11 @@ def seal_images_prerender(
                 continue
             # The image view's rule for a request with no ``?d=``: the erased card, or the
             # effective status now.
-            state = NO_LONGER_VALID if snapshot.is_erased(snap) else snapshot.status_of(snap, now)
-            theme = snap["programme"]["theme"] or "light"
+            state = NO_LONGER_VALID if snap.erased else snap.status_at(now)
+            theme = snap.programme.theme or "light"
             for fmt in PRERENDERED_FORMATS:
                 for size in sizes:
-                    etag = image_etag(public_id, snap["digest"], state, day, fmt, size, theme, lang)
+                    etag = image_etag(public_id, snap.digest, state, day, fmt, size, theme, lang)
                     key = _shared_key(etag)
                     if cache.get(key) is not None:
                         continue

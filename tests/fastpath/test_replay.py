@@ -155,7 +155,7 @@ def test_a_scheduled_expiry_is_never_replayed(replays):
         replays.clear()
         after = dict(call(wsgi.application, path)[1])["ETag"]
         assert replays == [False]
-        assert snapshot.status_of(snapshot.get(seal.public_id), datetime.now(UTC)) == "expired"
+        assert snapshot.get(seal.public_id).status_at(datetime.now(UTC)) == "expired"
     assert after != before
 
 

@@ -21,9 +21,16 @@ def add_issuer(admin_client, **fields):
         "description": "Bakers.",
         "public_email": "",
         "status": "active",
+        "time_zone": "UTC",  # the form's initial value, as a browser sends it
         **fields,
     }
     return admin_client.post("/admin/issuers/issuer/add/", form)
+
+
+def test_the_admin_keeps_the_time_zone_it_was_given(admin_client):
+    add_issuer(admin_client, time_zone="Europe/Madrid")
+
+    assert Issuer.objects.get(slug="guild").time_zone == "Europe/Madrid"
 
 
 def test_an_issuer_added_in_the_admin_has_a_default_programme_and_a_signing_key(admin_client):
@@ -76,6 +83,7 @@ def test_editing_an_issuer_in_the_admin_keeps_its_programmes(admin_client):
             "description": "",
             "public_email": "",
             "status": "suspended",
+            "time_zone": "UTC",
         },
     )
 

@@ -107,3 +107,12 @@ def test_the_issuer_sets_its_zone_and_an_unknown_one_changes_nothing(api):
     assert problem(refused)["errors"][0]["field"] == "time_zone"
     assert accepted.status_code == 200, accepted.content
     assert Issuer.objects.get(pk=api.issuer.pk).time_zone == "Europe/Lisbon"
+
+
+def test_the_last_day_of_the_calendar_is_a_field_error_not_a_crash(api):
+    member = MemberFactory(issuer=api.issuer)
+
+    response = api.post("/seals", {"member": member.pk, "expires_at": "9999-12-31"})
+
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["field"] == "expires_at"

@@ -255,6 +255,7 @@ def test_the_admin_switch_marks_the_status_lists_for_re_signing(seal, admin_clie
             "description": "",
             "public_email": "",
             "status": issuer.status,
+            "time_zone": issuer.time_zone,
             "credentials_use_did": "on",
         },
     )

@@ -28,7 +28,7 @@ def erased(django_capture_on_commit_callbacks):
     )
     seal = award(member)
     # Read once before the erasure, so a stale cached snapshot would show through.
-    assert snapshot.get(seal.public_id)["erased"] is False
+    assert snapshot.get(seal.public_id).erased is False
     with django_capture_on_commit_callbacks(execute=True):
         privacy.member_erase(member=member, corporate=True, actor="office")
     return seal
@@ -121,7 +121,7 @@ def test_a_personal_erasure_leaves_the_public_seal_as_it_was(client, issuer):
     member = MemberFactory(issuer=issuer, legal_name=LEGAL, domains=[DOMAIN])
     seal = award(member)
     privacy.member_erase(member=member, corporate=False, actor="office")
-    assert snapshot.load(seal.public_id)["erased"] is False
+    assert snapshot.load(seal.public_id).erased is False
     page = client.get(f"/verify/{seal.public_id}").content.decode()
     assert LEGAL in page and DOMAIN in page and "Valid" in page
 
@@ -130,7 +130,7 @@ def test_a_seal_revoked_before_the_corporate_erasure_is_shown_erased_too(client,
     member = MemberFactory(issuer=issuer, legal_name=LEGAL, domains=[DOMAIN])
     seal = seal_in("revoked", member)
     privacy.member_erase(member=member, corporate=True, actor="office")
-    assert snapshot.load(seal.public_id)["erased"] is True
+    assert snapshot.load(seal.public_id).erased is True
     _names_nobody(client.get(f"/verify/{seal.public_id}").content.decode())
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -29,6 +31,8 @@ from seals.imports import (
 )
 from seals.models import Seal, SealStatus
 from seals.status import effective_status, next_change_at
+
+UTC_ZONE = ZoneInfo("UTC")  # an issuer's default time zone
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -107,7 +111,7 @@ def test_csv_cells_round_trip_through_the_parser(cells):
 def test_a_row_is_accepted_or_refused_with_field_errors_never_raised(raw):
     report = ImportReport()
     programme = object()
-    row = _check_row(2, raw, {"gold": programme}, programme, report)
+    row = _check_row(2, raw, {"gold": programme}, programme, UTC_ZONE, report)
     if row is None:
         assert report.failed == 1 and report.errors
         assert all(e["row"] == 2 and e["message"] for e in report.errors)
@@ -125,11 +129,15 @@ def test_a_row_is_accepted_or_refused_with_field_errors_never_raised(raw):
 @example("2027-02-30")
 def test_any_text_is_a_moment_none_or_a_clear_value_error(value):
     try:
-        moment = _moment(value)
+        moment = _moment(value, UTC_ZONE, end=True)
     except ValueError as exc:
         # Ours names the format; Python's own (a field out of range, "day is out of range for
         # month") only for text already shaped like a date, which says what is wrong with it.
-        assert "ISO 8601" in str(exc) or re.match(r"\d{4}-\d{1,2}-\d{1,2}", value.strip()), exc
+        assert (
+            "ISO 8601" in str(exc)
+            or "outside the years" in str(exc)
+            or re.match(r"\d{4}-\d{1,2}-\d{1,2}", value.strip())
+        ), exc
         return
     assert moment is None or moment.tzinfo is not None
 
@@ -139,19 +147,32 @@ def test_any_text_is_a_moment_none_or_a_clear_value_error(value):
 def test_an_iso_date_time_round_trips_to_the_same_instant(moment):
     # Compared as instants: Python never calls a fold=1 (repeated hour) datetime equal to one
     # in another zone, even at the same instant.
-    assert _moment(moment.isoformat()).timestamp() == moment.timestamp()
+    assert _moment(moment.isoformat(), UTC_ZONE, end=True).timestamp() == moment.timestamp()
 
 
 @FAST
-@given(st.dates())
-def test_a_bare_date_is_midnight_utc(day):
-    assert _moment(day.isoformat()) == datetime(day.year, day.month, day.day, tzinfo=UTC)
+@given(st.dates(min_value=date(2, 1, 1), max_value=date(9998, 12, 31)), st.timezone_keys())
+def test_a_bare_date_is_that_whole_day_in_the_issuers_zone(day, key):
+    zone = ZoneInfo(key)
+    starts, ends = (
+        _moment(day.isoformat(), zone, end=False),
+        _moment(day.isoformat(), zone, end=True),
+    )
+    assert starts == datetime(day.year, day.month, day.day, tzinfo=zone)
+    assert ends == datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+
+
+@FAST
+@given(st.sampled_from([date.min, date.max, date(1, 6, 1), date(9999, 1, 1)]))
+def test_a_date_at_the_ends_of_the_calendar_is_a_clear_value_error(day):
+    with pytest.raises(ValueError, match="outside the years"):
+        _moment(day.isoformat(), UTC_ZONE, end=True)
 
 
 @FAST
 @given(st.datetimes())
 def test_a_naive_date_time_is_utc(moment):
-    assert _moment(moment.isoformat()) == moment.replace(tzinfo=UTC)
+    assert _moment(moment.isoformat(), UTC_ZONE, end=True) == moment.replace(tzinfo=UTC)
 
 
 # --- effective_status -----------------------------------------------------------------------

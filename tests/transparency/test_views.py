@@ -122,3 +122,24 @@ def test_tiles_past_the_checkpoint_are_not_found(client, logged, path):
 
 def test_an_unknown_issuer_has_no_log(client, db):
     assert client.get("/issuers/nobody/log/checkpoint").status_code == 404
+
+
+def test_the_verification_guide_snippet_checks_a_checkpoint_and_a_proof(client, logged):
+    """docs/verification.md's outsider check, run against what the routes serve."""
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[2] / "docs" / "verification.md").read_text()
+    code = guide.split("## The transparency log", 1)[1].split("```python\n", 1)[1]
+    code = code.split("\nsize, root = open_checkpoint(", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own documentation
+    vkey = client.get(f"{_base(logged)}/key").content.decode().strip()
+    size, root = namespace["open_checkpoint"](
+        client.get(f"{_base(logged)}/checkpoint").content.decode(), vkey
+    )
+    assert size == 300
+    body = client.get(f"{_base(logged)}/proof/inclusion?leaf=1&size=300").json()
+    leaf_hash = merkle.leaf_hash(_b64(body["leaf"]))
+    path = [_b64(p) for p in body["proof"]]
+    assert namespace["root_from_inclusion"](1, size, leaf_hash, path) == root
+    assert namespace["root_from_inclusion"](2, size, leaf_hash, path) != root

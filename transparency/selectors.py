@@ -28,9 +28,9 @@ class StoredTree:
     def __init__(self, issuer_id: int) -> None:
         self.issuer_id = issuer_id
         self._cache: dict[tuple[int, int], bytes] = {}
+        self._tiles: dict[tuple[int, int], dict[int, bytes]] = {}
 
-    def hashes(self, level: int, start: int, end: int) -> list[bytes]:
-        """Stored hashes at ``level`` (0 or a multiple of 8) for indices [start, end)."""
+    def _rows(self, level: int, start: int, end: int) -> dict[int, bytes]:
         if level == 0:
             rows = LogLeaf.objects.filter(
                 issuer_id=self.issuer_id, index__gte=start, index__lt=end
@@ -39,19 +39,41 @@ class StoredTree:
             rows = LogNode.objects.filter(
                 issuer_id=self.issuer_id, level=level, index__gte=start, index__lt=end
             ).values_list("index", "hash")
-        found = {index: bytes(value) for index, value in rows}
+        return {index: bytes(value) for index, value in rows}
+
+    def hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """Stored hashes at ``level`` (0 or a multiple of 8) for indices [start, end)."""
+        found = self._rows(level, start, end)
         if len(found) != end - start:
             raise LookupError(
                 f"log of issuer {self.issuer_id} lacks level {level} [{start}, {end})"
             )
         return [found[i] for i in range(start, end)]
 
+    def _tile_hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """``hashes`` for a range inside one tile, reading the whole tile once: a proof asks
+        for several small subtrees of the same tile (one per level below 8)."""
+        tile = start >> TILE_HEIGHT
+        rows = self._tiles.get((level, tile))
+        if rows is None:
+            first = tile << TILE_HEIGHT
+            rows = self._tiles[(level, tile)] = self._rows(level, first, first + TILE_WIDTH)
+        if any(i not in rows for i in range(start, end)):
+            raise LookupError(
+                f"log of issuer {self.issuer_id} lacks level {level} [{start}, {end})"
+            )
+        return [rows[i] for i in range(start, end)]
+
     def perfect(self, level: int, index: int) -> bytes:
         key = (level, index)
         if key not in self._cache:
             base = level - level % TILE_HEIGHT
             span = level - base
-            children = self.hashes(base, index << span, (index + 1) << span)
+            start, end = index << span, (index + 1) << span
+            if span == 0 and level > 0:
+                children = self.hashes(base, start, end)
+            else:
+                children = self._tile_hashes(base, start, end)
             self._cache[key] = fold(children)
         return self._cache[key]
 

@@ -199,6 +199,7 @@ CELERY_TASK_ROUTES = {
         "workers.outbox_relay",
         "workers.stats_flush",
         "workers.privacy_daily",
+        "workers.transparency_catch_up",
     )
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -79,7 +79,7 @@ def _bad(request: HttpRequest, detail: str) -> HttpResponse:
     return _public(response, "no-store")
 
 
-def _root(issuer_id: int, size: int, latest: LogCheckpoint, tree: StoredTree) -> bytes:
+def _root(size: int, latest: LogCheckpoint, tree: StoredTree) -> bytes:
     if size == latest.size:
         return bytes(latest.root_hash)
     return merkle.root_hash(size, tree.perfect)
@@ -126,7 +126,7 @@ def inclusion_view(request: HttpRequest, slug: str) -> HttpResponse:
         "tree_size": size,
         "leaf": _b64(bytes(leaf.data)),
         "leaf_hash": _b64(bytes(leaf.hash)),
-        "root_hash": _b64(_root(issuer.pk, size, latest, tree)),
+        "root_hash": _b64(_root(size, latest, tree)),
         "proof": [_b64(h) for h in merkle.inclusion_proof(index, size, tree.perfect)],
     }
     return _public(JsonResponse(body), f"public, max-age={PROOF_MAX_AGE}")
@@ -153,8 +153,8 @@ def consistency_view(request: HttpRequest, slug: str) -> HttpResponse:
     body = {
         "from": old,
         "to": new,
-        "from_root_hash": _b64(_root(issuer.pk, old, latest, tree)),
-        "to_root_hash": _b64(_root(issuer.pk, new, latest, tree)),
+        "from_root_hash": _b64(_root(old, latest, tree)),
+        "to_root_hash": _b64(_root(new, latest, tree)),
         "proof": [_b64(h) for h in merkle.consistency_proof(old, new, tree.perfect)],
     }
     return _public(JsonResponse(body), f"public, max-age={PROOF_MAX_AGE}")

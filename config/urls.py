@@ -18,6 +18,7 @@ urlpatterns = [
     # The split view serves its initialiser as a file, so the docs need no inline script (CSP).
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("seals.credential_urls")),
+    path("", include("transparency.urls")),
 ]
 
 # problem+json on /api/ paths, Django's plain pages elsewhere.

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "seals",
     "effects",
     "privacy",
+    "transparency",
     "workers",
     "demo",
 ]
@@ -198,6 +199,7 @@ CELERY_TASK_ROUTES = {
         "workers.outbox_relay",
         "workers.stats_flush",
         "workers.privacy_daily",
+        "workers.transparency_catch_up",
     )
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -233,6 +235,14 @@ CELERY_BEAT_SCHEDULE["outbox-relay"] = {
     "task": "workers.outbox_relay",
     "schedule": OUTBOX_RELAY_SECONDS,
     "options": {"expires": OUTBOX_RELAY_SECONDS * 0.9},
+}
+# Transparency logs: every issuer's log catches up with its chain this often (and at once on
+# an outbox nudge), so a new checkpoint is signed well within a minute of an event.
+TRANSPARENCY_CATCH_UP_SECONDS = env.float("TRANSPARENCY_CATCH_UP_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE["transparency-catch-up"] = {
+    "task": "workers.transparency_catch_up",
+    "schedule": TRANSPARENCY_CATCH_UP_SECONDS,
+    "options": {"expires": TRANSPARENCY_CATCH_UP_SECONDS * 0.9},
 }
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
 # Expired notices are not created for expiries older than this (first start, long outage).

@@ -135,6 +135,7 @@ def member_create(
     contact_name: str = "",
     contact_email: str = "",
     contact_phone: str = "",
+    register_listed: bool | None = None,
 ) -> Member:
     member = Member(
         issuer=issuer,
@@ -147,6 +148,7 @@ def member_create(
         contact_email=contact_email,
         contact_email_hash=blind_index(contact_email),
         contact_phone=contact_phone,
+        register_listed=register_listed,
     )
 
     def taken() -> MemberExistsError | None:
@@ -176,7 +178,14 @@ def issuer_slug_for(name: str) -> str:
 
 # --- issuer API ---------------------------------------------------------------------------------
 
-ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email")
+ISSUER_EDITABLE = (
+    "name",
+    "kind",
+    "website",
+    "description",
+    "public_email",
+    "register_lists_members",
+)
 PROGRAMME_EDITABLE = (
     "name",
     "description",
@@ -187,7 +196,7 @@ PROGRAMME_EDITABLE = (
     "accent_colour",
     "wording",
 )
-MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out")
+MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out", "register_listed")
 
 
 class InUseError(ConflictError):

@@ -163,7 +163,11 @@ def _limit(request: HttpRequest) -> int:
 def _text(request: HttpRequest, name: str) -> str:
     value = request.GET.get(name, "").strip()
     if len(value) > MAX_QUERY or any(ord(ch) < 32 for ch in value):
-        raise InvalidInputError(name, f"{name} is at most {MAX_QUERY} printable characters.")
+        raise InvalidInputError(
+            name,
+            _("A search term is at most %(count)s characters, without control characters.")
+            % {"count": MAX_QUERY},
+        )
     return value
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils.translation import gettext as _
 
 from config.errors import InvalidInputError
 from config.tenancy import scopes_disabled
@@ -284,7 +285,9 @@ def register_country(value: str) -> str:
     country = value.strip().upper()
     if country and not _COUNTRY.match(country):
         raise InvalidInputError(
-            "country", f"{value[:20]!r} is not a country code: give two letters, such as GB."
+            "country",
+            _("“%(value)s” is not a country code: give two letters, such as GB.")
+            % {"value": value[:20]},
         )
     return country
 

@@ -296,3 +296,27 @@ def test_the_verification_page_links_to_the_register_and_the_check(client):
     html = client.get(f"/verify/{seal.public_id}").content.decode()
     assert f'href="/issuers/{seal.issuer.slug}/register"' in html
     assert 'href="/check"' in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "error"),
+    [
+        ("fr", "Registre public de Guild of Bakers", "n'est pas un code de pays"),
+        ("de", "Öffentliches Register von Guild of Bakers", "ist kein Ländercode"),
+        ("es", "Registro público de Guild of Bakers", "no es un código de país"),
+        ("ar", "السجل العام لـ Guild of Bakers", "ليس رمز بلد"),
+    ],
+)
+def test_the_page_and_its_errors_speak_the_visitors_language(client, register, lang, title, error):
+    page = client.get(f"/issuers/{register.slug}/register", {"lang": lang})
+    assert page["Content-Language"] == lang
+    assert title in page.content.decode().replace("&#x27;", "'")
+    refused = client.get(f"/issuers/{register.slug}/register", {"lang": lang, "country": "XYZ"})
+    assert refused.status_code == 400
+    assert error in refused.content.decode().replace("&#x27;", "'")
+
+
+def test_head_answers_as_get_without_a_body(client, register):
+    response = client.head(f"/issuers/{register.slug}/register?format=json")
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Type"] == "application/json"

@@ -339,6 +339,8 @@ PUBLIC_RATE_LIMITS = {
     "default": env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=600),
     "verify-credential": env.int("VERIFY_CREDENTIAL_RATE_LIMIT_PER_MINUTE", default=30),
     "certificate": env.int("CERTIFICATE_RATE_LIMIT_PER_MINUTE", default=30),
+    # The public register and "check a website": each answer is a search, not a cache hit.
+    "search": env.int("SEARCH_RATE_LIMIT_PER_MINUTE", default=120),
 }
 
 # --- Product --------------------------------------------------------------------------------

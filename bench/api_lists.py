@@ -185,7 +185,8 @@ def _seed(size: int, now: datetime) -> None:
     from django.db import connection
 
     from issuers.encryption import blind_index, field_fernet
-    from issuers.services import issuer_create, programme_create, programme_default
+    from issuers.services import programme_create, programme_default
+    from seals.registry import issuer_create
 
     issuer = issuer_create(slug=ISSUER_SLUG, name="Bench register")
     programmes = [

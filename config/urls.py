@@ -1,9 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from config.ratelimit import rate_limited
 from config.views import ApiDocsView, healthz
 from privacy import views as privacy_views
+from seals.check import check_view
+from seals.register import register_view
 
 urlpatterns = [
     # First: the seal image is the hottest route, and every pattern tried before it costs
@@ -18,6 +21,14 @@ urlpatterns = [
     # The split view serves its initialiser as a file, so the docs need no inline script (CSP).
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("seals.credential_urls")),
+    path("", include("transparency.urls")),
+    # People's public surfaces (DESIGN §7), no account, no cookie.
+    re_path(
+        r"^issuers/(?P<slug>[a-z0-9-]+)/register$",
+        rate_limited(register_view, scope="search"),
+        name="issuer-register",
+    ),
+    path("check", rate_limited(check_view, scope="search"), name="check"),
 ]
 
 # problem+json on /api/ paths, Django's plain pages elsewhere.

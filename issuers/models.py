@@ -54,6 +54,11 @@ class Issuer(TimeStamped):
     credentials_use_did = models.BooleanField(
         default=False, help_text="Sign as did:web:<host>:issuers:<slug> (kid: a DID URL)."
     )
+    # The public register (/issuers/<slug>/register) lists members unless they chose otherwise
+    # (Member.register_listed); an issuer whose members must opt in sets this to False.
+    register_lists_members = models.BooleanField(
+        default=True, help_text="Members appear in the public register unless they opt out."
+    )
     # Head of the per-issuer SealEvent hash chain, moved only by seals.services.record_event
     # under a row lock on this issuer.
     chain_length = models.PositiveBigIntegerField(default=0, editable=False)
@@ -145,6 +150,11 @@ class Member(TimeStamped):
     contact_phone = EncryptedTextField(blank=True, default="")
     restricted = models.BooleanField(default=False, help_text="Processing restricted (GDPR 18).")
     marketing_opt_out = models.BooleanField(default=False)
+    # The member's own choice about the public register: None follows the issuer's default
+    # (Issuer.register_lists_members). Restricted or erased members are never listed anyway.
+    register_listed = models.BooleanField(
+        null=True, blank=True, default=None, help_text="Listed in the public register."
+    )
     erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = IssuerScopedManager()
@@ -176,6 +186,8 @@ class Member(TimeStamped):
             ),
             # ?q= also matches the reference exactly, whatever its case (iexact).
             models.Index(Upper("external_ref"), name="member_ref_upper"),
+            # The public register's ?country=, in its display order (seals.selectors).
+            models.Index(fields=["issuer", "country", "display_name", "id"], name="member_country"),
         ]
 
     def __str__(self) -> str:

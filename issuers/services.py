@@ -136,6 +136,7 @@ def member_create(
     contact_name: str = "",
     contact_email: str = "",
     contact_phone: str = "",
+    register_listed: bool | None = None,
 ) -> Member:
     member = Member(
         issuer=issuer,
@@ -148,6 +149,7 @@ def member_create(
         contact_email=contact_email,
         contact_email_hash=blind_index(contact_email),
         contact_phone=contact_phone,
+        register_listed=register_listed,
     )
 
     def taken() -> MemberExistsError | None:
@@ -177,7 +179,15 @@ def issuer_slug_for(name: str) -> str:
 
 # --- issuer API ---------------------------------------------------------------------------------
 
-ISSUER_EDITABLE = ("name", "kind", "website", "description", "public_email", "time_zone")
+ISSUER_EDITABLE = (
+    "name",
+    "kind",
+    "website",
+    "description",
+    "public_email",
+    "register_lists_members",
+    "time_zone",
+)
 PROGRAMME_EDITABLE = (
     "name",
     "description",
@@ -188,7 +198,7 @@ PROGRAMME_EDITABLE = (
     "accent_colour",
     "wording",
 )
-MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out")
+MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out", "register_listed")
 
 
 class InUseError(ConflictError):

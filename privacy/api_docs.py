@@ -79,6 +79,7 @@ EXPORT_EXAMPLE = {
         "contact": {"name": "Ada Baker", "email": "ada@crumb.example", "phone": ""},
         "restricted": False,
         "marketing_opt_out": False,
+        "register_listed": None,
         "erased_at": None,
         "created_at": "2026-01-05T09:30:00Z",
         "updated_at": "2026-01-05T09:30:00Z",

@@ -21,6 +21,7 @@ PUBLIC_PREFIXES = (
     "/verify/",
     "/embed/",
     "/issuers/",
+    "/check",
     "/privacy",
     "/unsubscribe/",
     "/healthz",

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils.translation import gettext as _
 
 from config.errors import InvalidInputError
+from config.tenancy import scopes_disabled
+from issuers.domains import host_matches
 from issuers.models import Issuer, Member, Programme
 from seals.models import DailyStat, Seal, SealStatus
+from seals.status import effective_status, next_change_at
 
 _DATED = (SealStatus.ACTIVE, SealStatus.PENDING)
 
@@ -200,9 +205,15 @@ def issuer_stats_daily(
     return _stats_series(rows, date_from=date_from, date_to=date_to)
 
 
+def member_withheld_q() -> Q:
+    """Members whose data no public list and no count may use: restricted processing or
+    erased (the statistics, the public register and "check a website" all apply it)."""
+    return Q(restricted=True) | Q(erased_at__isnull=False)
+
+
 def members_excluded_from_stats() -> QuerySet[Member]:
     """Members whose seals must not be counted: restricted processing or erased."""
-    return Member.objects.filter(Q(restricted=True) | Q(erased_at__isnull=False))
+    return Member.objects.filter(member_withheld_q())
 
 
 def seal_ids_excluded_from_stats(public_ids: list[str]) -> set[str]:
@@ -213,3 +224,205 @@ def seal_ids_excluded_from_stats(public_ids: list[str]) -> set[str]:
             "public_id", flat=True
         )
     )
+
+
+# --- the public register and "check a website" -------------------------------------------------
+# Only the corporate fields a public seal shows are read: the contact fields are never loaded
+# (nor decrypted), so no public list can leak them.
+_PUBLIC_MEMBER_COLUMNS = ("id", "issuer_id", "external_ref", *Member.PUBLIC_FIELDS)
+REGISTER_PAGE_SIZE = 50
+REGISTER_MAX_PAGE_SIZE = 200
+CHECK_MAX_MEMBERS = 100
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShownSeal:
+    """One line of a public list: a member's standing in one programme, as of ``now``."""
+
+    public_id: str
+    programme_slug: str
+    programme_name: str
+    status: str  # the effective status (seals.status)
+    next_change: datetime | None  # when that status changes by itself (caches end there)
+
+    @property
+    def valid(self) -> bool:
+        return self.status == SealStatus.ACTIVE
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListedMember:
+    member: Member  # only _PUBLIC_MEMBER_COLUMNS loaded
+    seals: list[ShownSeal]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterFilters:
+    """A register search; every key optional, all given keys must match."""
+
+    q: str = ""  # a legal or display name (substring), or a membership number (exact)
+    domain: str = ""  # a normalised hostname: members with it or a parent domain of it
+    country: str = ""  # ISO 3166-1 alpha-2, upper-case
+
+
+@dataclass(frozen=True)
+class RegisterCursor:
+    """Where a register page starts: after this (display_name, id), the register's order."""
+
+    display_name: str
+    id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterPage:
+    rows: list[ListedMember]
+    next: RegisterCursor | None
+
+
+def register_country(value: str) -> str:
+    """``value`` as the register's country key; raises InvalidInputError when not ISO 3166-1."""
+    country = value.strip().upper()
+    if country and not _COUNTRY.match(country):
+        raise InvalidInputError(
+            "country",
+            _("“%(value)s” is not a country code: give two letters, such as GB.")
+            % {"value": value[:20]},
+        )
+    return country
+
+
+def register_listed_q(issuer: Issuer) -> Q:
+    """Members ``issuer``'s public register lists: the member's own choice, else the issuer's
+    default; never a restricted or erased member, whatever either says."""
+    chosen = Q(register_listed=True)
+    if issuer.register_lists_members:
+        chosen |= Q(register_listed__isnull=True)
+    return chosen & ~member_withheld_q()
+
+
+def host_candidates(host: str) -> list[str]:
+    """The member domains that ``issuers.domains.host_matches`` accepts for ``host`` (a
+    normalised hostname): the host itself and each parent with at least two labels (member
+    domains have two or more), so ``shop.crumb.example`` gives itself and ``crumb.example``."""
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def domains_q(hosts: list[str], *, vendor: str) -> Q:
+    """Members whose domains list holds one of ``hosts`` (normalised hostnames)."""
+    q = Q()
+    for host in hosts:
+        if vendor == "postgresql":
+            # JSON containment, one posting list of the GIN index member_domains each (a
+            # BitmapOr of a few probes), as the member list's ?domain= does.
+            q |= Q(domains__contains=[host])
+        else:
+            # SQLite has no JSON containment: the quoted element in the text (a scan).
+            q |= Q(domains__icontains=f'"{host}"')
+    return q
+
+
+def _shown_seals(member: Member, now: datetime) -> list[ShownSeal]:
+    """The member's newest seal in each programme with its status now: a renewed or
+    re-awarded membership shows once, as it stands, not beside its own past."""
+    newest: dict[int, Seal] = {}
+    for seal in member.seals.all():  # prefetched newest first
+        newest.setdefault(seal.programme_id, seal)
+    return [
+        ShownSeal(
+            public_id=seal.public_id,
+            programme_slug=seal.programme.slug,
+            programme_name=seal.programme.name,
+            status=effective_status(seal, now),
+            next_change=next_change_at(seal, now),
+        )
+        for seal in sorted(newest.values(), key=lambda s: (s.programme.name, s.programme_id))
+    ]
+
+
+def _with_public_seals(members: QuerySet[Member]) -> QuerySet[Member]:
+    seals = Seal.objects.select_related("programme").order_by("-created_at", "-id")
+    return members.only(*_PUBLIC_MEMBER_COLUMNS).prefetch_related(Prefetch("seals", seals))
+
+
+def register_page(
+    *,
+    issuer: Issuer,
+    filters: RegisterFilters,
+    after: RegisterCursor | None,
+    limit: int,
+    now: datetime,
+) -> RegisterPage:
+    """One page of ``issuer``'s public register, in (display_name, id) order: listed members
+    holding at least one seal, each with its seals' status at ``now``. Run inside the issuer's
+    scope. Keyset paging: a page is one range of an (issuer, [country,] display_name, id)
+    index, however deep, and rows added or removed meanwhile never shift the pages after it."""
+    members = Member.objects.filter(register_listed_q(issuer), issuer=issuer).filter(
+        Exists(Seal.objects.filter(issuer=issuer, member=OuterRef("pk")))
+    )
+    if filters.q:
+        # The member list's ?q= exactly, and so its indexes on PostgreSQL: trigram GIN on
+        # UPPER(name) for icontains, a btree on UPPER(external_ref) for iexact.
+        members = members.filter(
+            Q(legal_name__icontains=filters.q)
+            | Q(display_name__icontains=filters.q)
+            | Q(external_ref__iexact=filters.q)
+        )
+    if filters.domain:
+        vendor = connections[members.db].vendor
+        members = members.filter(domains_q(host_candidates(filters.domain), vendor=vendor))
+    if filters.country:
+        members = members.filter(country=filters.country)
+    if after is not None:
+        # The redundant >= gives the index scan its start; the OR then skips the rows of that
+        # very name up to and including the last one shown.
+        members = members.filter(display_name__gte=after.display_name).filter(
+            Q(display_name__gt=after.display_name) | Q(id__gt=after.id)
+        )
+    found = list(_with_public_seals(members.order_by("display_name", "id"))[: limit + 1])
+    rows = [ListedMember(member=m, seals=_shown_seals(m, now)) for m in found[:limit]]
+    last = found[limit - 1] if len(found) > limit else None
+    return RegisterPage(
+        rows=rows, next=RegisterCursor(last.display_name, last.id) if last else None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostAnswer:
+    """Who vouches for a website: per issuer, its members on that host and their seals."""
+
+    issuer: Issuer
+    member: Member  # only _PUBLIC_MEMBER_COLUMNS loaded
+    seals: list[ShownSeal]
+
+    @property
+    def valid(self) -> bool:
+        return any(seal.valid for seal in self.seals)
+
+
+def seals_for_host(*, host: str, now: datetime) -> list[HostAnswer]:
+    """Every issuer's members whose domains cover ``host`` (a normalised hostname; subdomains
+    count, as ``issuers.domains.host_matches`` says), with their seals' status at ``now``;
+    members without a seal, restricted or erased are left out. At most CHECK_MAX_MEMBERS.
+
+    Spans issuers by nature (a website may be vouched for by several), hence unscoped; it reads
+    only what the verification pages of those seals show anyway."""
+    with scopes_disabled():
+        members = Member.objects.filter(
+            domains_q(host_candidates(host), vendor=connections[Member.objects.db].vendor)
+        ).exclude(member_withheld_q())
+        members = members.filter(Exists(Seal.objects.filter(member=OuterRef("pk"))))
+        found = list(
+            _with_public_seals(members).order_by("issuer_id", "display_name", "id")[
+                :CHECK_MAX_MEMBERS
+            ]
+        )
+        issuers = Issuer.objects.in_bulk({m.issuer_id for m in found})
+        answers = [
+            HostAnswer(issuer=issuers[m.issuer_id], member=m, seals=_shown_seals(m, now))
+            for m in found
+            # The one rule of what "on this website" means, re-applied to what SQL matched.
+            if host_matches(host, m.domains)
+        ]
+    return sorted(answers, key=lambda a: (a.issuer.name, a.issuer.pk, a.member.display_name))

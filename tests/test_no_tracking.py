@@ -130,7 +130,7 @@ def known() -> dict[str, str]:
 
 def test_the_walk_covers_the_public_routes():
     routes = {route for route, _ in walk(get_resolver().url_patterns)}
-    for expected in ("privacy", "verify/", "s/", "issuers/", "embed/", "unsubscribe/"):
+    for expected in ("privacy", "verify/", "s/", "issuers/", "embed/", "unsubscribe/", "check"):
         assert any(r.startswith(expected) for r in routes), expected
 
 
@@ -197,6 +197,7 @@ def test_no_public_route_sets_a_cookie_or_loads_a_foreign_resource(known):
         "/s/../../etc/passwd",
         "/embed/short",
         "/issuers/no-such-issuer/nothing",
+        "/issuers/no-such-issuer/register",
         "/privacy/nothing",
         "/unsubscribe/",
         "/healthz/nothing",

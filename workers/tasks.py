@@ -12,4 +12,5 @@ from workers import (  # noqa: F401
     privacy_tasks,
     seal_tasks,
     stats_tasks,
+    transparency_tasks,
 )

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "seals",
     "effects",
     "privacy",
+    "transparency",
     "workers",
     "demo",
 ]
@@ -200,6 +201,7 @@ CELERY_TASK_ROUTES = {
         "workers.outbox_relay",
         "workers.stats_flush",
         "workers.privacy_daily",
+        "workers.transparency_catch_up",
     )
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -235,6 +237,14 @@ CELERY_BEAT_SCHEDULE["outbox-relay"] = {
     "task": "workers.outbox_relay",
     "schedule": OUTBOX_RELAY_SECONDS,
     "options": {"expires": OUTBOX_RELAY_SECONDS * 0.9},
+}
+# Transparency logs: every issuer's log catches up with its chain this often (and at once on
+# an outbox nudge), so a new checkpoint is signed well within a minute of an event.
+TRANSPARENCY_CATCH_UP_SECONDS = env.float("TRANSPARENCY_CATCH_UP_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE["transparency-catch-up"] = {
+    "task": "workers.transparency_catch_up",
+    "schedule": TRANSPARENCY_CATCH_UP_SECONDS,
+    "options": {"expires": TRANSPARENCY_CATCH_UP_SECONDS * 0.9},
 }
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
 # Expired notices are not created for expiries older than this (first start, long outage).
@@ -331,6 +341,8 @@ PUBLIC_RATE_LIMITS = {
     "default": env.int("PUBLIC_RATE_LIMIT_PER_MINUTE", default=600),
     "verify-credential": env.int("VERIFY_CREDENTIAL_RATE_LIMIT_PER_MINUTE", default=30),
     "certificate": env.int("CERTIFICATE_RATE_LIMIT_PER_MINUTE", default=30),
+    # The public register and "check a website": each answer is a search, not a cache hit.
+    "search": env.int("SEARCH_RATE_LIMIT_PER_MINUTE", default=120),
 }
 
 # --- Product --------------------------------------------------------------------------------

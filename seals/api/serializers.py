@@ -174,6 +174,7 @@ class IssuerSerializer(StrictModelSerializer):
             "time_zone",
             "description",
             "public_email",
+            "register_lists_members",
             "status",
             "logo_version",
             "has_logo",
@@ -271,6 +272,7 @@ class MemberSerializer(StrictModelSerializer):
             "contact_email",
             "contact_phone",
             "marketing_opt_out",
+            "register_listed",
             "restricted",
             "erased_at",
             "seals",
@@ -278,7 +280,14 @@ class MemberSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "restricted", "erased_at", "created_at", "updated_at"]
-        extra_kwargs = {"display_name": {"required": False}}
+        extra_kwargs = {
+            "display_name": {"required": False},
+            "register_listed": {
+                "help_text": "In the issuer's public register: true, false, or null to follow "
+                "the issuer's register_lists_members. Restricted and erased members are never "
+                "listed."
+            },
+        }
         validators: list = []
 
     def validate_country(self, value: str) -> str:

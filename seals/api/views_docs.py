@@ -29,6 +29,7 @@ ISSUER_EXAMPLE = {
     "website": "https://bakers.example",
     "description": "The national bakers' trade association.",
     "public_email": "office@bakers.example",
+    "register_lists_members": True,
     "status": "active",
     "logo_version": 1,
     "has_logo": True,
@@ -50,6 +51,11 @@ issuer = extend_schema_view(
             OpenApiExample(
                 "Change the website",
                 value={"website": "https://www.bakers.example"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Members opt in to the public register",
+                value={"register_lists_members": False},
                 request_only=True,
             ),
             OpenApiExample("Issuer", value=ISSUER_EXAMPLE, response_only=True),
@@ -152,6 +158,7 @@ MEMBER_EXAMPLE = {
     "contact_email": "ada@crumb.example",
     "contact_phone": "+44 20 7946 0000",
     "marketing_opt_out": False,
+    "register_listed": None,
     "restricted": False,
     "erased_at": None,
     "seals": [
@@ -201,13 +208,19 @@ members = extend_schema_view(
     partial_update=extend_schema(
         summary="Update a member",
         description="Changes to names, domains or country are recorded in the history of the "
-        "member's seals (`details_changed`) and shown by public seals at once.",
+        "member's seals (`details_changed`) and shown by public seals at once. "
+        "`register_listed` is the member's choice about the public register "
+        "(`/issuers/<slug>/register`): `false` leaves it, `true` joins it, `null` follows the "
+        "issuer's `register_lists_members`.",
         tags=["members"],
         examples=[
             OpenApiExample(
                 "Add a domain",
                 value={"domains": ["crumb.example", "shop.crumb.example"]},
                 request_only=True,
+            ),
+            OpenApiExample(
+                "Leave the public register", value={"register_listed": False}, request_only=True
             ),
             OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True),
         ],

@@ -138,6 +138,7 @@ def test_export_holds_everything_about_the_member_and_nothing_about_others(issue
         "phone": "+44 20 7946 0001",
     }
     assert [s["id"] for s in document["seals"]] == [seal.public_id]
+    assert document["member"]["register_listed"] is None  # the member's register choice
     kinds = [e["kind"] for e in document["seals"][0]["events"]]
     assert kinds == ["issued", "suspended"]
     assert document["seals"][0]["events"][1]["private_data"] == {"reason": "Unpaid fee, says Ada"}

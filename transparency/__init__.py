@@ -1,0 +1,1 @@
+"""Per-issuer Merkle transparency logs over the public, redacted form of seal events."""

@@ -1,0 +1,217 @@
+"""Rules for an issuer's staff: who works in its console, in which role, and how they join.
+
+A person joins by invitation only: an owner invites an e-mail address in a role, the link carries
+a random token (stored as its SHA-256, like API keys), valid for ``INVITATION_VALID``, used once.
+Every issuer keeps at least one owner: removing or demoting the last one is refused, under a
+lock on the issuer's owner rows so two concurrent changes cannot both pass the check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ConflictError, InvalidInputError
+from config.tenancy import scopes_disabled
+from issuers.models import Invitation, Issuer, StaffMember, StaffRole
+
+INVITATION_VALID = timedelta(hours=72)
+
+
+class LastOwnerError(ConflictError):
+    """The change would leave the issuer without an owner."""
+
+    code = "last_owner"
+
+
+class InvitationError(InvalidInputError):
+    """The invitation link is unknown, used, expired or meant for another address."""
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str  # goes into the e-mailed link, never stored
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _role(role: str) -> StaffRole:
+    try:
+        return StaffRole(role)
+    except ValueError:
+        raise InvalidInputError(
+            "role", f"Unknown role {role!r}; one of {', '.join(StaffRole.values)}."
+        ) from None
+
+
+def staff_of(user: AbstractBaseUser | None) -> StaffMember | None:
+    """The staff record of a signed-in user, with its issuer; None for anyone else. Read before
+    any issuer scope exists (it decides which scope to open), so scopes are off for this one
+    query, which is keyed by the user."""
+    if user is None or not user.is_authenticated:
+        return None
+    with scopes_disabled():
+        return StaffMember.objects.select_related("issuer").filter(user=user).first()
+
+
+def _normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInputError("email", "Enter a valid e-mail address.") from None
+    return email
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    issuer: Issuer,
+    email: str,
+    role: str,
+    invited_by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> NewInvitation:
+    """Invite ``email`` as ``role``; an earlier open invitation of the same address to this
+    issuer is withdrawn, so only the newest link works."""
+    email = _normalise_email(email)
+    role = _role(role)
+    with scopes_disabled():  # one issuer per person: look across issuers
+        taken = StaffMember.objects.filter(user__email__iexact=email).first()
+    if taken is not None:
+        where = "this issuer" if taken.issuer_id == issuer.pk else "another issuer"
+        raise ConflictError(f"{email} already works for {where}; one issuer per person.")
+    now = now or timezone.now()
+    Invitation.objects.filter(issuer=issuer, email=email, accepted_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        issuer=issuer,
+        email=email,
+        role=role,
+        token_hash=_hash_token(token),
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + INVITATION_VALID,
+    )
+    return NewInvitation(invitation=invitation, token=token)
+
+
+def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitation:
+    """The open invitation a link's token names (any issuer: the token is the credential).
+    Raises InvitationError when it is unknown, already used or expired."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("issuer")
+            .filter(token_hash=_hash_token(token or ""))
+            .first()
+        )
+    if invitation is None:
+        raise InvitationError(None, "This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationError(None, "This invitation has already been accepted.")
+    if invitation.expires_at <= now:
+        raise InvitationError(
+            None, "This invitation has expired; ask the issuer's owner for a new one."
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, user: AbstractBaseUser, now: datetime | None = None
+) -> StaffMember:
+    """Make ``user`` staff of the invitation's issuer in its role.
+
+    Steps: (1) find the open invitation and lock it, so a link used twice at once joins once;
+    (2) the signed-in address must be the invited one (the link may have been forwarded);
+    (3) the user must not work for an issuer already; (4) create the staff row, mark used.
+    """
+    now = now or timezone.now()
+    invitation = invitation_for_token(token, now=now)
+    with scopes_disabled():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise InvitationError(None, "This invitation has already been accepted.")
+        if (user.email or "").lower() != invitation.email:
+            raise InvitationError(
+                None,
+                f"This invitation is for {invitation.email}; you are signed in as {user.email}.",
+            )
+        if StaffMember.objects.filter(user=user).exists():
+            raise ConflictError("You already work for an issuer; one issuer per person.")
+        staff = StaffMember.objects.create(
+            user=user, issuer=invitation.issuer, role=invitation.role, created_at=now
+        )
+        invitation.accepted_at = now
+        invitation.save(update_fields=["accepted_at"])
+    return staff
+
+
+def _refuse_last_owner(staff: StaffMember) -> None:
+    # Lock every owner row of the issuer: two owners demoting each other at once would each see
+    # the other still an owner; with the lock the second waits and then sees the first's change.
+    owners = list(
+        StaffMember.objects.select_for_update()
+        .filter(issuer_id=staff.issuer_id, role=StaffRole.OWNER)
+        .values_list("pk", flat=True)
+    )
+    if owners == [staff.pk]:
+        raise LastOwnerError(
+            "An issuer needs at least one owner: make someone else an owner first."
+        )
+
+
+@transaction.atomic
+def staff_change_role(*, staff: StaffMember, role: str) -> StaffMember:
+    role = _role(role)
+    staff = StaffMember.objects.select_for_update().get(pk=staff.pk)
+    if staff.role == role:
+        return staff
+    if staff.role == StaffRole.OWNER:
+        _refuse_last_owner(staff)
+    staff.role = role
+    staff.save(update_fields=["role"])
+    return staff
+
+
+@transaction.atomic
+def staff_remove(*, staff: StaffMember) -> None:
+    """The person loses access to the issuer's console; their account stays (it is theirs),
+    and the history keeps naming them by user id."""
+    staff = StaffMember.objects.select_for_update().get(pk=staff.pk)
+    if staff.role == StaffRole.OWNER:
+        _refuse_last_owner(staff)
+    staff.delete()
+
+
+def staff_user_create(
+    *, issuer: Issuer, email: str, password: str, role: str = StaffRole.OWNER
+) -> StaffMember:
+    """An operator's shortcut (the demo, a new issuer's first owner): a user with a verified
+    address and a staff role, without an invitation."""
+    email = _normalise_email(email)
+    role = _role(role)
+    user_model = get_user_model()
+    with transaction.atomic(), scopes_disabled():
+        user = user_model.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = user_model.objects.create_user(username=email, email=email, password=password)
+        staff, _ = StaffMember.objects.get_or_create(
+            user=user, defaults={"issuer": issuer, "role": role}
+        )
+        if staff.issuer_id != issuer.pk:
+            raise ConflictError(f"{email} already works for another issuer.")
+    return staff

@@ -23,7 +23,7 @@ def add_issuer(admin_client, **fields):
         "status": "active",
         **fields,
     }
-    return admin_client.post("/admin/issuers/issuer/add/", form)
+    return admin_client.post("/console/admin/issuers/issuer/add/", form)
 
 
 def test_an_issuer_added_in_the_admin_has_a_default_programme_and_a_signing_key(admin_client):
@@ -67,7 +67,7 @@ def test_editing_an_issuer_in_the_admin_keeps_its_programmes(admin_client):
     issuer = Issuer.objects.get(slug="guild")
 
     response = admin_client.post(
-        f"/admin/issuers/issuer/{issuer.pk}/change/",
+        f"/console/admin/issuers/issuer/{issuer.pk}/change/",
         {
             "slug": "guild",
             "name": "Renamed",

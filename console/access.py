@@ -1,0 +1,66 @@
+"""Who may see and do what in the console, decided in one place: ``staff_view``.
+
+Every console view is wrapped by it (tests/console/test_access.py walks the URL configuration
+to check), and it decides, in order:
+
+1. signed in, else a redirect to the sign-in page (``?next=`` back here);
+2. staff of an issuer (``issuers.staff.staff_of``), else 403: an account without an issuer
+   (an invitation not yet accepted, a person removed) sees nothing;
+3. the role: ``read`` for GET/HEAD, ``write`` for anything else (a viewer's POST is a 403
+   before the view runs, so it changes nothing);
+4. the view runs inside ``issuer_scope(request.issuer)``: every lookup of an issuer-owned model
+   sees only that issuer's rows, so another issuer's id is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from config.tenancy import issuer_scope
+from issuers.models import StaffRole
+from issuers.staff import staff_of
+
+SAFE_METHODS = ("GET", "HEAD")
+
+View = Callable[..., HttpResponse]
+
+
+def staff_view(
+    *, read: StaffRole = StaffRole.VIEWER, write: StaffRole = StaffRole.MANAGER
+) -> Callable[[View], View]:
+    """Wrap a console view: sign-in, staff, role for the method, then the issuer's scope.
+    Sets ``request.staff`` and ``request.issuer``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            staff = staff_of(request.user)
+            if staff is None:
+                raise PermissionDenied("You are not on the staff of any issuer.")
+            needed = read if request.method in SAFE_METHODS else write
+            if not staff.can(needed):
+                raise PermissionDenied(f"This needs the {needed.label.lower()} role.")
+            request.staff = staff
+            request.issuer = staff.issuer
+            with issuer_scope(staff.issuer):
+                return view(request, *args, **kwargs)
+
+        wrapped.console_roles = (read, write)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def actor_of(request: HttpRequest) -> str:
+    """Who did it, as seal histories record it: the staff user by id. Not the e-mail: the
+    hashed history is append-only and kept for ever, and an address is personal data that
+    must stay erasable; the console shows the address next to the id (console.actors)."""
+    return f"staff:{request.user.pk}"

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from console import audit, seal_actions, staff_views, views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/<int:pk>/", views.member_detail, name="member"),
+    path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
+    path("seals/<str:seal_id>/<slug:action>/", seal_actions.seal_action, name="seal-action"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit.csv", audit.audit_csv, name="audit-csv"),
+    path("staff/", staff_views.staff_page, name="staff"),
+    path("staff/<int:pk>/role/", staff_views.staff_role, name="staff-role"),
+    path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),
+    path("join/<str:token>/", staff_views.join, name="join"),
+]
+
+# Outside the app namespace: allauth and the admin reverse their own unnamespaced names.
+outer_urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,139 @@
+"""Who may see and do what: sign-in, the role matrix, and tenancy (another issuer's id = 404)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from issuers.models import StaffMember, StaffRole
+from seals.models import Seal, SealEvent
+from tests.console.conftest import make_staff
+
+# Console routes open to people who are not (yet) staff: the invitation link.
+NOT_STAFF_ONLY = {"console:join"}
+POST_ONLY = {"console:staff-role"}
+
+
+def console_routes() -> list[tuple[str, URLPattern]]:
+    found = []
+
+    def walk(patterns, namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and namespace == "console":
+                found.append((f"console:{entry.name}", entry))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def paths(world) -> dict[str, str]:
+    seal, member = world.seal.public_id, world.member.pk
+    return {
+        "console:dashboard": reverse("console:dashboard"),
+        "console:members": reverse("console:members"),
+        "console:member": reverse("console:member", args=[member]),
+        "console:seal-award": reverse("console:seal-award", args=[member]),
+        "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
+        "console:audit": reverse("console:audit"),
+        "console:audit-csv": reverse("console:audit-csv"),
+        "console:staff": reverse("console:staff"),
+        "console:staff-role": reverse("console:staff-role", args=[world.viewer.pk]),
+        "console:staff-remove": reverse("console:staff-remove", args=[world.viewer.pk]),
+    }
+
+
+def test_every_console_view_goes_through_the_one_access_check():
+    routes = console_routes()
+    assert len(routes) >= 10
+    unchecked = [
+        name
+        for name, pattern in routes
+        if name not in NOT_STAFF_ONLY and not hasattr(pattern.callback, "console_roles")
+    ]
+    assert unchecked == []
+
+
+def test_every_page_needs_a_sign_in(world):
+    client = Client()
+    covered = paths(world)
+    assert set(covered) == {name for name, _ in console_routes()} - NOT_STAFF_ONLY
+    for name, path in covered.items():
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 302, (name, method)
+            assert response["Location"].startswith("/console/accounts/login/?next="), name
+    assert Seal.objects.get(pk=world.seal.pk).status == "active"
+
+
+def test_an_account_that_is_not_staff_sees_nothing(world):
+    user = get_user_model().objects.create_user("x@x.example", "x@x.example", "pw")
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("console:dashboard")).status_code == 403
+    assert client.get(reverse("console:member", args=[world.member.pk])).status_code == 403
+
+
+def test_a_viewer_reads_everything(world, viewer_client):
+    for name, path in paths(world).items():
+        response = viewer_client.get(path)
+        expected = 405 if name in POST_ONLY else 200
+        assert response.status_code == expected, (name, response.status_code)
+
+
+def test_a_viewer_posts_nothing(world, viewer_client):
+    before = SealEvent.objects.count()
+    for name, path in paths(world).items():
+        response = viewer_client.post(path, {"reason": "x", "role": "owner", "email": "a@b.c"})
+        assert response.status_code == 403, name
+    seal = Seal.objects.get(pk=world.seal.pk)
+    assert seal.status == "active" and seal.version == world.seal.version
+    assert SealEvent.objects.count() == before
+    assert StaffMember.objects.get(pk=world.viewer.pk).role == StaffRole.VIEWER
+    assert world.member.seals.count() == 1
+
+
+def test_a_manager_acts_on_seals_but_not_on_staff(world, manager_client):
+    staff_pages = ("console:staff", "console:staff-role", "console:staff-remove")
+    for name in staff_pages:
+        response = manager_client.post(paths(world)[name], {"role": "owner", "email": "a@b.c"})
+        assert response.status_code == 403, name
+    assert StaffMember.objects.get(pk=world.viewer.pk).role == StaffRole.VIEWER
+    response = manager_client.post(paths(world)["console:seal-action"], {"reason": "Complaint"})
+    assert response.status_code == 302
+    assert Seal.objects.get(pk=world.seal.pk).status == "suspended"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_issuers_objects_are_not_found(world, owner_client, method):
+    foreign = [
+        reverse("console:member", args=[world.other_member.pk]),
+        reverse("console:seal-award", args=[world.other_member.pk]),
+        reverse("console:seal-action", args=[world.other_seal.public_id, "revoke"]),
+    ]
+    outsider = make_staff(world.other_issuer, "owner@b.example", StaffRole.OWNER)
+    foreign.append(reverse("console:staff-remove", args=[outsider.pk]))
+    if method == "post":  # a GET there is 405 whatever the id (tests above)
+        foreign.append(reverse("console:staff-role", args=[outsider.pk]))
+    for path in foreign:
+        response = getattr(owner_client, method)(path, {"reason": "x", "role": "viewer"})
+        assert response.status_code == 404, path
+    assert Seal.objects.get(pk=world.other_seal.pk).status == "active"
+    assert world.other_member.seals.count() == 1
+    assert StaffMember.objects.get(pk=outsider.pk).role == StaffRole.OWNER
+
+
+def test_lists_show_only_the_issuers_own_rows(world, owner_client):
+    members = owner_client.get(reverse("console:members")).content.decode()
+    assert world.member.display_name in members
+    assert world.other_member.display_name not in members
+    audit = owner_client.get(reverse("console:audit-csv")).content.decode()
+    assert world.seal.public_id in audit and world.other_seal.public_id not in audit
+
+
+def test_an_unknown_action_is_not_found(world, owner_client):
+    path = reverse("console:seal-action", args=[world.seal.public_id, "delete"])
+    assert owner_client.post(path, {"reason": "x"}).status_code == 404

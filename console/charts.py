@@ -26,7 +26,9 @@ def _nice_ceiling(value: int) -> int:
 def daily_views_svg(series: StatsSeries) -> SafeString:
     """Image impressions and verification views per day, as two lines."""
     days = series.days
-    top = _nice_ceiling(max([d.impressions for d in days] + [d.verifications for d in days] + [1]))
+    highest = max([d.impressions for d in days] + [d.verifications for d in days] + [1])
+    # Four times a nice number, so each of the four grid lines is a whole count.
+    top = 4 * _nice_ceiling(-(-highest // 4))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(days) - 1, 1)
 
@@ -43,7 +45,7 @@ def daily_views_svg(series: StatsSeries) -> SafeString:
         (
             (LEFT, WIDTH - RIGHT, y, y, LEFT - 6, y + 4, value)
             for value, y in (
-                (top * share // 4, round(TOP + plot_h - share / 4 * plot_h)) for share in range(5)
+                (top // 4 * share, round(TOP + plot_h - share / 4 * plot_h)) for share in range(5)
             )
         ),
     )
@@ -53,7 +55,7 @@ def daily_views_svg(series: StatsSeries) -> SafeString:
         (
             (round(LEFT + i * step), HEIGHT - 6, day.date.strftime("%d %b"))
             for i, day in enumerate(days)
-            if i % 7 == 0 or i == len(days) - 1
+            if (len(days) - 1 - i) % 7 == 0  # weekly back from today, which is always labelled
         ),
     )
     return format_html(

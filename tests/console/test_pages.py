@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -119,3 +120,19 @@ def test_the_audit_log_filters_and_exports_csv(world, viewer_client):
 def test_the_audit_log_refuses_a_reversed_range(world, viewer_client, query):
     assert viewer_client.get(reverse("console:audit"), query).status_code == 400
     assert viewer_client.get(reverse("console:audit-csv"), query).status_code == 400
+
+
+def test_the_chart_axis_counts_in_whole_numbers():
+    from datetime import date
+
+    from console.charts import daily_views_svg
+    from seals.selectors import DayCounts, StatCounts, StatsSeries
+
+    days = [DayCounts(date=date(2030, 1, d), impressions=d % 3) for d in range(1, 31)]
+    series = StatsSeries(
+        date_from=days[0].date, date_to=days[-1].date, days=days, totals=StatCounts()
+    )
+    svg = str(daily_views_svg(series))
+    labels = re.findall(r'text-anchor="end">(\d+)<', svg)
+    assert labels == ["0", "1", "2", "3", "4"]
+    assert "30 Jan" in svg and svg.count('text-anchor="middle"') == 5

@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import ConflictError, InvalidInputError
@@ -160,41 +161,60 @@ def invitation_accept(
     return staff
 
 
-def _refuse_last_owner(staff: StaffMember) -> None:
-    # Lock every owner row of the issuer: two owners demoting each other at once would each see
-    # the other still an owner; with the lock the second waits and then sees the first's change.
-    owners = list(
+def _lock_with_owners(staff: StaffMember) -> StaffMember:
+    """Lock the person's row and every owner row of the issuer, refusing if the change would
+    leave no owner once ``staff`` stops being one; the locked, current row is returned.
+
+    One query, in id order: two owners demoting each other at once lock the same rows in the
+    same order, so the second waits for the first instead of deadlocking, and then (PostgreSQL
+    re-checks a locked row's conditions after the wait) sees the first no longer an owner.
+    """
+    rows = list(
         StaffMember.objects.select_for_update()
-        .filter(issuer_id=staff.issuer_id, role=StaffRole.OWNER)
-        .values_list("pk", flat=True)
+        .filter(Q(issuer_id=staff.issuer_id, role=StaffRole.OWNER) | Q(pk=staff.pk))
+        .order_by("pk")
     )
-    if owners == [staff.pk]:
+    current = next((row for row in rows if row.pk == staff.pk), None)
+    if current is None:
+        raise StaffMember.DoesNotExist("This person is no longer on the staff.")
+    return current
+
+
+def _refuse_last_owner(current: StaffMember, owner_ids: list[int]) -> None:
+    if current.role == StaffRole.OWNER and owner_ids == [current.pk]:
         raise LastOwnerError(
             "An issuer needs at least one owner: make someone else an owner first."
         )
 
 
+def _owner_ids(staff: StaffMember) -> list[int]:
+    # The owner rows are locked by _lock_with_owners in this transaction already.
+    return list(
+        StaffMember.objects.filter(issuer_id=staff.issuer_id, role=StaffRole.OWNER)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def staff_change_role(*, staff: StaffMember, role: str) -> StaffMember:
     role = _role(role)
-    staff = StaffMember.objects.select_for_update().get(pk=staff.pk)
-    if staff.role == role:
-        return staff
-    if staff.role == StaffRole.OWNER:
-        _refuse_last_owner(staff)
-    staff.role = role
-    staff.save(update_fields=["role"])
-    return staff
+    current = _lock_with_owners(staff)
+    if current.role == role:
+        return current
+    _refuse_last_owner(current, _owner_ids(current))
+    current.role = role
+    current.save(update_fields=["role"])
+    return current
 
 
 @transaction.atomic
 def staff_remove(*, staff: StaffMember) -> None:
     """The person loses access to the issuer's console; their account stays (it is theirs),
     and the history keeps naming them by user id."""
-    staff = StaffMember.objects.select_for_update().get(pk=staff.pk)
-    if staff.role == StaffRole.OWNER:
-        _refuse_last_owner(staff)
-    staff.delete()
+    current = _lock_with_owners(staff)
+    _refuse_last_owner(current, _owner_ids(current))
+    current.delete()
 
 
 def staff_user_create(

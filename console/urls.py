@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from console import audit, seal_actions, staff_views, views
+from console import audit, keys, seal_actions, staff_views, views
 
 app_name = "console"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff-role"),
     path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),
+    path("keys/", keys.api_keys, name="keys"),
+    path("keys/<int:pk>/revoke/", keys.api_key_revoke, name="key-revoke"),
     path("join/<str:token>/", staff_views.join, name="join"),
 ]
 

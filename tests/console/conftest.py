@@ -8,7 +8,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from issuers.models import Issuer, Member, StaffMember, StaffRole
+from issuers.models import ApiKey, Issuer, Member, StaffMember, StaffRole
+from issuers.services import apikey_create
 from issuers.staff import staff_user_create
 from seals.models import Seal
 from tests.factories import IssuerFactory, MemberFactory, award
@@ -25,6 +26,7 @@ class World:
     other_issuer: Issuer
     other_member: Member
     other_seal: Seal
+    api_key: ApiKey
 
 
 def make_staff(issuer: Issuer, email: str, role: str) -> StaffMember:
@@ -49,6 +51,7 @@ def world(db) -> World:
         other_issuer=other,
         other_member=other_member,
         other_seal=award(other_member),
+        api_key=apikey_create(issuer=issuer, name="ci").api_key,
     )
 
 

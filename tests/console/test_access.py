@@ -13,7 +13,9 @@ from tests.console.conftest import make_staff
 
 # Console routes open to people who are not (yet) staff: the invitation link.
 NOT_STAFF_ONLY = {"console:join"}
-POST_ONLY = {"console:staff-role"}
+POST_ONLY = {"console:staff-role", "console:key-revoke"}
+# Owners' pages even to read (API keys).
+OWNER_ONLY = {"console:keys", "console:key-revoke"}
 
 
 def console_routes() -> list[tuple[str, URLPattern]]:
@@ -43,6 +45,8 @@ def paths(world) -> dict[str, str]:
         "console:staff": reverse("console:staff"),
         "console:staff-role": reverse("console:staff-role", args=[world.viewer.pk]),
         "console:staff-remove": reverse("console:staff-remove", args=[world.viewer.pk]),
+        "console:keys": reverse("console:keys"),
+        "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
     }
 
 
@@ -80,7 +84,7 @@ def test_an_account_that_is_not_staff_sees_nothing(world):
 def test_a_viewer_reads_everything(world, viewer_client):
     for name, path in paths(world).items():
         response = viewer_client.get(path)
-        expected = 405 if name in POST_ONLY else 200
+        expected = 403 if name in OWNER_ONLY else 405 if name in POST_ONLY else 200
         assert response.status_code == expected, (name, response.status_code)
 
 

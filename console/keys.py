@@ -1,0 +1,74 @@
+"""API keys, for owners: list, create (the key is shown once, in the answer to the POST, and
+never stored in plain), revoke."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+from console.access import staff_view
+from issuers import services
+from issuers.models import ApiKey, StaffRole
+from issuers.text import validate_single_line_text
+
+OWNER_ONLY = {"read": StaffRole.OWNER, "write": StaffRole.OWNER}
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=100, validators=[validate_single_line_text]
+    )
+    scopes = forms.MultipleChoiceField(
+        label=gettext_lazy("Scopes"),
+        choices=ApiKey.Scope.choices,
+        initial=[ApiKey.Scope.READ, ApiKey.Scope.WRITE],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def _page(request: HttpRequest, form: ApiKeyForm, *, plaintext: str = "", status: int = 200):
+    keys = ApiKey.objects.filter(issuer=request.issuer).order_by("revoked_at", "-created_at")
+    return render(
+        request,
+        "console/keys.html",
+        {"keys": keys, "form": form, "plaintext": plaintext},
+        status=status,
+    )
+
+
+@staff_view(**OWNER_ONLY)
+@never_cache  # the answer that shows a new key must not be kept by any cache
+def api_keys(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, ApiKeyForm())
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    try:
+        new = services.apikey_create(
+            issuer=request.issuer,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+        )
+    except DomainError as exc:
+        form.add_error(None, exc.detail)
+        return _page(request, form, status=exc.status_code)
+    # Shown here, once: not through a redirect, which would have to keep it in the session.
+    return _page(request, ApiKeyForm(), plaintext=new.plaintext)
+
+
+@staff_view(**OWNER_ONLY)
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # ApiKey is not an issuer-scoped model: the issuer filter here is the tenant wall.
+    key = get_object_or_404(ApiKey, pk=pk, issuer=request.issuer)
+    services.apikey_revoke(api_key=key)
+    messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
+    return redirect("console:keys")

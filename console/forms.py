@@ -157,3 +157,56 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=StaffRole.choices)
+
+
+class MemberForm(forms.Form):
+    """A member's profile as people type it; the services normalise and validate it again."""
+
+    external_ref = forms.CharField(label=_("Membership number"), max_length=100)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=300)
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=300, required=False, help_text=_("Empty: legal name.")
+    )
+    domains = forms.CharField(
+        label=_("Domains"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One hostname per line (example.com), where the seal may be shown."),
+    )
+    country = forms.CharField(
+        label=_("Country"), max_length=2, min_length=2, required=False, help_text="ISO 3166-1"
+    )
+    contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=50, required=False)
+    marketing_opt_out = forms.BooleanField(label=_("Marketing opt-out"), required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:  # the number is the member's key (imports upsert by it): fixed once made
+            del self.fields["external_ref"]
+        else:
+            del self.fields["marketing_opt_out"]
+
+    def clean_domains(self) -> list[str]:
+        lines = [d.strip() for d in self.cleaned_data["domains"].replace(",", "\n").splitlines()]
+        try:
+            return normalise_domains([d for d in lines if d])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+    def clean_display_name(self) -> str:
+        return self.cleaned_data["display_name"] or self.data.get("legal_name", "")
+
+    @staticmethod
+    def initial_for(member) -> dict:
+        return {
+            "legal_name": member.legal_name,
+            "display_name": member.display_name,
+            "domains": "\n".join(member.domains),
+            "country": member.country,
+            "contact_name": member.contact_name,
+            "contact_email": member.contact_email,
+            "contact_phone": member.contact_phone,
+            "marketing_opt_out": member.marketing_opt_out,
+        }

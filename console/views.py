@@ -1,22 +1,28 @@
-"""The console's read pages: dashboard, members. Thin: the reads are seals.selectors'."""
+"""The console's dashboard and member pages. Thin: reads are seals.selectors', writes the
+services' (issuers.services.member_create, seals.registry.member_update)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from config.errors import InvalidInputError
-from console.access import staff_view
+from config.errors import DomainError, InvalidInputError
+from console.access import actor_of, staff_view
 from console.actors import actor_labels
 from console.charts import daily_views_svg
-from console.forms import MemberFilterForm
+from console.forms import MemberFilterForm, MemberForm
 from console.paging import keyset_page
+from issuers import services
 from issuers.models import Member
-from seals import links, selectors
+from seals import links, registry, selectors
 from seals.models import Seal, SealEvent, SealStatus
 from seals.status import effective_status
 
@@ -129,4 +135,63 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actors": actor_labels(e.actor for e in history),
             "can_write": request.staff.can("manager"),
         },
+    )
+
+
+def _apply_validation_error(form: MemberForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@staff_view()
+def member_create(request: HttpRequest) -> HttpResponse:
+    form = MemberForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                member = services.member_create(issuer=request.issuer, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error("external_ref" if exc.status_code == 409 else None, exc.detail)
+                status = exc.status_code
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Member created."))
+                return redirect("console:member", pk=member.pk)
+    return render(request, "console/member_form.html", {"form": form}, status=status)
+
+
+@staff_view()
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(Member, pk=pk)
+    if request.method == "POST":
+        form = MemberForm(request.POST, editing=True)
+        status = 400
+        if form.is_valid():
+            try:
+                # One transaction: the profile, its webhook and the seals' details_changed
+                # events land together or not at all.
+                with transaction.atomic():
+                    registry.member_update(
+                        member=member, actor=actor_of(request), **form.cleaned_data
+                    )
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+                status = exc.status_code
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Member updated."))
+                return redirect("console:member", pk=member.pk)
+        member.refresh_from_db()
+    else:
+        form = MemberForm(initial=MemberForm.initial_for(member), editing=True)
+        status = 200
+    return render(
+        request, "console/member_form.html", {"form": form, "member": member}, status=status
     )

@@ -38,6 +38,8 @@ def paths(world) -> dict[str, str]:
         "console:dashboard": reverse("console:dashboard"),
         "console:members": reverse("console:members"),
         "console:member": reverse("console:member", args=[member]),
+        "console:member-create": reverse("console:member-create"),
+        "console:member-edit": reverse("console:member-edit", args=[member]),
         "console:seal-award": reverse("console:seal-award", args=[member]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
         "console:audit": reverse("console:audit"),
@@ -116,6 +118,7 @@ def test_another_issuers_objects_are_not_found(world, owner_client, method):
     foreign = [
         reverse("console:member", args=[world.other_member.pk]),
         reverse("console:seal-award", args=[world.other_member.pk]),
+        reverse("console:member-edit", args=[world.other_member.pk]),
         reverse("console:seal-action", args=[world.other_seal.public_id, "revoke"]),
     ]
     outsider = make_staff(world.other_issuer, "owner@b.example", StaffRole.OWNER)

@@ -13,7 +13,7 @@ from tests.console.conftest import make_staff
 
 # Console routes open to people who are not (yet) staff: the invitation link.
 NOT_STAFF_ONLY = {"console:join"}
-POST_ONLY = {"console:staff-role", "console:key-revoke"}
+POST_ONLY = {"console:staff-role", "console:key-revoke", "console:programme-delete"}
 # Owners' pages even to read (API keys).
 OWNER_ONLY = {"console:keys", "console:key-revoke"}
 
@@ -33,7 +33,7 @@ def console_routes() -> list[tuple[str, URLPattern]]:
 
 
 def paths(world) -> dict[str, str]:
-    seal, member = world.seal.public_id, world.member.pk
+    seal, member, programme = world.seal.public_id, world.member.pk, world.seal.programme_id
     return {
         "console:dashboard": reverse("console:dashboard"),
         "console:members": reverse("console:members"),
@@ -42,6 +42,10 @@ def paths(world) -> dict[str, str]:
         "console:member-edit": reverse("console:member-edit", args=[member]),
         "console:seal-award": reverse("console:seal-award", args=[member]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
+        "console:programmes": reverse("console:programmes"),
+        "console:programme-create": reverse("console:programme-create"),
+        "console:programme-edit": reverse("console:programme-edit", args=[programme]),
+        "console:programme-delete": reverse("console:programme-delete", args=[programme]),
         "console:audit": reverse("console:audit"),
         "console:audit-csv": reverse("console:audit-csv"),
         "console:staff": reverse("console:staff"),
@@ -119,12 +123,14 @@ def test_another_issuers_objects_are_not_found(world, owner_client, method):
         reverse("console:member", args=[world.other_member.pk]),
         reverse("console:seal-award", args=[world.other_member.pk]),
         reverse("console:member-edit", args=[world.other_member.pk]),
+        reverse("console:programme-edit", args=[world.other_seal.programme_id]),
         reverse("console:seal-action", args=[world.other_seal.public_id, "revoke"]),
     ]
     outsider = make_staff(world.other_issuer, "owner@b.example", StaffRole.OWNER)
     foreign.append(reverse("console:staff-remove", args=[outsider.pk]))
     if method == "post":  # a GET there is 405 whatever the id (tests above)
         foreign.append(reverse("console:staff-role", args=[outsider.pk]))
+        foreign.append(reverse("console:programme-delete", args=[world.other_seal.programme_id]))
     for path in foreign:
         response = getattr(owner_client, method)(path, {"reason": "x", "role": "viewer"})
         assert response.status_code == 404, path

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from console import audit, keys, programmes, seal_actions, staff_views, views
+from console import audit, imports, keys, programmes, seal_actions, staff_views, views
 
 app_name = "console"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
     path("seals/<str:seal_id>/<slug:action>/", seal_actions.seal_action, name="seal-action"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="import"),
     path("programmes/", programmes.programmes, name="programmes"),
     path("programmes/new/", programmes.programme_create, name="programme-create"),
     path("programmes/<int:pk>/", programmes.programme_edit, name="programme-edit"),

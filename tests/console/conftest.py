@@ -8,7 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from issuers.models import ApiKey, Issuer, Member, StaffMember, StaffRole
+from issuers.models import ApiKey, ImportJob, Issuer, Member, StaffMember, StaffRole
 from issuers.services import apikey_create
 from issuers.staff import staff_user_create
 from seals.models import Seal
@@ -27,6 +27,7 @@ class World:
     other_member: Member
     other_seal: Seal
     api_key: ApiKey
+    import_job: ImportJob
 
 
 def make_staff(issuer: Issuer, email: str, role: str) -> StaffMember:
@@ -52,6 +53,7 @@ def world(db) -> World:
         other_member=other_member,
         other_seal=award(other_member),
         api_key=apikey_create(issuer=issuer, name="ci").api_key,
+        import_job=ImportJob.objects.create(issuer=issuer, format="csv", total=0),
     )
 
 

@@ -42,6 +42,8 @@ def paths(world) -> dict[str, str]:
         "console:member-edit": reverse("console:member-edit", args=[member]),
         "console:seal-award": reverse("console:seal-award", args=[member]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
+        "console:imports": reverse("console:imports"),
+        "console:import": reverse("console:import", args=[world.import_job.pk]),
         "console:programmes": reverse("console:programmes"),
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),

@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from console import audit, imports, keys, programmes, seal_actions, staff_views, views
+from console import (
+    audit,
+    imports,
+    keys,
+    programmes,
+    seal_actions,
+    staff_views,
+    views,
+    webhooks,
+)
 
 app_name = "console"
 
@@ -26,6 +35,10 @@ urlpatterns = [
     path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),
     path("keys/", keys.api_keys, name="keys"),
     path("keys/<int:pk>/revoke/", keys.api_key_revoke, name="key-revoke"),
+    path("webhooks/", webhooks.endpoints, name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="webhook"),
+    path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
+    path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="webhook-test"),
     path("join/<str:token>/", staff_views.join, name="join"),
 ]
 

@@ -8,7 +8,16 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from issuers.models import ApiKey, ImportJob, Issuer, Member, StaffMember, StaffRole
+from effects.webhooks import webhook_endpoint_create
+from issuers.models import (
+    ApiKey,
+    ImportJob,
+    Issuer,
+    Member,
+    StaffMember,
+    StaffRole,
+    WebhookEndpoint,
+)
 from issuers.services import apikey_create
 from issuers.staff import staff_user_create
 from seals.models import Seal
@@ -28,6 +37,7 @@ class World:
     other_seal: Seal
     api_key: ApiKey
     import_job: ImportJob
+    endpoint: WebhookEndpoint
 
 
 def make_staff(issuer: Issuer, email: str, role: str) -> StaffMember:
@@ -54,6 +64,7 @@ def world(db) -> World:
         other_seal=award(other_member),
         api_key=apikey_create(issuer=issuer, name="ci").api_key,
         import_job=ImportJob.objects.create(issuer=issuer, format="csv", total=0),
+        endpoint=webhook_endpoint_create(issuer=issuer, url="https://hooks.a.example/in").endpoint,
     )
 
 

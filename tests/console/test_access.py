@@ -13,9 +13,22 @@ from tests.console.conftest import make_staff
 
 # Console routes open to people who are not (yet) staff: the invitation link.
 NOT_STAFF_ONLY = {"console:join"}
-POST_ONLY = {"console:staff-role", "console:key-revoke", "console:programme-delete"}
-# Owners' pages even to read (API keys).
-OWNER_ONLY = {"console:keys", "console:key-revoke"}
+POST_ONLY = {
+    "console:staff-role",
+    "console:key-revoke",
+    "console:programme-delete",
+    "console:webhook-toggle",
+    "console:webhook-test",
+}
+# Owners' pages even to read (API keys, webhooks).
+OWNER_ONLY = {
+    "console:keys",
+    "console:key-revoke",
+    "console:webhooks",
+    "console:webhook",
+    "console:webhook-toggle",
+    "console:webhook-test",
+}
 
 
 def console_routes() -> list[tuple[str, URLPattern]]:
@@ -53,6 +66,10 @@ def paths(world) -> dict[str, str]:
         "console:staff": reverse("console:staff"),
         "console:staff-role": reverse("console:staff-role", args=[world.viewer.pk]),
         "console:staff-remove": reverse("console:staff-remove", args=[world.viewer.pk]),
+        "console:webhooks": reverse("console:webhooks"),
+        "console:webhook": reverse("console:webhook", args=[world.endpoint.pk]),
+        "console:webhook-toggle": reverse("console:webhook-toggle", args=[world.endpoint.pk]),
+        "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
     }

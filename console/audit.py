@@ -15,7 +15,7 @@ from django.utils import timezone
 from config.errors import InvalidInputError
 from console.access import staff_view
 from console.actors import actor_labels
-from console.forms import AuditFilterForm, _end_of_day, _start_of_day
+from console.forms import AuditFilterForm, end_of_day, start_of_day
 from console.paging import keyset_page
 from seals.models import SealEvent
 
@@ -48,9 +48,9 @@ def _events(form: AuditFilterForm) -> QuerySet[SealEvent]:
     if data.get("member"):
         events = events.filter(seal__member__external_ref=data["member"])
     if data.get("date_from"):
-        events = events.filter(occurred_at__gte=_start_of_day(data["date_from"]))
+        events = events.filter(occurred_at__gte=start_of_day(data["date_from"]))
     if data.get("date_to"):
-        events = events.filter(occurred_at__lte=_end_of_day(data["date_to"]))
+        events = events.filter(occurred_at__lte=end_of_day(data["date_to"]))
     return events
 
 

@@ -3,7 +3,7 @@ They check shape only; the rules are the services' (their errors are shown on th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -24,12 +24,12 @@ MEMBER_SORTS = [
 ]
 
 
-def _end_of_day(day) -> datetime:
+def end_of_day(day: date) -> datetime:
     # A date typed in a form means that whole day, in UTC (the platform's one time zone).
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
-def _start_of_day(day) -> datetime:
+def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
@@ -96,7 +96,7 @@ class RenewForm(ReasonForm):
     def service_arguments(self) -> dict:
         return {
             "reason": self.cleaned_data["reason"],
-            "expires_at": _end_of_day(self.cleaned_data["expires_on"]),
+            "expires_at": end_of_day(self.cleaned_data["expires_on"]),
         }
 
 
@@ -125,8 +125,8 @@ class AwardForm(forms.Form):
         data = self.cleaned_data
         return {
             "programme": data["programme"],
-            "valid_from": _start_of_day(data["valid_from"]) if data.get("valid_from") else None,
-            "expires_at": _end_of_day(data["expires_on"]) if data.get("expires_on") else None,
+            "valid_from": start_of_day(data["valid_from"]) if data.get("valid_from") else None,
+            "expires_at": end_of_day(data["expires_on"]) if data.get("expires_on") else None,
         }
 
 

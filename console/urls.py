@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from console import (
     audit,
+    data_requests,
     imports,
     keys,
     programmes,
@@ -21,6 +22,10 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
+    path("members/<int:pk>/export/", data_requests.member_export, name="member-export"),
+    path("members/<int:pk>/erase/", data_requests.member_erase, name="member-erase"),
+    path("data-requests/", data_requests.data_request_list, name="data-requests"),
+    path("data-requests/<int:pk>/", data_requests.data_request_detail, name="data-request"),
     path("seals/<str:seal_id>/<slug:action>/", seal_actions.seal_action, name="seal-action"),
     path("imports/", imports.import_list, name="imports"),
     path("imports/<int:pk>/", imports.import_detail, name="import"),

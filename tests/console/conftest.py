@@ -11,6 +11,7 @@ from django.test import Client
 from effects.webhooks import webhook_endpoint_create
 from issuers.models import (
     ApiKey,
+    DataRequest,
     ImportJob,
     Issuer,
     Member,
@@ -20,6 +21,7 @@ from issuers.models import (
 )
 from issuers.services import apikey_create
 from issuers.staff import staff_user_create
+from privacy.services import data_request_create
 from seals.models import Seal
 from tests.factories import IssuerFactory, MemberFactory, award
 
@@ -38,6 +40,7 @@ class World:
     api_key: ApiKey
     import_job: ImportJob
     endpoint: WebhookEndpoint
+    data_request: DataRequest
 
 
 def make_staff(issuer: Issuer, email: str, role: str) -> StaffMember:
@@ -65,6 +68,7 @@ def world(db) -> World:
         api_key=apikey_create(issuer=issuer, name="ci").api_key,
         import_job=ImportJob.objects.create(issuer=issuer, format="csv", total=0),
         endpoint=webhook_endpoint_create(issuer=issuer, url="https://hooks.a.example/in").endpoint,
+        data_request=data_request_create(issuer=issuer, kind="access", actor="test", member=member),
     )
 
 

@@ -20,8 +20,9 @@ POST_ONLY = {
     "console:webhook-toggle",
     "console:webhook-test",
 }
-# Owners' pages even to read (API keys, webhooks).
-OWNER_ONLY = {
+# Pages a viewer may not even read: owners' (API keys, webhooks), a member's whole export.
+NOT_FOR_VIEWERS = {
+    "console:member-export",
     "console:keys",
     "console:key-revoke",
     "console:webhooks",
@@ -54,6 +55,10 @@ def paths(world) -> dict[str, str]:
         "console:member-create": reverse("console:member-create"),
         "console:member-edit": reverse("console:member-edit", args=[member]),
         "console:seal-award": reverse("console:seal-award", args=[member]),
+        "console:member-export": reverse("console:member-export", args=[member]),
+        "console:member-erase": reverse("console:member-erase", args=[member]),
+        "console:data-requests": reverse("console:data-requests"),
+        "console:data-request": reverse("console:data-request", args=[world.data_request.pk]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
         "console:imports": reverse("console:imports"),
         "console:import": reverse("console:import", args=[world.import_job.pk]),
@@ -109,7 +114,7 @@ def test_an_account_that_is_not_staff_sees_nothing(world):
 def test_a_viewer_reads_everything(world, viewer_client):
     for name, path in paths(world).items():
         response = viewer_client.get(path)
-        expected = 403 if name in OWNER_ONLY else 405 if name in POST_ONLY else 200
+        expected = 403 if name in NOT_FOR_VIEWERS else 405 if name in POST_ONLY else 200
         assert response.status_code == expected, (name, response.status_code)
 
 
@@ -143,6 +148,8 @@ def test_another_issuers_objects_are_not_found(world, owner_client, method):
         reverse("console:seal-award", args=[world.other_member.pk]),
         reverse("console:member-edit", args=[world.other_member.pk]),
         reverse("console:programme-edit", args=[world.other_seal.programme_id]),
+        reverse("console:member-export", args=[world.other_member.pk]),
+        reverse("console:member-erase", args=[world.other_member.pk]),
         reverse("console:seal-action", args=[world.other_seal.public_id, "revoke"]),
     ]
     outsider = make_staff(world.other_issuer, "owner@b.example", StaffRole.OWNER)

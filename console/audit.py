@@ -17,6 +17,7 @@ from console.access import staff_view
 from console.actors import actor_labels
 from console.forms import AuditFilterForm, end_of_day, start_of_day
 from console.paging import keyset_page
+from issuers.models import AuditEntry
 from seals.models import SealEvent
 
 EVENTS_PER_PAGE = 100
@@ -145,3 +146,26 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="audit-{request.issuer.slug}-{stamp}.csv"'
     )
     return response
+
+
+@staff_view()
+def account_log(request: HttpRequest) -> HttpResponse:
+    """Changes to the account itself: staff, API keys, webhooks, each with who made it."""
+    entries = AuditEntry.objects.all()
+    error = ""
+    try:
+        page = keyset_page(
+            entries,
+            order="-id",
+            cursor=request.GET.get("cursor") or None,
+            size=EVENTS_PER_PAGE,
+            unique=True,
+        )
+    except InvalidInputError as exc:
+        error = str(exc)
+        page = keyset_page(entries, order="-id", cursor=None, size=EVENTS_PER_PAGE, unique=True)
+    return render(
+        request,
+        "console/account_log.html",
+        {"page": page, "actors": actor_labels(e.actor for e in page.items), "error": error},
+    )

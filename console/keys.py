@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,9 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from console.access import staff_view
+from console.access import actor_of, staff_view
 from issuers import services
 from issuers.models import ApiKey, StaffRole
+from issuers.staff import audit_record
 from issuers.text import validate_single_line_text
 
 OWNER_ONLY = {"read": StaffRole.OWNER, "write": StaffRole.OWNER}
@@ -52,11 +54,19 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form, status=400)
     try:
-        new = services.apikey_create(
-            issuer=request.issuer,
-            name=form.cleaned_data["name"],
-            scopes=form.cleaned_data["scopes"],
-        )
+        with transaction.atomic():
+            new = services.apikey_create(
+                issuer=request.issuer,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+            )
+            audit_record(
+                issuer=request.issuer,
+                actor=actor_of(request),
+                action="api_key.created",
+                target=new.api_key.name,
+                data={"prefix": new.api_key.prefix, "scopes": new.api_key.scopes},
+            )
     except DomainError as exc:
         form.add_error(None, exc.detail)
         return _page(request, form, status=exc.status_code)
@@ -69,6 +79,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     # ApiKey is not an issuer-scoped model: the issuer filter here is the tenant wall.
     key = get_object_or_404(ApiKey, pk=pk, issuer=request.issuer)
-    services.apikey_revoke(api_key=key)
+    with transaction.atomic():
+        services.apikey_revoke(api_key=key)
+        audit_record(
+            issuer=request.issuer,
+            actor=actor_of(request),
+            action="api_key.revoked",
+            target=key.name,
+            data={"prefix": key.prefix},
+        )
     messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
     return redirect("console:keys")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from console.access import staff_view
+from console.access import actor_of, staff_view
 from console.adapters import INVITATION_SESSION_KEY
 from console.forms import InviteForm, RoleForm
 from issuers import staff as staff_services
@@ -76,6 +76,7 @@ def staff_page(request: HttpRequest) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],
                     invited_by=request.user,
+                    actor=actor_of(request),
                 )
                 _send_invitation(new)
         except DomainError as exc:
@@ -99,7 +100,9 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a role."))
         return redirect("console:staff")
     try:
-        staff_services.staff_change_role(staff=person, role=form.cleaned_data["role"])
+        staff_services.staff_change_role(
+            staff=person, role=form.cleaned_data["role"], actor=actor_of(request)
+        )
     except DomainError as exc:
         messages.error(request, exc.detail)
         return _page(request, invite_form=InviteForm(), status=exc.status_code)
@@ -113,7 +116,7 @@ def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "console/staff_remove.html", {"person": person})
     try:
-        staff_services.staff_remove(staff=person)
+        staff_services.staff_remove(staff=person, actor=actor_of(request))
     except DomainError as exc:
         messages.error(request, exc.detail)
         return _page(request, invite_form=InviteForm(), status=exc.status_code)

@@ -35,6 +35,7 @@ urlpatterns = [
     path("programmes/<int:pk>/delete/", programmes.programme_delete, name="programme-delete"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
+    path("audit/account/", audit.account_log, name="account-log"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff-role"),
     path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),

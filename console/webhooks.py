@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,10 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from console.access import staff_view
+from console.access import actor_of, staff_view
 from effects import webhooks
 from issuers.events import EVENT_TYPES
 from issuers.models import StaffRole, WebhookEndpoint
+from issuers.staff import audit_record
 
 OWNER_ONLY = {"read": StaffRole.OWNER, "write": StaffRole.OWNER}
 DELIVERIES_SHOWN = 50
@@ -31,6 +33,16 @@ class EndpointForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("None ticked: every event."),
+    )
+
+
+def _log(request: HttpRequest, action: str, endpoint: WebhookEndpoint) -> None:
+    audit_record(
+        issuer=request.issuer,
+        actor=actor_of(request),
+        action=action,
+        target=endpoint.url,
+        data={"endpoint": endpoint.pk, "event_types": endpoint.event_types},
     )
 
 
@@ -54,11 +66,13 @@ def endpoints(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                new = webhooks.webhook_endpoint_create(
-                    issuer=request.issuer,
-                    url=form.cleaned_data["url"],
-                    event_types=form.cleaned_data["event_types"],
-                )
+                with transaction.atomic():
+                    new = webhooks.webhook_endpoint_create(
+                        issuer=request.issuer,
+                        url=form.cleaned_data["url"],
+                        event_types=form.cleaned_data["event_types"],
+                    )
+                    _log(request, "webhook.created", new.endpoint)
             except (DomainError, ValidationError) as exc:
                 _errors(form, exc)
                 status = getattr(exc, "status_code", 400)
@@ -85,7 +99,11 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def endpoint_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    webhooks.webhook_endpoint_update(endpoint=endpoint, active=not endpoint.active)
+    with transaction.atomic():
+        webhooks.webhook_endpoint_update(endpoint=endpoint, active=not endpoint.active)
+        _log(
+            request, "webhook.switched_on" if endpoint.active else "webhook.switched_off", endpoint
+        )
     messages.success(
         request, _("Endpoint switched on.") if endpoint.active else _("Endpoint switched off.")
     )
@@ -96,6 +114,8 @@ def endpoint_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    webhooks.webhook_endpoint_test(endpoint=endpoint)
+    with transaction.atomic():
+        webhooks.webhook_endpoint_test(endpoint=endpoint)
+        _log(request, "webhook.tested", endpoint)
     messages.success(request, _("Test delivery queued; it shows below once sent."))
     return redirect("console:webhook", pk=endpoint.pk)

@@ -395,3 +395,23 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation of {self.email} as {self.role}"
+
+
+class AuditEntry(models.Model):
+    """What people did to an issuer's account outside seal histories (staff, API keys,
+    webhooks), and who: seal changes are in the hash-chained SealEvent history instead."""
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="audit_entries")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=100)
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = IssuerScopedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["issuer", "id"], name="audit_entry_order")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from config.errors import ConflictError, InvalidInputError
 from config.tenancy import scopes_disabled
-from issuers.models import Invitation, Issuer, StaffMember, StaffRole
+from issuers.models import AuditEntry, Invitation, Issuer, StaffMember, StaffRole
 
 INVITATION_VALID = timedelta(hours=72)
 
@@ -42,6 +42,16 @@ class InvitationError(InvalidInputError):
 class NewInvitation:
     invitation: Invitation
     token: str  # goes into the e-mailed link, never stored
+
+
+def audit_record(
+    *, issuer: Issuer | int, actor: str, action: str, target: str = "", data: dict | None = None
+) -> AuditEntry:
+    """One line of the issuer's account log: who did what to which staff, key or webhook."""
+    issuer_id = issuer if isinstance(issuer, int) else issuer.pk
+    return AuditEntry.objects.create(
+        issuer_id=issuer_id, actor=actor, action=action, target=target[:300], data=data or {}
+    )
 
 
 def _hash_token(token: str) -> str:
@@ -83,6 +93,7 @@ def staff_invite(
     email: str,
     role: str,
     invited_by: AbstractBaseUser | None,
+    actor: str,
     now: datetime | None = None,
 ) -> NewInvitation:
     """Invite ``email`` as ``role``; an earlier open invitation of the same address to this
@@ -105,6 +116,9 @@ def staff_invite(
         invited_by=invited_by,
         created_at=now,
         expires_at=now + INVITATION_VALID,
+    )
+    audit_record(
+        issuer=issuer, actor=actor, action="staff.invited", target=email, data={"role": role}
     )
     return NewInvitation(invitation=invitation, token=token)
 
@@ -158,6 +172,13 @@ def invitation_accept(
         )
         invitation.accepted_at = now
         invitation.save(update_fields=["accepted_at"])
+        audit_record(
+            issuer=invitation.issuer_id,
+            actor=f"staff:{user.pk}",
+            action="staff.joined",
+            target=invitation.email,
+            data={"role": invitation.role},
+        )
     return staff
 
 
@@ -197,24 +218,38 @@ def _owner_ids(staff: StaffMember) -> list[int]:
 
 
 @transaction.atomic
-def staff_change_role(*, staff: StaffMember, role: str) -> StaffMember:
+def staff_change_role(*, staff: StaffMember, role: str, actor: str) -> StaffMember:
     role = _role(role)
     current = _lock_with_owners(staff)
     if current.role == role:
         return current
     _refuse_last_owner(current, _owner_ids(current))
-    current.role = role
+    previous, current.role = current.role, role
     current.save(update_fields=["role"])
+    audit_record(
+        issuer=current.issuer_id,
+        actor=actor,
+        action="staff.role_changed",
+        target=current.user.email,
+        data={"from": previous, "to": role},
+    )
     return current
 
 
 @transaction.atomic
-def staff_remove(*, staff: StaffMember) -> None:
+def staff_remove(*, staff: StaffMember, actor: str) -> None:
     """The person loses access to the issuer's console; their account stays (it is theirs),
     and the history keeps naming them by user id."""
     current = _lock_with_owners(staff)
     _refuse_last_owner(current, _owner_ids(current))
     current.delete()
+    audit_record(
+        issuer=current.issuer_id,
+        actor=actor,
+        action="staff.removed",
+        target=current.user.email,
+        data={"role": current.role, "user": current.user_id},
+    )
 
 
 def staff_user_create(

@@ -68,6 +68,7 @@ def paths(world) -> dict[str, str]:
         "console:programme-delete": reverse("console:programme-delete", args=[programme]),
         "console:audit": reverse("console:audit"),
         "console:audit-csv": reverse("console:audit-csv"),
+        "console:account-log": reverse("console:account-log"),
         "console:staff": reverse("console:staff"),
         "console:staff-role": reverse("console:staff-role", args=[world.viewer.pk]),
         "console:staff-remove": reverse("console:staff-remove", args=[world.viewer.pk]),

@@ -53,9 +53,9 @@ def test_two_owners_leaving_at_once_leave_one_owner(how):
             def call() -> None:
                 with issuer_scope(issuer):
                     if how == "demote":
-                        staff_change_role(staff=person, role="viewer")
+                        staff_change_role(staff=person, role="viewer", actor="test")
                     else:
-                        staff_remove(staff=person)
+                        staff_remove(staff=person, actor="test")
 
             return call
 

@@ -177,3 +177,9 @@ def test_lists_show_only_the_issuers_own_rows(world, owner_client):
 def test_an_unknown_action_is_not_found(world, owner_client):
     path = reverse("console:seal-action", args=[world.seal.public_id, "delete"])
     assert owner_client.post(path, {"reason": "x"}).status_code == 404
+
+
+def test_a_refusal_says_why(world, viewer_client):
+    response = viewer_client.post(reverse("console:staff"), {"email": "a@b.c", "role": "owner"})
+    assert response.status_code == 403
+    assert "needs the owner role" in response.content.decode()

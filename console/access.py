@@ -8,7 +8,9 @@ to check), and it decides, in order:
    (an invitation not yet accepted, a person removed) sees nothing;
 3. the role: ``read`` for GET/HEAD, ``write`` for anything else (a viewer's POST is a 403
    before the view runs, so it changes nothing);
-4. the view runs inside ``issuer_scope(request.issuer)``: every lookup of an issuer-owned model
+4. a second factor, where ``CONSOLE_MFA_REQUIRED_ROLES`` asks it of the person's role: without
+   one they are sent to set it up (allauth then asks for it at every sign-in);
+5. the view runs inside ``issuer_scope(request.issuer)``: every lookup of an issuer-owned model
    sees only that issuer's rows, so another issuer's id is a 404, never a 403.
 """
 
@@ -18,9 +20,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from config.tenancy import issuer_scope
 from issuers.models import StaffRole
@@ -48,6 +54,13 @@ def staff_view(
             needed = read if request.method in SAFE_METHODS else write
             if not staff.can(needed):
                 raise PermissionDenied(f"This needs the {needed.label.lower()} role.")
+            if staff.role in settings.CONSOLE_MFA_REQUIRED_ROLES and not _has_second_factor(
+                request.user
+            ):
+                messages.warning(
+                    request, _("Your role needs a second factor: set one up to continue.")
+                )
+                return redirect("mfa_index")
             request.staff = staff
             request.issuer = staff.issuer
             with issuer_scope(staff.issuer):
@@ -57,6 +70,17 @@ def staff_view(
         return wrapped
 
     return decorate
+
+
+def _has_second_factor(user: Any) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    # Recovery codes alone are a fallback, not a factor.
+    return (
+        Authenticator.objects.filter(user=user)
+        .exclude(type=Authenticator.Type.RECOVERY_CODES)
+        .exists()
+    )
 
 
 def actor_of(request: HttpRequest) -> str:

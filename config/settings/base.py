@@ -373,6 +373,9 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Staff roles that may use the console only with a second factor set up (e.g. "owner,manager");
+# none by default, so the demo's owner signs in with the printed password alone.
+CONSOLE_MFA_REQUIRED_ROLES = env.list("CONSOLE_MFA_REQUIRED_ROLES", default=[])
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Trustseal")
 MFA_PASSKEY_LOGIN_ENABLED = False
 # WebAuthn needs a secure context; http://127.0.0.1 is one to browsers, but python-fido2 checks

@@ -16,7 +16,7 @@ from config.errors import InvalidInputError
 from console.access import staff_view
 from console.actors import actor_labels
 from console.forms import AuditFilterForm, end_of_day, start_of_day
-from console.paging import keyset_page
+from console.paging import Page, keyset_page
 from issuers.models import AuditEntry
 from seals.models import SealEvent
 
@@ -58,20 +58,24 @@ def _events(form: AuditFilterForm) -> QuerySet[SealEvent]:
 @staff_view()
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    events = _events(form)
     error = ""
-    try:
+    if form.is_bound and not form.is_valid():
+        # The form says what is wrong; events that ignored the filters would mislead.
+        page = Page(items=[], next_cursor=None)
+    else:
+        events = _events(form)
         # seq is unique per issuer (one_event_per_chain_position): it orders the page alone.
-        page = keyset_page(
-            events,
-            order="-seq",
-            cursor=request.GET.get("cursor") or None,
-            size=EVENTS_PER_PAGE,
-            unique=True,
-        )
-    except InvalidInputError as exc:
-        error = str(exc)
-        page = keyset_page(events, order="-seq", cursor=None, size=EVENTS_PER_PAGE, unique=True)
+        try:
+            page = keyset_page(
+                events,
+                order="-seq",
+                cursor=request.GET.get("cursor") or None,
+                size=EVENTS_PER_PAGE,
+                unique=True,
+            )
+        except InvalidInputError as exc:
+            error = str(exc)
+            page = keyset_page(events, order="-seq", cursor=None, size=EVENTS_PER_PAGE, unique=True)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(

@@ -19,7 +19,7 @@ from console.access import actor_of, staff_view
 from console.actors import actor_labels
 from console.charts import daily_views_svg
 from console.forms import MemberFilterForm, MemberForm
-from console.paging import keyset_page
+from console.paging import Page, keyset_page
 from issuers import services
 from issuers.models import Member
 from seals import links, registry, selectors
@@ -78,23 +78,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_view()
 def members(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None)
-    filters = form.selector_filters() if form.is_valid() else {}
-    order = (form.cleaned_data.get("sort") if form.is_bound and form.is_valid() else "") or (
-        "display_name"
+    valid = not form.is_bound or form.is_valid()
+    order = (form.cleaned_data.get("sort") if form.is_bound and valid else "") or "display_name"
+    unique = order.lstrip("-") == "external_ref"
+    queryset = selectors.members_list(
+        issuer=request.issuer,
+        filters=form.selector_filters() if form.is_bound and valid else {},
+        now=timezone.now(),
     )
-    queryset = selectors.members_list(issuer=request.issuer, filters=filters, now=timezone.now())
     error = ""
-    try:
-        page = keyset_page(
-            queryset,
-            order=order,
-            cursor=request.GET.get("cursor") or None,
-            size=MEMBERS_PER_PAGE,
-            unique=order.lstrip("-") == "external_ref",
-        )
-    except InvalidInputError as exc:
-        error = str(exc)
-        page = keyset_page(queryset, order=order, cursor=None, size=MEMBERS_PER_PAGE)
+    if not valid:  # the form says what is wrong; a list ignoring the filters would mislead
+        page = Page(items=[], next_cursor=None)
+    else:
+        try:
+            page = keyset_page(
+                queryset,
+                order=order,
+                cursor=request.GET.get("cursor") or None,
+                size=MEMBERS_PER_PAGE,
+                unique=unique,
+            )
+        except InvalidInputError as exc:
+            error = str(exc)
+            page = keyset_page(
+                queryset, order=order, cursor=None, size=MEMBERS_PER_PAGE, unique=unique
+            )
     now = timezone.now()
     rows = [(m, [(s, effective_status(s, now)) for s in m.seals.all()]) for m in page.items]
     query = request.GET.copy()
@@ -109,7 +117,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "error": error,
             "query": query.urlencode(),
         },
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        status=200 if valid else 400,
     )
 
 

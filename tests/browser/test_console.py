@@ -8,7 +8,7 @@ import pytest
 
 from issuers.models import StaffRole
 from seals.models import Seal
-from tests.browser.conftest import axe_violations, shot
+from tests.browser.conftest import axe_violations, overflow, shot
 from tests.console.conftest import make_staff
 from tests.factories import MemberFactory, award
 
@@ -56,9 +56,30 @@ def test_a_manager_signs_in_and_suspends_a_seal(public_server, chromium):
     assert blocked == []
     context.close()
 
-    # Accessibility of the member page, with axe injected (which needs the CSP bypassed).
+    # Accessibility of the pages a manager works in, with axe injected (which needs the CSP
+    # bypassed), at a phone's width and a desktop's.
     audit = chromium.new_context(bypass_csp=True, storage_state={"cookies": cookies})
     checked = audit.new_page()
-    checked.goto(f"{public_server.url}/console/members/{member.pk}/")
-    assert axe_violations(checked) == []
+    pages = [
+        "/console/",
+        "/console/members/",
+        f"/console/members/{member.pk}/",
+        f"/console/seals/{seal.public_id}/renew/",
+        "/console/imports/",
+        "/console/programmes/",
+        "/console/data-requests/",
+        "/console/audit/",
+        "/console/staff/",
+    ]
+    problems = {}
+    for path in pages:
+        checked.goto(f"{public_server.url}{path}")
+        for width in (375, 1280):
+            checked.set_viewport_size({"width": width, "height": 800})
+            if found := axe_violations(checked):
+                problems[(path, width)] = found
+            scroll, inner = overflow(checked)
+            if scroll > inner:
+                problems[(path, width)] = f"overflows: {scroll} > {inner}"
+    assert problems == {}
     audit.close()

@@ -22,7 +22,7 @@ DEFAULT_CSP = (
 # Swagger UI and the admin carry inline <style> blocks and style attributes; scripts stay
 # same-origin files (the docs use the split view, whose initialiser is a separate URL).
 TOOLING_CSP = DEFAULT_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-TOOLING_PREFIXES = ("/api/docs/", "/admin/")
+TOOLING_PREFIXES = ("/api/docs/", "/console/admin/")
 # An SVG opened on its own is a document: no script, nothing fetched (our images embed fonts).
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 

@@ -103,7 +103,7 @@ class AdminScopesMiddleware:
     """The admin spans issuers (staff look after all of them): its requests run with scopes
     disabled. Every other request starts with no scope (the API opens its issuer's)."""
 
-    prefix = "/admin/"
+    prefix = "/console/admin/"  # the admin shares the console's cookie path (config.urls)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

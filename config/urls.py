@@ -1,9 +1,11 @@
-from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from config.ratelimit import rate_limited
 from config.views import ApiDocsView, healthz
+from console import landing
+from console.urls import outer_urlpatterns as console_outer
 from privacy import views as privacy_views
 from seals.check import check_view
 from seals.register import register_view
@@ -12,10 +14,19 @@ urlpatterns = [
     # First: the seal image is the hottest route, and every pattern tried before it costs
     # ~1.5 µs a request. Its prefixes (s/, verify/, embed/) overlap nothing below.
     path("", include("seals.urls")),
+    path("", landing.landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("privacy", privacy_views.privacy_page, name="privacy"),
     path("unsubscribe/<str:token>", privacy_views.unsubscribe, name="privacy-unsubscribe"),
-    path("admin/", admin.site.urls),
+    # The issuer console, its accounts and the operators' admin share one path, the only one
+    # whose responses may set the session and CSRF cookies (SESSION_COOKIE_PATH). The old admin
+    # address redirects there.
+    path("console/", include(console_outer)),
+    path("console/", include("console.urls")),
+    re_path(
+        r"^admin/(?P<rest>.*)$",
+        RedirectView.as_view(url="/console/admin/%(rest)s", query_string=True),
+    ),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a file, so the docs need no inline script (CSP).

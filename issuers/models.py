@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -369,3 +370,74 @@ class DataRequest(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.kind} request {self.pk} ({self.state})"
+
+
+class StaffRole(models.TextChoices):
+    """What an issuer's people may do in the console, each role including the ones below it."""
+
+    OWNER = "owner", "Owner"  # everything, including keys, staff and webhooks
+    MANAGER = "manager", "Manager"  # members, seals, imports, programmes, data requests
+    VIEWER = "viewer", "Viewer"  # read only
+
+
+STAFF_ROLE_RANK = {StaffRole.VIEWER: 0, StaffRole.MANAGER: 1, StaffRole.OWNER: 2}
+
+
+class StaffMember(models.Model):
+    """A person who works for one issuer in the console (one issuer per user)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=10, choices=StaffRole.choices, default=StaffRole.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = IssuerScopedManager()
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} of {self.issuer_id})"
+
+    def can(self, role: str) -> bool:
+        """Whether this person's role includes ``role``."""
+        return STAFF_ROLE_RANK[StaffRole(self.role)] >= STAFF_ROLE_RANK[StaffRole(role)]
+
+
+class Invitation(models.Model):
+    """An invitation to join an issuer's staff: the link's token is stored only as its hash."""
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=StaffRole.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} as {self.role}"
+
+
+class AuditEntry(models.Model):
+    """What people did to an issuer's account outside seal histories (staff, API keys,
+    webhooks), and who: seal changes are in the hash-chained SealEvent history instead."""
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="audit_entries")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=100)
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = IssuerScopedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["issuer", "id"], name="audit_entry_order")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"

@@ -30,8 +30,12 @@ PUBLIC_PREFIXES = (
 )
 
 
+# Public pages matched whole, not as prefixes: the site root (its landing page).
+PUBLIC_PATHS = frozenset({"/"})
+
+
 def is_public(path: str) -> bool:
-    return path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 class PublicResponseMiddleware:

@@ -5,8 +5,9 @@ cookie and, when it answers HTML, loads nothing from another host.
 For each route: a request with real identifiers (a seal, an issuer, a key, an unsubscribe token
 from the fixture), one with unknown identifiers (the error answers), and unauthenticated API
 calls (401); every same-origin resource an HTML answer loads (the API docs' initialiser script)
-is fetched and checked too. Only the Django admin is left out: it is staff-only and needs a CSRF
-cookie to log in. A link (``<a href>``) may lead to another site (an issuer's website) but must
+is fetched and checked too. Only the console (with the Django admin under it) is left out: it is
+for signed-in staff, and its session and CSRF cookies are scoped to its path (tests/console check
+that). A link (``<a href>``) may lead to another site (an issuer's website) but must
 not send a Referer there (``rel="noreferrer"``); everything a page *loads* must be same-origin or
 inline.
 """
@@ -29,9 +30,10 @@ from tests.factories import MemberFactory, award
 
 pytestmark = pytest.mark.django_db
 
-EXCLUDED_PREFIXES = ("admin/",)
-# Routes that need an API key; every other route is public and must sit under PUBLIC_PREFIXES.
-AUTHENTICATED_PREFIXES = ("admin/", "api/v1/")
+EXCLUDED_PREFIXES = ("admin/", "console/")
+# Routes that need an API key or a console sign-in; every other route is public and must sit
+# under PUBLIC_PREFIXES.
+AUTHENTICATED_PREFIXES = ("admin/", "api/v1/", "console/")
 UNKNOWN = {
     "seal_id": "AAAAAAAAAAAAAAAAAAAAAA",
     "slug": "no-such-issuer",

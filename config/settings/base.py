@@ -40,6 +40,12 @@ INSTALLED_APPS = [
     "privacy",
     "transparency",
     "workers",
+    "console",
+    # Staff accounts for the console: e-mail sign-in and verification, password reset, rate
+    # limits, and a second factor (TOTP, recovery codes, WebAuthn), all allauth's own.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "demo",
 ]
 
@@ -57,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Staff's admin spans issuers: its requests run with tenant scopes disabled (config.tenancy).
     "config.tenancy.AdminScopesMiddleware",
 ]
@@ -331,7 +338,61 @@ SPECTACULAR_SETTINGS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sign-in exists only in the console (DESIGN §7): its session and CSRF cookies are sent back on
+# its paths alone, so no public request ever carries them. The operators' admin lives under the
+# same path (/console/admin/; /admin/ redirects there) to share them. Secure unless DEBUG (a
+# browser keeps a Secure cookie on http://127.0.0.1 and localhost, so make run still signs in).
+CONSOLE_PATH = "/console/"
+SESSION_COOKIE_PATH = CONSOLE_PATH
+CSRF_COOKIE_PATH = CONSOLE_PATH
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+
+# --- Console accounts (django-allauth) ------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # the admin's username sign-in
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "console:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trustseal] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PUBLIC_BASE_URL.startswith("https:") else "http"
+# Sign-up only through an invitation (console.adapters); everyone else is turned away.
+ACCOUNT_ADAPTER = "console.adapters.AccountAdapter"
+# allauth's defaults, written out so they are reviewed: failed sign-ins per IP and per account,
+# reset and confirmation mails per address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Staff roles that may use the console only with a second factor set up (e.g. "owner,manager");
+# none by default, so the demo's owner signs in with the printed password alone.
+CONSOLE_MFA_REQUIRED_ROLES = env.list("CONSOLE_MFA_REQUIRED_ROLES", default=[])
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Trustseal")
+MFA_PASSKEY_LOGIN_ENABLED = False
+# WebAuthn needs a secure context; http://127.0.0.1 is one to browsers, but python-fido2 checks
+# the origin's scheme itself.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or PUBLIC_BASE_URL.startswith("http://127.0.0.1")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Client IP comes from X-Forwarded-For only through this many trusted proxies (0: REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -101,8 +101,9 @@ http {{
         location ~ ^/(s|verify|issuers|embed)/ {{
             include {HERE}/seal-cache.conf;
         }}
-        # Multipart imports up to 50 MB (docs/api.md); 10 MB elsewhere.
-        {_proxy_location("/api/v1/imports", body_limit="50m")}
+        # Multipart imports up to 50 MB (docs/api.md), from the API and the console's upload
+        # form; 10 MB elsewhere.
+        {_proxy_location("~ ^/(api/v1|console)/imports", body_limit="50m")}
         {_proxy_location("/", body_limit="10m")}
     }}
 }}

@@ -259,7 +259,9 @@ def test_imports_take_the_50_mb_docs_api_promises_and_other_routes_stay_at_10(ed
     assert origin.requests[-1] == {"path": "/api/v1/imports", "length": str(30 * 1024 * 1024)}
     assert post(edge, "/api/v1/imports", 51 * 1024 * 1024) == 413
     assert post(edge, "/api/v1/members", 11 * 1024 * 1024) == 413
-    assert len(origin.requests) == 1
+    assert post(edge, "/console/imports/", 30 * 1024 * 1024) == 201  # the console's upload
+    assert post(edge, "/console/members/new/", 11 * 1024 * 1024) == 413
+    assert len(origin.requests) == 2
 
 
 def test_the_compose_config_is_one_nginx_accepts(tmp_path):

@@ -24,7 +24,7 @@ def add_issuer(admin_client, **fields):
         "time_zone": "UTC",  # the form's initial value, as a browser sends it
         **fields,
     }
-    return admin_client.post("/admin/issuers/issuer/add/", form)
+    return admin_client.post("/console/admin/issuers/issuer/add/", form)
 
 
 def test_the_admin_keeps_the_time_zone_it_was_given(admin_client):
@@ -74,7 +74,7 @@ def test_editing_an_issuer_in_the_admin_keeps_its_programmes(admin_client):
     issuer = Issuer.objects.get(slug="guild")
 
     response = admin_client.post(
-        f"/admin/issuers/issuer/{issuer.pk}/change/",
+        f"/console/admin/issuers/issuer/{issuer.pk}/change/",
         {
             "slug": "guild",
             "name": "Renamed",

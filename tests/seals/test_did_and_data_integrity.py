@@ -246,7 +246,7 @@ def test_the_admin_switch_marks_the_status_lists_for_re_signing(seal, admin_clie
     versions = dict(StatusList.objects.filter(issuer=seal.issuer).values_list("pk", "version"))
     issuer = seal.issuer
     response = admin_client.post(
-        f"/admin/issuers/issuer/{issuer.pk}/change/",
+        f"/console/admin/issuers/issuer/{issuer.pk}/change/",
         {
             "slug": issuer.slug,
             "name": issuer.name,

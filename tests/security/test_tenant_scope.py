@@ -295,7 +295,7 @@ def test_an_operators_command_spans_issuers(two_issuers):
 
 def test_the_admin_spans_issuers(admin_client, two_issuers):
     (_a, seal_a, *_), (_b, seal_b, *_) = two_issuers
-    response = admin_client.get("/admin/seals/seal/")
+    response = admin_client.get("/console/admin/seals/seal/")
     assert response.status_code == 200
     assert seal_a.public_id.encode() in response.content
     assert seal_b.public_id.encode() in response.content

@@ -6,10 +6,13 @@ run (re-armed on every run) and a webhook endpoint for the local sink ``make run
 ``seal.expired`` webhook and its delivery log.
 """
 
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -19,8 +22,9 @@ from django.utils import timezone
 from config.tenancy import scopes_disabled
 from effects.management.commands import webhook_sink
 from effects.webhooks import webhook_endpoint_create, webhook_endpoint_update
-from issuers.models import Issuer, Member, Programme, WebhookEndpoint
+from issuers.models import Issuer, Member, Programme, StaffRole, WebhookEndpoint
 from issuers.services import apikey_create, member_create, programme_default
+from issuers.staff import staff_user_create
 from seals import links
 from seals.models import Notice, Seal, SealStatus
 from seals.registry import issuer_create
@@ -39,6 +43,9 @@ DEMO_MEMBERS = [
 # The seal to watch: it expires this long after every run of the command.
 SOON_REF, SOON_NAME, SOON_DOMAIN = "DEMO-TWO-MINUTES", "Fairway Joinery", "fairway.example"
 SOON = timedelta(minutes=2)
+# The demo issuer's console owner; the password is generated once into var/ (owner-only).
+OWNER_EMAIL = "owner@guild.example"
+OWNER_PASSWORD_FILE = "demo-console-password"  # noqa: S105 (the file's name, not a secret)
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Seeded:
     seals: list[tuple[str, Seal]]
     soon: Seal
     endpoint: WebhookEndpoint
+    password: str
 
 
 class Command(BaseCommand):
@@ -79,6 +87,11 @@ class Command(BaseCommand):
         for ref, seal in seeded.seals:
             self._print_seal(ref, seal)
         self._print_watch(seeded.soon, seeded.endpoint, secret_path)
+        # Last, on lines of their own: what a newcomer opens first.
+        self.stdout.write("")
+        self.stdout.write(f"Console: {settings.PUBLIC_BASE_URL}{settings.CONSOLE_PATH}")
+        self.stdout.write(f"Sign in as {OWNER_EMAIL} / {seeded.password}")
+        self.stdout.write(f"Register: {settings.PUBLIC_BASE_URL}/issuers/{DEMO_SLUG}/register")
 
     @transaction.atomic
     def _seed(self, sink_port: int) -> Seeded:
@@ -114,7 +127,10 @@ class Command(BaseCommand):
         # issued/renewed event at start-up, not only its expiry.
         endpoint = self._endpoint(issuer, f"http://127.0.0.1:{sink_port}{webhook_sink.PATH}")
         soon = self._arm_soon(issuer, programme, now)
-        return Seeded(plaintext=plaintext, seals=seals, soon=soon, endpoint=endpoint)
+        password = _console_owner(issuer)
+        return Seeded(
+            plaintext=plaintext, seals=seals, soon=soon, endpoint=endpoint, password=password
+        )
 
     def _endpoint(self, issuer: Issuer, url: str) -> WebhookEndpoint:
         """The demo issuer's endpoint for the local sink, subscribed to every event.
@@ -212,3 +228,36 @@ def _demo_member(issuer: Issuer, ref: str, name: str, domain: str) -> Member:
             contact_email=f"office@{domain}",
         )
     return member
+
+
+def _console_password() -> str:
+    """The demo owner's password: made once into var/ (mode 0600), the same on every run."""
+    path = Path(settings.VAR_DIR) / OWNER_PASSWORD_FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another run wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password)
+    return password
+
+
+def _console_owner(issuer: Issuer) -> str:
+    """The demo issuer's owner with a verified address and the password in var/ (set again
+    on every run, so a regenerated file and the account always agree)."""
+    password = _console_password()
+    staff = staff_user_create(
+        issuer=issuer, email=OWNER_EMAIL, password=password, role=StaffRole.OWNER
+    )
+    user = staff.user
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=OWNER_EMAIL, defaults={"verified": True, "primary": True}
+    )
+    return password

@@ -1,0 +1,174 @@
+"""Programmes: the issuer's seal programmes, listed for everyone, created and edited by managers
+through the API's services (issuers.services.programme_create, seals.registry.programme_*)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+from console.access import StaffRequest, staff_view
+from issuers import services
+from issuers.models import Programme
+from issuers.text import validate_multi_line_text, validate_single_line_text
+from seals import links, registry
+from seals.models import Seal
+
+
+class ProgrammeForm(forms.Form):
+    slug = forms.SlugField(
+        label=gettext_lazy("Identifier"),
+        max_length=60,
+        help_text=gettext_lazy("In URLs and credentials; fixed once created."),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=200, validators=[validate_single_line_text]
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_multi_line_text],
+    )
+    criteria_url = forms.URLField(
+        label=gettext_lazy("Criteria URL"), required=False, assume_scheme="https"
+    )
+    validity_days = forms.IntegerField(
+        label=gettext_lazy("Validity (days)"), min_value=1, max_value=3660, initial=365
+    )
+    notice_days = forms.CharField(
+        label=gettext_lazy("Reminders (days before expiry)"),
+        initial="30, 7, 1",
+        required=False,
+        help_text=gettext_lazy("Comma-separated, e.g. 30, 7, 1."),
+    )
+    theme = forms.ChoiceField(label=gettext_lazy("Theme"), choices=Programme.Theme.choices)
+    accent_colour = forms.CharField(
+        label=gettext_lazy("Accent colour"),
+        initial="#1f6feb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("A colour like #1f6feb."))],
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    wording = forms.CharField(
+        label=gettext_lazy("Wording on the seal"),
+        max_length=80,
+        initial="Verified member",
+        validators=[validate_single_line_text],
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["slug"]
+
+    def clean_notice_days(self) -> list[int]:
+        raw = [part.strip() for part in self.cleaned_data["notice_days"].split(",")]
+        try:
+            days = sorted({int(part) for part in raw if part}, reverse=True)
+        except ValueError:
+            raise forms.ValidationError(_("Whole numbers of days, separated by commas.")) from None
+        if len(days) > 10 or any(not 0 <= d <= 365 for d in days):
+            raise forms.ValidationError(_("At most ten reminders, each 0 to 365 days."))
+        return days
+
+    @staticmethod
+    def initial_for(programme: Programme) -> dict:
+        return {
+            "name": programme.name,
+            "description": programme.description,
+            "criteria_url": programme.criteria_url,
+            "validity_days": programme.validity_days,
+            "notice_days": ", ".join(str(d) for d in programme.notice_days),
+            "theme": programme.theme,
+            "accent_colour": programme.accent_colour,
+            "wording": programme.wording,
+        }
+
+
+def _errors(form: forms.Form, exc: ValidationError | DomainError) -> None:
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@staff_view()
+def programmes(request: StaffRequest) -> HttpResponse:
+    rows = Programme.objects.annotate(seal_count=Count("seals")).order_by("-is_default", "name")
+    return render(request, "console/programmes.html", {"programmes": rows})
+
+
+@staff_view()
+def programme_create(request: StaffRequest) -> HttpResponse:
+    form = ProgrammeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                services.programme_create(issuer=request.issuer, **data)
+            except (DomainError, ValidationError) as exc:
+                _errors(form, exc)
+                status = getattr(exc, "status_code", 400)
+            else:
+                messages.success(request, _("Programme created."))
+                return redirect("console:programmes")
+    return render(request, "console/programme_form.html", {"form": form}, status=status)
+
+
+@staff_view()
+def programme_edit(request: StaffRequest, pk: int) -> HttpResponse:
+    programme = get_object_or_404(Programme, pk=pk)
+    # The live look: one of its seals as the public sees it (same-origin image, no script).
+    sample = Seal.objects.filter(programme=programme).order_by("-created_at").first()
+    status = 200
+    if request.method == "POST":
+        form = ProgrammeForm(request.POST, editing=True)
+        status = 400
+        if form.is_valid():
+            try:
+                registry.programme_update(programme=programme, **form.cleaned_data)
+            except (DomainError, ValidationError) as exc:
+                _errors(form, exc)
+                status = getattr(exc, "status_code", 400)
+                programme.refresh_from_db()
+            else:
+                messages.success(request, _("Programme saved; its seals show the change now."))
+                return redirect("console:programme-edit", pk=programme.pk)
+    else:
+        form = ProgrammeForm(initial=ProgrammeForm.initial_for(programme), editing=True)
+    return render(
+        request,
+        "console/programme_form.html",
+        {
+            "form": form,
+            "programme": programme,
+            "sample_image": links.image_url(sample, "svg") if sample else "",
+        },
+        status=status,
+    )
+
+
+@staff_view()
+@require_POST
+def programme_delete(request: StaffRequest, pk: int) -> HttpResponse:
+    programme = get_object_or_404(Programme, pk=pk)
+    try:
+        registry.programme_delete(programme=programme)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return redirect("console:programme-edit", pk=programme.pk)
+    messages.success(request, _("Programme deleted."))
+    return redirect("console:programmes")

@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from console import (
+    audit,
+    data_requests,
+    imports,
+    keys,
+    programmes,
+    seal_actions,
+    staff_views,
+    views,
+    webhooks,
+)
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/new/", views.member_create, name="member-create"),
+    path("members/<int:pk>/", views.member_detail, name="member"),
+    path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
+    path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
+    path("members/<int:pk>/export/", data_requests.member_export, name="member-export"),
+    path("members/<int:pk>/erase/", data_requests.member_erase, name="member-erase"),
+    path("data-requests/", data_requests.data_request_list, name="data-requests"),
+    path("data-requests/<int:pk>/", data_requests.data_request_detail, name="data-request"),
+    path("seals/<str:seal_id>/<slug:action>/", seal_actions.seal_action, name="seal-action"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="import"),
+    path("programmes/", programmes.programmes, name="programmes"),
+    path("programmes/new/", programmes.programme_create, name="programme-create"),
+    path("programmes/<int:pk>/", programmes.programme_edit, name="programme-edit"),
+    path("programmes/<int:pk>/delete/", programmes.programme_delete, name="programme-delete"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit.csv", audit.audit_csv, name="audit-csv"),
+    path("audit/account/", audit.account_log, name="account-log"),
+    path("staff/", staff_views.staff_page, name="staff"),
+    path("staff/<int:pk>/role/", staff_views.staff_role, name="staff-role"),
+    path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),
+    path("keys/", keys.api_keys, name="keys"),
+    path("keys/<int:pk>/revoke/", keys.api_key_revoke, name="key-revoke"),
+    path("webhooks/", webhooks.endpoints, name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="webhook"),
+    path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
+    path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="webhook-test"),
+    path("join/<str:token>/", staff_views.join, name="join"),
+]
+
+# Outside the app namespace: allauth and the admin reverse their own unnamespaced names.
+outer_urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

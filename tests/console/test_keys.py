@@ -1,0 +1,53 @@
+"""API keys for owners: a new key is shown once and works on the API; a revoked one does not."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+from issuers.models import ApiKey
+from issuers.services import apikey_create
+
+
+def api_status(key: str) -> int:
+    return Client().get("/api/v1/issuer", HTTP_AUTHORIZATION=f"Bearer {key}").status_code
+
+
+def test_an_owner_creates_a_key_shown_once_that_works(world, owner_client):
+    response = owner_client.post(reverse("console:keys"), {"name": "CRM", "scopes": ["read"]})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    plaintext = re.search(r"ts_live_[0-9a-f]{12}_[\w-]+", response.content.decode()).group(0)
+    key = ApiKey.objects.get(issuer=world.issuer, name="CRM")
+    assert key.scopes == ["read"] and plaintext.split("_")[-1] not in key.secret_hash
+    assert api_status(plaintext) == 200
+    again = owner_client.get(reverse("console:keys")).content.decode()
+    assert plaintext not in again and f"ts_live_{key.prefix}_" in again
+
+
+def test_revoking_stops_the_key(world, owner_client):
+    new = apikey_create(issuer=world.issuer, name="old")
+    assert api_status(new.plaintext) == 200
+    response = owner_client.post(reverse("console:key-revoke", args=[new.api_key.pk]))
+    assert response.status_code == 302
+    assert api_status(new.plaintext) == 401
+
+
+def test_only_owners_see_keys_and_another_issuers_key_is_not_found(
+    world, manager_client, owner_client
+):
+    assert manager_client.get(reverse("console:keys")).status_code == 403
+    assert manager_client.post(reverse("console:keys"), {"name": "x"}).status_code == 403
+    foreign = apikey_create(issuer=world.other_issuer, name="theirs")
+    response = owner_client.post(reverse("console:key-revoke", args=[foreign.api_key.pk]))
+    assert response.status_code == 404
+    assert api_status(foreign.plaintext) == 200
+    assert not ApiKey.objects.filter(name="x").exists()
+
+
+def test_a_key_needs_a_name_and_a_scope(world, owner_client):
+    response = owner_client.post(reverse("console:keys"), {"name": "", "scopes": []})
+    assert response.status_code == 400
+    assert ApiKey.objects.filter(issuer=world.issuer).count() == 1

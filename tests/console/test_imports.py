@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from issuers.models import ImportJob, Member
 from seals.models import SealEvent
-from tests.issuers.test_api_imports import csv_bytes, good_rows
+from tests.seals.test_api_imports import csv_bytes, good_rows
 
 
 def upload(client, data: bytes, name: str = "members.csv", **options):

@@ -3,7 +3,7 @@ staff user recorded as the actor; what the rules refuse is shown and changes not
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -60,10 +60,8 @@ def test_renew_sets_the_end_of_the_chosen_day(world, manager_client):
     )
     assert response.status_code == 302
     seal = Seal.objects.get(pk=world.seal.pk)
-    assert seal.expires_at.date() == day and (seal.expires_at.hour, seal.expires_at.minute) == (
-        23,
-        59,
-    )
+    # Valid through that whole day in the issuer's time zone (UTC here): to the next midnight.
+    assert seal.expires_at == datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
     assert last_event(seal).actor == f"staff:{world.manager.user.pk}"
 
 

@@ -106,6 +106,8 @@ def load(public_id: str) -> SealSnapshot | None:
         description=programme.description,
         criteria_url=programme.criteria_url,
         theme=str(programme.theme),
+        signatory_name=programme.signatory_name,
+        signatory_title=programme.signatory_title,
     )
     member_facts = MemberFacts(
         display_name=member.display_name,
@@ -172,6 +174,12 @@ def _digest(
             "description": programme.description,
             "criteria_url": programme.criteria_url,
             "theme": programme.theme,
+            # Only when set, so the digests (and ETags) of unsigned programmes stay as they were.
+            **(
+                {"signatory": [programme.signatory_name, programme.signatory_title]}
+                if programme.signatory_name or programme.signatory_title
+                else {}
+            ),
         },
         "member": {
             "display_name": member.display_name,

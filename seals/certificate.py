@@ -252,7 +252,9 @@ def render_certificate(
     page.centred(y, _("This certifies that") if valid else _("This certificate was issued to"), 12)
     y -= 13 * mm
     pdf.setFillColor(INK)
-    for line in text.wrap(member.display_name, 26, RIGHT - LEFT, bold=True, rtl=page.rtl)[:2]:
+    for line in text.wrap(
+        member.display_name, 26, RIGHT - LEFT, bold=True, rtl=page.rtl, max_lines=2
+    ):
         page.centred(y, line, 26, bold=True)
         y -= 10.5 * mm
     if member.legal_name and member.legal_name != member.display_name:
@@ -272,7 +274,7 @@ def render_certificate(
         y -= 10 * mm
         pdf.setFillColor(ALERT)
         sentence = not_valid_sentence(snap, status)
-        for line in text.wrap(sentence, 13, RIGHT - LEFT, bold=True, rtl=page.rtl)[:2]:
+        for line in text.wrap(sentence, 13, RIGHT - LEFT, bold=True, rtl=page.rtl, max_lines=2):
             page.centred(y, line, 13, bold=True)
             y -= 6 * mm
 
@@ -345,7 +347,7 @@ def render_certificate(
         "This certificate is a printout and does not change when the seal does. The live status "
         "of this seal is on the verification page behind the QR code:"
     )
-    for line in text.wrap(notice, 9, RIGHT - LEFT, bold=False, rtl=page.rtl)[:3]:
+    for line in text.wrap(notice, 9, RIGHT - LEFT, bold=False, rtl=page.rtl, max_lines=3):
         page.write(page.x(LEFT), y, line, 9)
         y -= 4.2 * mm
     pdf.setFillColor(LINK)

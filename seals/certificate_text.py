@@ -99,9 +99,12 @@ def fit(text: str, size: float, max_width: float, *, bold: bool, rtl: bool) -> s
     return text[:lo].rstrip() + "…"
 
 
-def wrap(text: str, size: float, max_width: float, *, bold: bool, rtl: bool) -> list[str]:
+def wrap(
+    text: str, size: float, max_width: float, *, bold: bool, rtl: bool, max_lines: int = 99
+) -> list[str]:
     """Lines in logical order, broken between words; each is ordered on its own when drawn
-    (UAX #9 reorders per line, after line breaking)."""
+    (UAX #9 reorders per line, after line breaking). Past ``max_lines`` the last line ends
+    with an ellipsis, so a cut never passes for the whole text."""
     lines: list[str] = []
     for word in text.split():
         candidate = f"{lines[-1]} {word}" if lines else word
@@ -109,7 +112,10 @@ def wrap(text: str, size: float, max_width: float, *, bold: bool, rtl: bool) -> 
             lines[-1] = candidate
         else:
             lines.append(word)
-    return lines
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :]) + " …"
+        lines = [*lines[: max_lines - 1], fit(rest, size, max_width, bold=bold, rtl=rtl)]
+    return [fit(line, size, max_width, bold=bold, rtl=rtl) for line in lines]
 
 
 def draw(

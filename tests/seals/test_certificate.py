@@ -230,6 +230,19 @@ def test_an_internationalised_domain_is_printed_in_unicode(client, tmp_path):
     assert "xn--" not in words
 
 
+def test_a_name_too_long_for_two_lines_is_cut_with_an_ellipsis(client, tmp_path):
+    name = "Bäckerei und Konditorei " + " ".join(["Zuckerbäckermeisterbetrieb"] * 6)
+    seal = seal_in("active", MemberFactory(display_name=name))
+    words = _words(client.get(f"/s/{seal.public_id}/certificate.pdf").content, tmp_path)
+    # Two lines of the name, the second ending in an ellipsis (NFKC: "..."), then the legal name.
+    assert re.search(
+        r"This certifies that Bäckerei und Konditorei Zuckerbäckermeisterbetrieb \S*\.\.\. "
+        + re.escape(seal.member.legal_name + " holds the seal"),
+        words,
+    )
+    assert name not in words
+
+
 def test_the_signatory_of_the_programme_signs_it_and_a_change_is_a_new_etag(
     client, tmp_path, django_capture_on_commit_callbacks
 ):

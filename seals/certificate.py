@@ -140,6 +140,17 @@ class _Page:
         text.draw(self.pdf, CENTRE, y, fitted, size, bold=bold, rtl=self.rtl, align="centre")
 
 
+def _shrunk(
+    value: str, size: float, max_width: float, *, bold: bool, rtl: bool
+) -> tuple[float, str]:
+    """A size down to 85% at which ``value`` fits, so a long date or id stays whole; past
+    that, ``value`` cut with an ellipsis at the smallest size."""
+    smallest = size * 0.85
+    while size > smallest and text.width(value, size, bold=bold, rtl=rtl) > max_width:
+        size = max(smallest, size - 0.25)
+    return size, text.fit(value, size, max_width, bold=bold, rtl=rtl)
+
+
 def _frame(pdf: Canvas) -> None:
     """A double rule with a guilloche band between: interlaced sine waves, vector lines only."""
     outer, inner, band = 10 * mm, 19 * mm, 14.5 * mm
@@ -293,15 +304,14 @@ def render_certificate(
         (_("Seal ID"), snap.public_id, INK),
         (_("Credential ID"), credential, INK),
     ]
-    label_width, value_x = 50 * mm, LEFT + 52 * mm
+    label_width, value_x = 56 * mm, LEFT + 58 * mm
     for label, value, colour in rows:
         pdf.setFillColor(MUTED)
-        page.write(
-            page.x(LEFT), y, text.fit(label, 10.5, label_width, bold=False, rtl=page.rtl), 10.5
-        )
+        size, fitted = _shrunk(label, 10.5, label_width, bold=False, rtl=page.rtl)
+        page.write(page.x(LEFT), y, fitted, size)
         pdf.setFillColor(colour)
-        fitted = text.fit(value, 10.5, RIGHT - value_x, bold=True, rtl=page.rtl)
-        page.write(page.x(value_x), y, fitted, 10.5, bold=True)
+        size, fitted = _shrunk(value, 10.5, RIGHT - value_x, bold=True, rtl=page.rtl)
+        page.write(page.x(value_x), y, fitted, size, bold=True)
         y -= 6.5 * mm
 
     # The seal as visitors see it, the signature line, and the QR code to the live status.

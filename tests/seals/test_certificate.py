@@ -230,6 +230,18 @@ def test_an_internationalised_domain_is_printed_in_unicode(client, tmp_path):
     assert "xn--" not in words
 
 
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "es", "ar"])
+def test_every_label_and_value_is_printed_whole_in_every_language(client, tmp_path, lang):
+    with time_machine.travel(datetime(2026, 12, 2, 12, tzinfo=UTC), tick=False):
+        seal = seal_in(
+            "expired", MemberFactory(domains=["shop.example", "xn--bckerei-5wa.example"])
+        )
+        pdf = client.get(f"/s/{seal.public_id}/certificate.pdf?lang={lang}").content
+    words = _words(pdf, tmp_path)
+    assert "..." not in words  # NFKC of the ellipsis that marks a cut
+    assert seal.public_id in words
+
+
 def test_a_name_too_long_for_two_lines_is_cut_with_an_ellipsis(client, tmp_path):
     name = "Bäckerei und Konditorei " + " ".join(["Zuckerbäckermeisterbetrieb"] * 6)
     seal = seal_in("active", MemberFactory(display_name=name))

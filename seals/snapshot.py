@@ -99,6 +99,7 @@ def load(public_id: str) -> SealSnapshot | None:
         logo_version=issuer.logo_version if issuer.logo_png else 0,
         chain_head=issuer.chain_head,
         chain_length=issuer.chain_length,
+        credentials_use_did=issuer.credentials_use_did,
     )
     programme_facts = ProgrammeFacts(
         slug=programme.slug,
@@ -167,6 +168,8 @@ def _digest(
             "kind": issuer.kind,
             "website": issuer.website,
             "logo_version": issuer.logo_version,
+            # Only when set, so the digests (and ETags) of other issuers stay as they were.
+            **({"credentials_use_did": True} if issuer.credentials_use_did else {}),
         },
         "programme": {
             "slug": programme.slug,

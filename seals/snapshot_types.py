@@ -24,7 +24,7 @@ _SealRow = tuple[
     str, int, str, datetime, datetime, datetime | None, int, tuple[int, int] | None, bool,
     datetime, str,
 ]  # fmt: skip
-_IssuerRow = tuple[int, str, str, str, str, int, str, int]
+_IssuerRow = tuple[int, str, str, str, str, int, str, int, bool]
 _ProgrammeRow = tuple[str, str, str, str, str, str, str]
 _MemberRow = tuple[str, str, tuple[str, ...], str]
 # What to_cache gives: (CACHE_FORMAT, seal, issuer, programme, member, history).
@@ -44,6 +44,8 @@ class IssuerFacts:
     # Copied at load time; SNAPSHOT_TTL bounds their age (they move with every issuer event).
     chain_head: str
     chain_length: int
+    # Credentials name the issuer by its DID: their ids change with it (the certificate prints one).
+    credentials_use_did: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,7 @@ class SealSnapshot:
                 issuer.logo_version,
                 issuer.chain_head,
                 issuer.chain_length,
+                issuer.credentials_use_did,
             ),
             (
                 programme.slug,

@@ -285,6 +285,23 @@ def test_it_prints_the_id_of_the_credential_the_seal_publishes(client, tmp_path)
     assert f"Credential ID {jti}" in words
 
 
+def test_signing_as_the_issuer_did_prints_the_new_credential_id_under_a_new_etag(
+    client, tmp_path, django_capture_on_commit_callbacks
+):
+    from seals.registry import issuer_credentials_use_did_set
+
+    seal = seal_in("active")
+    before = client.get(f"/s/{seal.public_id}/certificate.pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        issuer_credentials_use_did_set(issuer=seal.issuer, enabled=True)
+    after = client.get(f"/s/{seal.public_id}/certificate.pdf")
+    seal.issuer.refresh_from_db()
+    new_id = credential_build(seal)["id"]
+    assert after["ETag"] != before["ETag"]
+    assert f"Credential ID {new_id}" in _words(after.content, tmp_path)
+    assert new_id not in _words(before.content, tmp_path)
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_equal_inputs_give_equal_bytes(lang):
     from django.utils import translation

@@ -37,6 +37,15 @@ def normalise_domain(value: str) -> str:
     return ascii_host
 
 
+def display_domain(ascii_host: str) -> str:
+    """A stored (A-label) hostname as people read it: ``xn--bckerei-5xa.example`` is
+    ``bäckerei.example``. A label that does not decode is shown as stored, never dropped."""
+    try:
+        return idna.decode(ascii_host)
+    except (idna.IDNAError, UnicodeError):
+        return ascii_host
+
+
 def normalise_domains(values: list[str]) -> list[str]:
     result: list[str] = []
     for value in values:

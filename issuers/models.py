@@ -112,6 +112,9 @@ class Programme(TimeStamped):
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.LIGHT)
     accent_colour = models.CharField(max_length=7, default="#1f6feb")
     wording = models.CharField(max_length=80, default="Verified member")
+    # Who signs the printed certificate; blank leaves a plain line labelled with the issuer.
+    signatory_name = models.CharField(max_length=120, blank=True, default="")
+    signatory_title = models.CharField(max_length=120, blank=True, default="")
     is_default = models.BooleanField(default=False)
 
     objects = IssuerScopedManager()

@@ -197,6 +197,8 @@ PROGRAMME_EDITABLE = (
     "theme",
     "accent_colour",
     "wording",
+    "signatory_name",
+    "signatory_title",
 )
 MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out", "register_listed")
 

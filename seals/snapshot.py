@@ -99,6 +99,7 @@ def load(public_id: str) -> SealSnapshot | None:
         logo_version=issuer.logo_version if issuer.logo_png else 0,
         chain_head=issuer.chain_head,
         chain_length=issuer.chain_length,
+        credentials_use_did=issuer.credentials_use_did,
     )
     programme_facts = ProgrammeFacts(
         slug=programme.slug,
@@ -106,6 +107,8 @@ def load(public_id: str) -> SealSnapshot | None:
         description=programme.description,
         criteria_url=programme.criteria_url,
         theme=str(programme.theme),
+        signatory_name=programme.signatory_name,
+        signatory_title=programme.signatory_title,
     )
     member_facts = MemberFacts(
         display_name=member.display_name,
@@ -165,6 +168,8 @@ def _digest(
             "kind": issuer.kind,
             "website": issuer.website,
             "logo_version": issuer.logo_version,
+            # Only when set, so the digests (and ETags) of other issuers stay as they were.
+            **({"credentials_use_did": True} if issuer.credentials_use_did else {}),
         },
         "programme": {
             "slug": programme.slug,
@@ -172,6 +177,12 @@ def _digest(
             "description": programme.description,
             "criteria_url": programme.criteria_url,
             "theme": programme.theme,
+            # Only when set, so the digests (and ETags) of unsigned programmes stay as they were.
+            **(
+                {"signatory": [programme.signatory_name, programme.signatory_title]}
+                if programme.signatory_name or programme.signatory_title
+                else {}
+            ),
         },
         "member": {
             "display_name": member.display_name,

@@ -18,14 +18,14 @@ from typing import cast
 from seals.status import effective_status, next_change_at
 
 # Bump whenever a field is added, removed, reordered or changes type.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 _SealRow = tuple[
     str, int, str, datetime, datetime, datetime | None, int, tuple[int, int] | None, bool,
     datetime, str,
 ]  # fmt: skip
-_IssuerRow = tuple[int, str, str, str, str, int, str, int]
-_ProgrammeRow = tuple[str, str, str, str, str]
+_IssuerRow = tuple[int, str, str, str, str, int, str, int, bool]
+_ProgrammeRow = tuple[str, str, str, str, str, str, str]
 _MemberRow = tuple[str, str, tuple[str, ...], str]
 # What to_cache gives: (CACHE_FORMAT, seal, issuer, programme, member, history).
 CacheForm = tuple[
@@ -44,6 +44,8 @@ class IssuerFacts:
     # Copied at load time; SNAPSHOT_TTL bounds their age (they move with every issuer event).
     chain_head: str
     chain_length: int
+    # Credentials name the issuer by its DID: their ids change with it (the certificate prints one).
+    credentials_use_did: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,9 @@ class ProgrammeFacts:
     description: str
     criteria_url: str
     theme: str
+    # Printed under the certificate's signature line; blank gives a line labelled with the issuer.
+    signatory_name: str = ""
+    signatory_title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,7 @@ class SealSnapshot:
                 issuer.logo_version,
                 issuer.chain_head,
                 issuer.chain_length,
+                issuer.credentials_use_did,
             ),
             (
                 programme.slug,
@@ -152,6 +158,8 @@ class SealSnapshot:
                 programme.description,
                 programme.criteria_url,
                 programme.theme,
+                programme.signatory_name,
+                programme.signatory_title,
             ),
             (member.display_name, member.legal_name, member.domains, member.country),
             tuple((entry.kind, entry.at) for entry in self.history),

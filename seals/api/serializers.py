@@ -212,12 +212,21 @@ class ProgrammeSerializer(StrictModelSerializer):
             "theme",
             "wording",
             "accent_colour",
+            "signatory_name",
+            "signatory_title",
             "is_default",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["is_default", "created_at", "updated_at"]
-        extra_kwargs = {"validity_days": {"min_value": 1, "max_value": 3660}}
+        extra_kwargs = {
+            "validity_days": {"min_value": 1, "max_value": 3660},
+            "signatory_name": {
+                "help_text": "Who signs the printed certificate; blank prints a plain signature "
+                "line labelled with the issuer's name."
+            },
+            "signatory_title": {"help_text": "The signatory's title, printed under the name."},
+        }
         # Uniqueness of the slug is checked by the service's full_clean.
         validators: list = []
 

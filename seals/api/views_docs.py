@@ -97,6 +97,8 @@ PROGRAMME_EXAMPLE = {
     "theme": "light",
     "wording": "Certified master baker",
     "accent_colour": "#8a4b08",
+    "signatory_name": "Ada Byron",
+    "signatory_title": "Registrar",
     "is_default": False,
     "created_at": "2026-01-05T09:30:00Z",
     "updated_at": "2026-01-05T09:30:00Z",

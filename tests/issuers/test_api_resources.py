@@ -65,6 +65,30 @@ def test_programme_crud(api):
     assert not Programme.objects.filter(issuer=api.issuer, slug="gold").exists()
 
 
+def test_a_programme_names_its_certificate_signatory_and_a_change_refreshes_its_seals(
+    api, monkeypatch, django_capture_on_commit_callbacks
+):
+    invalidated = []
+    monkeypatch.setattr("seals.snapshot.invalidate_programme", invalidated.append)
+    created = api.post("/programmes", {"slug": "gold", "name": "Gold"})
+    assert created.json()["signatory_name"] == created.json()["signatory_title"] == ""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = api.patch(
+            "/programmes/gold", {"signatory_name": "Ada Byron", "signatory_title": "Registrar"}
+        )
+
+    assert updated.status_code == 200, updated.content
+    assert (updated.json()["signatory_name"], updated.json()["signatory_title"]) == (
+        "Ada Byron",
+        "Registrar",
+    )
+    assert [p.slug for p in invalidated] == ["gold"]
+    too_long = api.patch("/programmes/gold", {"signatory_name": "x" * 121})
+    assert too_long.status_code == 400
+    assert Programme.objects.get(issuer=api.issuer, slug="gold").signatory_name == "Ada Byron"
+
+
 def test_it_refuses_a_duplicate_programme_slug_and_deleting_the_default(api):
     duplicate = api.post("/programmes", {"slug": "member", "name": "Again"})
     default = api.delete("/programmes/member")

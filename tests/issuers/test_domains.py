@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from issuers.domains import host_matches, normalise_domain
+from issuers.domains import display_domain, host_matches, normalise_domain
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,10 @@ def test_it_refuses_invalid_labels(raw):
 def test_a_subdomain_written_in_unicode_matches_its_registered_a_label():
     assert host_matches("shop.faß.de", ["xn--fa-hia.de"])
     assert not host_matches("fass.de", ["xn--fa-hia.de"])
+
+
+def test_a_stored_a_label_is_shown_in_unicode_and_an_undecodable_one_as_stored():
+    assert display_domain("xn--bcher-kva.example") == "bücher.example"
+    assert display_domain("shop.xn--fa-hia.de") == "shop.faß.de"
+    assert display_domain("plain.example") == "plain.example"
+    assert display_domain("xn--zz.example") == "xn--zz.example"

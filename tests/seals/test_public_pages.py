@@ -36,6 +36,13 @@ def test_each_status_has_its_own_page(client, status):
     assert seal.issuer.chain_head in html or "chain" in html
 
 
+def test_the_page_writes_an_internationalised_domain_in_unicode(client):
+    seal = seal_in("active", MemberFactory(domains=["xn--bckerei-5wa.example"]))
+    html = client.get(f"/verify/{seal.public_id}").content.decode()
+    assert "bäckerei.example" in html
+    assert "xn--bckerei-5wa" not in html
+
+
 def test_the_page_shows_history_kinds_and_dates_but_never_reasons(client):
     seal = seal_in("suspended")
     html = client.get(f"/verify/{seal.public_id}").content.decode()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.ratelimit import retry_after, too_many_requests
-from issuers.models import DataRequest
+from issuers.models import DataRequest, Member
 from portal import access
 from portal.access import MemberRequest, member_view
 from portal.forms import CorrectionForm, DataRequestForm, DetailsForm, EmailForm, PreferencesForm
@@ -153,14 +153,7 @@ def seal_detail(request: MemberRequest, seal_id: str) -> HttpResponse:
 @member_view
 def details(request: MemberRequest) -> HttpResponse:
     member = request.member
-    initial = {
-        "display_name": member.display_name,
-        "domains": "\n".join(member.domains),
-        "contact_name": member.contact_name,
-        "contact_email": member.contact_email,
-        "contact_phone": member.contact_phone,
-    }
-    form = DetailsForm(_posted(request), initial=initial)
+    form = DetailsForm(_posted(request), initial=_details_initial(member))
     if request.method == "POST" and form.is_valid():
         try:
             member = member_update(member=member, actor=member_actor(member), **form.cleaned_data)
@@ -180,6 +173,16 @@ def details(request: MemberRequest) -> HttpResponse:
     )
 
 
+def _details_initial(member: Member) -> dict[str, str]:
+    return {
+        "display_name": member.display_name,
+        "domains": "\n".join(member.domains),
+        "contact_name": member.contact_name,
+        "contact_email": member.contact_email,
+        "contact_phone": member.contact_phone,
+    }
+
+
 def _form_errors(form: DetailsForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -197,7 +200,11 @@ def correction(request: MemberRequest) -> HttpResponse:
         return render(
             request,
             "portal/details.html",
-            {"form": DetailsForm(initial={}), "correction": form, "member": request.member},
+            {
+                "form": DetailsForm(initial=_details_initial(request.member)),
+                "correction": form,
+                "member": request.member,
+            },
             status=400,
         )
     data_request = _file(request, DataRequest.Kind.RECTIFICATION, form.cleaned_data["fields_wrong"])

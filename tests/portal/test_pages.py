@@ -128,6 +128,14 @@ def test_other_corrections_are_a_rectification_request(signed_in, member):
     assert reload(member).legal_name == member.legal_name
 
 
+def test_a_correction_request_naming_nothing_is_refused(signed_in, member):
+    response = signed_in.post(reverse("portal:correction"), {})
+    assert response.status_code == 400
+    assert member.display_name in response.content.decode()  # the form keeps its values
+    with scopes_disabled():
+        assert not DataRequest.objects.exists()
+
+
 def test_announcements_can_be_switched_off_and_on(signed_in, member):
     page = signed_in.get(reverse("portal:preferences")).content.decode()
     assert unsubscribe_url(member) in page.replace("&amp;", "&")

@@ -6,6 +6,7 @@ from config.ratelimit import rate_limited
 from config.views import ApiDocsView, healthz
 from console import landing
 from console.urls import outer_urlpatterns as console_outer
+from portal import views as portal_views
 from privacy import views as privacy_views
 from seals.check import check_view
 from seals.register import register_view
@@ -22,6 +23,10 @@ urlpatterns = [
     # whose responses may set the session and CSRF cookies (SESSION_COOKIE_PATH). The old admin
     # address redirects there.
     path("console/", include(console_outer)),
+    # The member portal shares the console's cookie path (docs/portal.md); /portal/, the
+    # address members are given, redirects there and sets nothing.
+    path("console/portal/", include("portal.urls")),
+    path("portal/", portal_views.portal_root, name="portal-root"),
     path("console/", include("console.urls")),
     re_path(
         r"^admin/(?P<rest>.*)$",

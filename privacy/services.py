@@ -10,6 +10,7 @@ when the request asks for it; the member's seals are then revoked with reason ``
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,7 +87,10 @@ def data_request_create(
     requester_name: str = "",
     requester_email: str = "",
     received_at: datetime | None = None,
+    fields: Sequence[str] = (),
 ) -> DataRequest:
+    """Record a request with its one-month clock. ``fields`` names what a rectification is
+    about (field names only, kept in the audit trail, which outlives an erasure)."""
     if kind not in DataRequest.Kind.values:
         raise InvalidInputError(
             "kind", f"Unknown kind {kind!r}; one of {', '.join(DataRequest.Kind.values)}."
@@ -105,7 +109,15 @@ def data_request_create(
         requester_email=requester_email.strip(),
         received_at=received_at,
         due_at=due_date(received_at),
-        audit=[_audit_entry("received", actor, now, state=DataRequest.State.RECEIVED)],
+        audit=[
+            _audit_entry(
+                "received",
+                actor,
+                now,
+                state=DataRequest.State.RECEIVED,
+                **({"fields": sorted(fields)} if fields else {}),
+            )
+        ],
     )
     request.full_clean()
     request.save()

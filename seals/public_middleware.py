@@ -30,8 +30,9 @@ PUBLIC_PREFIXES = (
 )
 
 
-# Public pages matched whole, not as prefixes: the site root (its landing page).
-PUBLIC_PATHS = frozenset({"/"})
+# Public pages matched whole, not as prefixes: the site root (its landing page) and the member
+# portal's short address (a redirect to /console/portal/).
+PUBLIC_PATHS = frozenset({"/", "/portal/"})
 
 
 def is_public(path: str) -> bool:

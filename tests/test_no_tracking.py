@@ -5,11 +5,11 @@ cookie and, when it answers HTML, loads nothing from another host.
 For each route: a request with real identifiers (a seal, an issuer, a key, an unsubscribe token
 from the fixture), one with unknown identifiers (the error answers), and unauthenticated API
 calls (401); every same-origin resource an HTML answer loads (the API docs' initialiser script)
-is fetched and checked too. Only the console (with the Django admin under it) is left out: it is
-for signed-in staff, and its session and CSRF cookies are scoped to its path (tests/console check
-that). A link (``<a href>``) may lead to another site (an issuer's website) but must
-not send a Referer there (``rel="noreferrer"``); everything a page *loads* must be same-origin or
-inline.
+is fetched and checked too. Only the console (with the Django admin and the member portal under
+it) is left out: it is for signed-in people, and its session and CSRF cookies are scoped to its
+path (tests/console and tests/portal check that); the portal's short address /portal/ is public.
+A link (``<a href>``) may lead to another site (an issuer's website) but must not send a
+Referer there (``rel="noreferrer"``); everything a page *loads* must be same-origin or inline.
 """
 
 from __future__ import annotations
@@ -132,7 +132,16 @@ def known() -> dict[str, str]:
 
 def test_the_walk_covers_the_public_routes():
     routes = {route for route, _ in walk(get_resolver().url_patterns)}
-    for expected in ("privacy", "verify/", "s/", "issuers/", "embed/", "unsubscribe/", "check"):
+    for expected in (
+        "privacy",
+        "verify/",
+        "s/",
+        "issuers/",
+        "embed/",
+        "unsubscribe/",
+        "check",
+        "portal/",
+    ):
         assert any(r.startswith(expected) for r in routes), expected
 
 

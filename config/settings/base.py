@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "transparency",
     "workers",
     "console",
+    "portal",
     # Staff accounts for the console: e-mail sign-in and verification, password reset, rate
     # limits, and a second factor (TOTP, recovery codes, WebAuthn), all allauth's own.
     "allauth",
@@ -404,6 +405,8 @@ PUBLIC_RATE_LIMITS = {
     "certificate": env.int("CERTIFICATE_RATE_LIMIT_PER_MINUTE", default=30),
     # The public register and "check a website": each answer is a search, not a cache hit.
     "search": env.int("SEARCH_RATE_LIMIT_PER_MINUTE", default=120),
+    # Asking the member portal for a sign-in link: each answer may send a mail.
+    "portal-sign-in": env.int("PORTAL_SIGN_IN_RATE_LIMIT_PER_MINUTE", default=10),
 }
 
 # --- Product --------------------------------------------------------------------------------

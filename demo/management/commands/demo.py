@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from config.tenancy import scopes_disabled
@@ -92,6 +93,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Console: {settings.PUBLIC_BASE_URL}{settings.CONSOLE_PATH}")
         self.stdout.write(f"Sign in as {OWNER_EMAIL} / {seeded.password}")
         self.stdout.write(f"Register: {settings.PUBLIC_BASE_URL}/issuers/{DEMO_SLUG}/register")
+        self.stdout.write(f"Member portal: {settings.PUBLIC_BASE_URL}{reverse('portal-root')}")
+        if seeded.seals:
+            contact = seeded.seals[0][1].member.contact_email
+            self.stdout.write(
+                f"  sign in as a member's contact, {contact}: the worker prints the link "
+                "(console e-mail backend)"
+            )
 
     @transaction.atomic
     def _seed(self, sink_port: int) -> Seeded:

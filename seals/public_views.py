@@ -50,7 +50,13 @@ from seals.render import (
 from seals.render.layout import UNKNOWN, status_words
 from seals.snapshot_types import SealSnapshot
 from seals.status import effective_status
-from seals.verdict import UNKNOWN_SEAL, verdict_invalid, verdict_of_status, verdict_unknown
+from seals.verdict import (
+    UNKNOWN_SEAL,
+    status_verdict_dict,
+    verdict_invalid,
+    verdict_of_status,
+    verdict_unknown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +302,7 @@ def public_document(snap: SealSnapshot, now: datetime) -> dict:
     return {
         "seal_id": snap.public_id,
         "status": status,
-        "verdict": verdict_of_status(status).as_dict(),
+        "verdict": status_verdict_dict(status),
         "valid_from": _iso(snap.valid_from),
         "expires_at": _iso(snap.expires_at),
         "status_changed_at": _iso(snap.status_changed_at),
@@ -342,7 +348,7 @@ def _no_longer_valid_document(snap: SealSnapshot, now: datetime) -> dict:
     return {
         "seal_id": snap.public_id,
         "status": snap.status_at(now),
-        "verdict": verdict_of_status(snap.status_at(now)).as_dict(),
+        "verdict": status_verdict_dict(snap.status_at(now)),
         "detail": _("This seal is no longer valid."),
         "valid_from": None,
         "expires_at": None,
@@ -382,7 +388,8 @@ def _unknown_json(request: HttpRequest) -> HttpResponse:
 
 
 def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
-    if "at" in request.GET:
+    # The query string first: parsing an empty one into request.GET costs the hot path ~9 µs.
+    if request.META.get("QUERY_STRING") and "at" in request.GET:
         return verify_at_json(request, seal_id)
     try:
         snap = snapshot.get(seal_id)

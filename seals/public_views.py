@@ -480,7 +480,6 @@ def verify_at_json(request: HttpRequest, seal_id: str) -> HttpResponse:
         return refused.response
     response = _json_response(document)
     response["Cache-Control"] = _at_cache_control(document)
-    response["Vary"] = "Accept-Language"
     return _finish(response)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -43,6 +44,7 @@ from seals.status_lists import (
     status_list_published,
     status_list_url,
 )
+from seals.verdict import verdict_unknown
 from seals.verification import verify_document, verify_jwt
 
 KEYS_MAX_AGE = 300
@@ -346,7 +348,19 @@ def verify_credential_view(request: HttpRequest) -> HttpResponse:
             'Send the JWT as the body (application/jwt or text/plain), as {"credential": '
             '"<jwt>"}, as the form field credential, or the JSON-LD credential itself.',
         )
-    result = verify_document(posted) if isinstance(posted, dict) else verify_jwt(posted)
+    try:
+        result = verify_document(posted) if isinstance(posted, dict) else verify_jwt(posted)
+    except (OperationalError, InterfaceError):
+        # Our keys and lists cannot be read: no check could be finished, so no verdict either
+        # way (config/degraded.py would say 503 too, without the verdict).
+        detail = "The issuers' keys and status lists cannot be read at the moment; retry shortly."
+        response = JsonResponse(
+            {"valid": False, "verdict": verdict_unknown(detail).as_dict(), "reason": detail},
+            status=503,
+        )
+        response["Retry-After"] = "5"
+        response["Cache-Control"] = "no-store"
+        return response
     response = JsonResponse(result.as_dict(), json_dumps_params={"indent": 2})
     response["Cache-Control"] = "no-store"
     return response

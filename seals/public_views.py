@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import jwt
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render as render_template
 from django.utils import timezone
@@ -27,10 +28,11 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.problems import problem_response
 from config.tenancy import scopes_disabled
 from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
-from seals import i18n, page_cache, snapshot, stats
+from seals import history, i18n, page_cache, snapshot, stats
 from seals.credentials import status_token
 from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
 from seals.models import Seal, SealStatus
@@ -45,9 +47,16 @@ from seals.render import (
     images,
     render,
 )
-from seals.render.layout import status_words
+from seals.render.layout import UNKNOWN, status_words
 from seals.snapshot_types import SealSnapshot
 from seals.status import effective_status
+from seals.verdict import (
+    UNKNOWN_SEAL,
+    status_verdict_dict,
+    verdict_invalid,
+    verdict_of_status,
+    verdict_unknown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,10 @@ log = logging.getLogger(__name__)
 FRESHNESS_BUDGET = 60
 MAX_AGE = 45
 STALE = FRESHNESS_BUDGET - MAX_AGE  # stale-while-revalidate and stale-if-error
+# The record could not be read: what Django's DB layer raises when PostgreSQL is unreachable
+# (config/degraded.py answers the same on every other route).
+UNREADABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
 
 # --- bytes: in-process LRU, then the shared cache, then render, keyed by the ETag
@@ -171,9 +184,30 @@ def _not_found_image(fmt: str, size: str, theme: str) -> HttpResponse:
     return _finish(response)
 
 
+_unknown_cache: dict[tuple[str, str, str, str], bytes] = {}
+
+
+def _unknown_image(fmt: str, size: str, theme: str) -> HttpResponse:
+    """The neutral "status unknown" seal while the record cannot be read: an image (never a
+    broken one, never "valid"), 503 with Retry-After, and stored by no cache, so the real
+    answer is back the moment the database is."""
+    key = (fmt, size, theme, get_language())
+    body = _unknown_cache.get(key)
+    if body is None:
+        body = _unknown_cache[key] = render(Card(state=UNKNOWN), fmt=fmt, size=size, theme=theme)
+    response = HttpResponse(body, content_type=FORMATS[fmt], status=503)
+    response["Cache-Control"] = "no-store"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return _finish(response)
+
+
 def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     size, theme, host = _image_params(request)
-    snap = snapshot.get(seal_id)
+    try:
+        snap = snapshot.get(seal_id)
+    except UNREADABLE:
+        log.warning("seal %s unreadable; answering 'status unknown'", seal_id)
+        return _unknown_image(fmt, size, theme or "light")
     if snap is None:
         return _not_found_image(fmt, size, theme or "light")
     counted: tuple[str, ...]  # the kinds of hit this answer counts (none for an erased seal)
@@ -264,9 +298,11 @@ def public_document(snap: SealSnapshot, now: datetime) -> dict:
         return _no_longer_valid_document(snap, now)
     issuer, programme, member = snap.issuer, snap.programme, snap.member
     next_change = snap.next_change(now)
+    status = snap.status_at(now)
     return {
         "seal_id": snap.public_id,
-        "status": snap.status_at(now),
+        "status": status,
+        "verdict": status_verdict_dict(status),
         "valid_from": _iso(snap.valid_from),
         "expires_at": _iso(snap.expires_at),
         "status_changed_at": _iso(snap.status_changed_at),
@@ -312,6 +348,7 @@ def _no_longer_valid_document(snap: SealSnapshot, now: datetime) -> dict:
     return {
         "seal_id": snap.public_id,
         "status": snap.status_at(now),
+        "verdict": status_verdict_dict(snap.status_at(now)),
         "detail": _("This seal is no longer valid."),
         "valid_from": None,
         "expires_at": None,
@@ -333,10 +370,45 @@ def _json_response(data: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
 
 
+def _unknown_json(request: HttpRequest) -> HttpResponse:
+    """The 503 problem+json every route gives while the database is away (config/degraded.py),
+    with the verdict as an extension member: ``unknown``, so no reader takes it for either."""
+    detail = _("The seal's record cannot be read at the moment; retry shortly.")
+    response = problem_response(
+        request,
+        status_code=503,
+        code="service_unavailable",
+        detail=detail,
+        retry_after=RETRY_AFTER_SECONDS,
+        verdict=verdict_unknown(detail).as_dict(),
+    )
+    response["Cache-Control"] = "no-store"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return _finish(response)
+
+
 def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
-    snap = snapshot.get(seal_id)
+    # The query string first: parsing an empty one into request.GET costs the hot path ~9 µs.
+    if request.META.get("QUERY_STRING") and "at" in request.GET:
+        return verify_at_json(request, seal_id)
+    return _plain_json(request, seal_id)
+
+
+def _plain_json(request: HttpRequest, seal_id: str) -> HttpResponse:
+    try:
+        snap = snapshot.get(seal_id)
+    except UNREADABLE:
+        log.warning("seal %s unreadable; answering 'unknown'", seal_id)
+        return _unknown_json(request)
     if snap is None:
-        response = _json_response({"error": "not_found", "detail": _("Seal not found.")}, 404)
+        response = _json_response(
+            {
+                "error": "not_found",
+                "detail": _("Seal not found."),
+                "verdict": verdict_invalid(UNKNOWN_SEAL).as_dict(),
+            },
+            404,
+        )
         response["Cache-Control"] = f"public, max-age={MAX_AGE}"
         return _finish(response)
     now = timezone.now()
@@ -353,6 +425,80 @@ def verify_json(request: HttpRequest, seal_id: str) -> HttpResponse:
     response["Cache-Control"] = cache_control(now, snap.next_change(now))
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
     return _finish(response)
+
+
+# --- historical answers (?at=) ---------------------------------------------------------------
+class _AtRefused(Exception):
+    """The answer for ``?at=`` is a plain response already (bad input, unknown, erased)."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _at_answer(request: HttpRequest, seal_id: str, page: bool) -> tuple[dict, datetime]:
+    """The historical document (seals.history) for ``?at=``, or _AtRefused with the answer for
+    a malformed time (400, plain words), an unknown seal (404) or an erased one (its plain
+    "no longer valid" answer: the history of an erased holder is not shown)."""
+    now = timezone.now()
+    try:
+        at = history.parse_at(request.GET.get("at", ""))
+    except history.BadMoment as exc:
+        if page:
+            raise _AtRefused(
+                _page_response(request, "seals/bad_moment.html", {"detail": str(exc)}, 400)
+            ) from exc
+        body = {"error": "bad_request", "detail": str(exc)}
+        raise _AtRefused(_finish(_json_response(body, 400))) from exc
+    try:
+        snap = snapshot.get(seal_id)
+    except UNREADABLE as exc:
+        raise _AtRefused(_unknown_page(request) if page else _unknown_json(request)) from exc
+    if snap is None or snap.erased:
+        plain = _plain_page if page else _plain_json
+        raise _AtRefused(plain(request, seal_id))
+    with scopes_disabled():
+        seal = Seal.objects.select_related("issuer").get(pk=snap.pk)
+        return history.at_document(seal, at, now=now), now
+
+
+def _at_cache_control(document: dict) -> str:
+    # A past moment's answer never changes (the chain only grows); its proofs are against the
+    # checkpoint of now, so the answer is kept as briefly as the plain one. A moment still to
+    # come is answered again each time.
+    if document["answer"] == history.FUTURE:
+        return "no-store"
+    return f"public, max-age={MAX_AGE}"
+
+
+def verify_at_json(request: HttpRequest, seal_id: str) -> HttpResponse:
+    try:
+        document, _now = _at_answer(request, seal_id, page=False)
+    except _AtRefused as refused:
+        return refused.response
+    response = _json_response(document)
+    response["Cache-Control"] = _at_cache_control(document)
+    return _finish(response)
+
+
+def verify_at_page(request: HttpRequest, seal_id: str) -> HttpResponse:
+    try:
+        document, now = _at_answer(request, seal_id, page=True)
+    except _AtRefused as refused:
+        return refused.response
+    words = status_words()
+    context = {
+        "doc": document,
+        "at": history.parse_at(document["at"]),
+        "status_word": words.get(document["status"] or "", ""),
+        "events": [
+            {**e, "at": datetime.fromisoformat(e["at"]), "label": i18n.event_word(e["kind"])}
+            for e in document["events"]
+        ],
+        "json_url": f"/verify/{seal_id}.json?at={document['at']}",
+        "plain_url": f"/verify/{seal_id}",
+        "checked_at": now,
+    }
+    return _page_response(request, "seals/verify_at.html", context)
 
 
 # --- verification page ----------------------------------------------------------------------
@@ -440,7 +586,17 @@ def _page_headers(response: HttpResponse) -> HttpResponse:
 
 @i18n.speaks_page_language
 def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
-    snap = snapshot.get(seal_id)
+    if "at" in request.GET:
+        return verify_at_page(request, seal_id)
+    return _plain_page(request, seal_id)
+
+
+def _plain_page(request: HttpRequest, seal_id: str) -> HttpResponse:
+    try:
+        snap = snapshot.get(seal_id)
+    except UNREADABLE:
+        log.warning("seal %s unreadable; answering 'status unknown'", seal_id)
+        return _unknown_page(request)
     if snap is None:
         return _page_response(request, "seals/not_found.html", {}, status=404)
     now = timezone.now()
@@ -468,12 +624,20 @@ def verify_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     return _page_headers(HttpResponse(body, content_type="text/html; charset=utf-8"))
 
 
+def _unknown_page(request: HttpRequest) -> HttpResponse:
+    response = _page_response(request, "seals/unknown.html", {}, status=503)
+    response["Cache-Control"] = "no-store"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _verify_context(seal_id: str, snap: SealSnapshot, status: str, misuse_host: str) -> dict:
     logo = snapshot.logo(snap)
     return {
         "snap": snap,
         "status": status,
         "status_word": status_words()[status],
+        "verdict": verdict_of_status(status),
         "icon": {"active": "✓", "pending": "◷", "expired": "⧗", "suspended": "Ⅱ", "revoked": "✕"}[
             status
         ],

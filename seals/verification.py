@@ -14,7 +14,7 @@ import base64
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache as memoize
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,19 @@ from seals.data_integrity import (  # noqa: F401  (re-exported: the suite's JSON
 from seals.keys import DATA_INTEGRITY_ALGORITHM, issuer_did, issuer_jwks, issuer_url
 from seals.models import SealStatus, StatusList
 from seals.status_lists import StatusListError, status_list_bit_published
+from seals.verdict import (
+    BAD_SIGNATURE,
+    EXPIRED,
+    NOT_YET_VALID,
+    REVOKED,
+    SUSPENDED,
+    VALID,
+    WRONG_ISSUER,
+    Verdict,
+    verdict_invalid,
+    verdict_of_status,
+    verdict_unknown,
+)
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
 CLOCK_SKEW_SECONDS = 60
@@ -58,15 +71,45 @@ class VerificationResult:
     header: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
+    # The three-way answer (seals.verdict): what a relying party should conclude.
+    verdict: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 class _Failed(Exception):
-    def __init__(self, check: str, reason: str) -> None:
+    def __init__(self, check: str, reason: str, verdict: Verdict | None = None) -> None:
         super().__init__(reason)
-        self.check, self.reason = check, reason
+        self.check, self.reason, self.verdict = check, reason, verdict
+
+
+# A failed check of the token itself means it cannot be trusted at all; a status that could
+# not be read (a list unpublished, an entry unreadable) leaves the answer unknown instead.
+_CHECK_REASONS = {
+    "format": BAD_SIGNATURE,
+    "algorithm": BAD_SIGNATURE,
+    "kid": BAD_SIGNATURE,
+    "signature": BAD_SIGNATURE,
+    "schema": BAD_SIGNATURE,
+    "time": BAD_SIGNATURE,  # an unreadable time claim; the time itself is judged apart
+    "issuer": WRONG_ISSUER,
+}
+
+
+def _failed_verdict(failure: _Failed) -> Verdict:
+    if failure.verdict is not None:
+        return failure.verdict
+    if failure.check in _CHECK_REASONS:
+        return verdict_invalid(_CHECK_REASONS[failure.check], failure.reason)
+    return verdict_unknown(failure.reason)
+
+
+def _fail(result: VerificationResult, failure: _Failed) -> VerificationResult:
+    result.failed, result.reason = failure.check, failure.reason
+    result.checks.append(Check(failure.check, False, failure.reason))
+    result.verdict = _failed_verdict(failure).as_dict()
+    return result
 
 
 # --- conformance data (vendored, offline) ---
@@ -93,6 +136,8 @@ def _kind(payload: dict[str, Any]) -> str:
         return "status_list"
     if "OpenBadgeCredential" in types or "AchievementCredential" in types:
         return "credential"
+    if "status_then" in payload and "at" in payload and "@context" not in payload:
+        return "historical_statement"
     if "status" in payload and "sub" in payload and "@context" not in payload:
         return "status_token"
     return "unknown"
@@ -168,6 +213,10 @@ def _check_schema(kind: str, payload: dict[str, Any]) -> str:
         ).startswith("u"):
             raise _Failed("schema", "Not a BitstringStatusList credential subject.")
         return "BitstringStatusListCredential"
+    if kind == "historical_statement":
+        if not all(isinstance(payload.get(c), str) for c in ("sub", "at", "verdict")):
+            raise _Failed("schema", "Not a historical statement (sub, at and a verdict).")
+        return "historical statement (seals.history)"
     if kind == "status_token":
         if payload.get("status") not in SealStatus.values or not isinstance(payload["sub"], str):
             raise _Failed("schema", "Not a status token (sub and a known status).")
@@ -207,13 +256,14 @@ def _check_status(issuer: Issuer, payload: dict[str, Any]) -> dict[str, Any]:
     # A suspension sets both bits (seals.status_lists.status_list_cancel): the suspension bit
     # says which of the two it is.
     if result[StatusList.Purpose.SUSPENSION]:
-        raise _Failed("status", "Suspended (its bit is set in the suspension list).")
+        detail = "Suspended (its bit is set in the suspension list)."
+        raise _Failed("status", detail, verdict_invalid(SUSPENDED, detail))
     if result[StatusList.Purpose.REVOCATION]:
-        raise _Failed(
-            "status",
+        detail = (
             "Revoked (its bit is set in the revocation list): a revoked seal, or a copy issued "
-            "before a suspension, which cancels it for good.",
+            "before a suspension, which cancels it for good."
         )
+        raise _Failed("status", detail, verdict_invalid(REVOKED, detail))
     return result
 
 
@@ -264,7 +314,12 @@ def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult
             raise _Failed("issuer", "iss/issuer do not name the issuer that owns the key.")
         passed("issuer", expected_iss)
 
-        passed("time", _check_time(payload, now_s))
+        try:
+            passed("time", _check_time(payload, now_s))
+        except _Failed as failure:
+            raise _Failed(
+                "time", failure.reason, _time_verdict(result.kind, payload, now_s)
+            ) from None
         passed("schema", _check_schema(result.kind, payload))
 
         if result.kind == "credential":
@@ -272,13 +327,52 @@ def verify_jwt(token: str, *, now: datetime | None = None) -> VerificationResult
             passed("status", "neither revoked nor suspended")
         elif result.kind == "status_token":
             result.status = {"status": payload["status"]}
+            if payload["status"] != SealStatus.ACTIVE:
+                # Signed and current, and what it says is that the seal is not valid: the
+                # answer is "invalid", never a bare valid: true a reader could take for the seal.
+                detail = f"The status token says {payload['status']}."
+                raise _Failed("status", detail, verdict_of_status(payload["status"]))
+            passed("status", "active")
     except _Failed as failure:
-        result.failed, result.reason = failure.check, failure.reason
-        result.checks.append(Check(failure.check, False, failure.reason))
-        return result
+        return _fail(result, failure)
     result.valid = True
     result.reason = "All checks passed."
+    result.verdict = _passed_verdict(result.kind, payload).as_dict()
     return result
+
+
+def _time_verdict(kind: str, payload: dict[str, Any], now_s: int) -> Verdict:
+    """A credential past its ``exp`` is an expired membership; a status token past its ``exp``
+    is only stale news (unknown), last confirmed valid when it was issued if it said active."""
+    exp = payload.get("exp")
+    if not isinstance(exp, int | float) or exp > now_s - CLOCK_SKEW_SECONDS:
+        nbf = payload.get("nbf", payload.get("iat"))
+        if isinstance(nbf, int | float) and nbf > now_s + CLOCK_SKEW_SECONDS:
+            return verdict_invalid(NOT_YET_VALID, "Not yet valid (nbf or iat in the future).")
+        return verdict_invalid(BAD_SIGNATURE, "A time claim is not a number.")
+    if kind == "status_token":
+        iat = payload.get("iat")
+        confirmed = (
+            datetime.fromtimestamp(iat, tz=UTC)
+            if payload.get("status") == SealStatus.ACTIVE and isinstance(iat, int | float)
+            else None
+        )
+        return verdict_unknown(
+            "The status token has expired: fetch a fresh one for the current status.",
+            last_confirmed_valid_at=confirmed,
+        )
+    return verdict_invalid(EXPIRED, "Expired (exp is in the past).")
+
+
+def _passed_verdict(kind: str, payload: dict[str, Any]) -> Verdict:
+    if kind == "historical_statement":
+        # The verdict it signs is about its ``at``, not about now: say so.
+        return Verdict(
+            payload["verdict"],
+            payload.get("reason"),
+            f"At {payload['at']}, as the issuer signed it (not a statement about now).",
+        )
+    return Verdict(VALID, detail="All checks passed.")
 
 
 def _epoch_of(value: Any, name: str) -> int:
@@ -335,16 +429,20 @@ def verify_document(document: Any, *, now: datetime | None = None) -> Verificati
             times["nbf"] = _epoch_of(document["validFrom"], "validFrom")
         if "validUntil" in document:
             times["exp"] = _epoch_of(document["validUntil"], "validUntil")
-        passed("time", _check_time(times, now_s))
+        try:
+            passed("time", _check_time(times, now_s))
+        except _Failed as failure:
+            raise _Failed(
+                "time", failure.reason, _time_verdict(result.kind, times, now_s)
+            ) from None
         passed("schema", _check_schema(result.kind, document))
 
         if result.kind == "credential":
             result.status = _check_status(key.issuer, document)
             passed("status", "neither revoked nor suspended")
     except _Failed as failure:
-        result.failed, result.reason = failure.check, failure.reason
-        result.checks.append(Check(failure.check, False, failure.reason))
-        return result
+        return _fail(result, failure)
     result.valid = True
     result.reason = "All checks passed."
+    result.verdict = _passed_verdict(result.kind, document).as_dict()
     return result

@@ -25,6 +25,8 @@ MISUSE = "misuse"
 # A seal whose holder's data was erased: the card names nobody (an erased holder must not be
 # named again, even as a former member), only the state.
 NO_LONGER_VALID = "no_longer_valid"
+# The record could not be read (database unreachable): neither valid nor invalid, names nobody.
+UNKNOWN = "unknown"
 
 # Strip colours carry white icons and are the status word's colour on the light card; each
 # pair passes WCAG AA (≥ 4.5:1) against its background. Colour is never alone: each state has
@@ -39,6 +41,7 @@ _STATUS_COLOURS = {
     MISUSE: ("#bc4c00", "#bd561d", "#f0883e"),
     NOT_FOUND: ("#59636e", "#484f58", "#9198a1"),
     NO_LONGER_VALID: ("#cf222e", "#da3633", "#f85149"),
+    UNKNOWN: ("#59636e", "#484f58", "#9198a1"),
 }
 _THEME = {
     "light": {"bg": "#ffffff", "border": "#d0d7de", "text": "#1f2328", "muted": "#59636e"},
@@ -67,6 +70,7 @@ def status_words() -> dict[str, str]:
         MISUSE: _("Not verified for this site"),
         NOT_FOUND: _("Seal not found"),
         NO_LONGER_VALID: _("No longer valid"),
+        UNKNOWN: _("Status unknown"),
     }
 
 
@@ -136,6 +140,7 @@ ICONS = {
     MISUSE: "warning",
     NOT_FOUND: "question",
     NO_LONGER_VALID: "cross",
+    UNKNOWN: "question",
 }
 
 
@@ -170,7 +175,7 @@ def build(card: Card, *, size: str, theme: str) -> Drawing:
         clip=(x0, 0, text_w, height),
     )
     word = words[card.state]
-    if card.state in (NOT_FOUND, NO_LONGER_VALID):
+    if card.state in (NOT_FOUND, NO_LONGER_VALID, UNKNOWN):
         drawing.texts = [
             Text(x0, 32 * s, fonts.fit(word, 13 * s, True, text_w), 13 * s, palette["text"], True),
             Text(

@@ -138,3 +138,12 @@ def test_loading_a_live_seal_costs_no_extra_query(django_assert_num_queries, iss
     seal = award(MemberFactory(issuer=issuer))
     with django_assert_num_queries(2):
         snapshot.load(seal.public_id)
+
+
+@pytest.mark.parametrize("suffix", [".json", ""])
+def test_a_past_moment_shows_no_history_of_the_erased_holder(client, erased, suffix):
+    response = client.get(f"/verify/{erased.public_id}{suffix}", {"at": "2026-01-01T00:00:00Z"})
+    text = response.content.decode()
+    _names_nobody(text)
+    assert "statement" not in text and "inclusion_proof" not in text
+    assert "no longer valid" in text.lower()

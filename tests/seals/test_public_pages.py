@@ -159,9 +159,16 @@ def test_json_has_the_documented_shape(client):
         "links",
         "credential_status",
         "status_token",
+        "verdict",
     }
     assert data["seal_id"] == seal.public_id
     assert data["status"] == "active"
+    assert data["verdict"] == {
+        "verdict": "valid",
+        "reason": None,
+        "detail": "The seal is valid.",
+        "last_confirmed_valid_at": None,
+    }
     assert set(data["member"]) == {"display_name", "legal_name", "domains", "country"}
     assert data["history"] == [{"kind": "issued", "at": data["history"][0]["at"]}]
     assert (

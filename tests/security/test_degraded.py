@@ -245,13 +245,19 @@ def test_with_postgres_down_the_cached_image_still_answers_and_the_rest_is_503(f
         status, _, cached = _get(f"/s/{sid}.svg")
         assert (status, cached) == (200, image)  # from the cache, no database needed
         assert _get(f"/verify/{sid}")[0] == 200  # its cached snapshot serves the page too
-        # A seal nobody has looked at has no cached snapshot: its pages need the database.
+        # A seal nobody has looked at has no cached snapshot: its answers need the database.
+        # Its image is the neutral "status unknown" seal (never a broken image, never valid),
+        # its page says "status unknown", its JSON is the 503 problem with verdict "unknown".
+        status, headers, unknown = _get(f"/s/{cold}.svg")
+        assert (status, headers["Content-Type"]) == (503, "image/svg+xml")
+        assert headers["Cache-Control"] == "no-store" and b"Status unknown" in unknown
+        assert SVG_WORD["active"] not in unknown.lower()
+        status, headers, page = _get(f"/verify/{cold}")
+        assert status == 503 and b"Status unknown" in page and b"Traceback" not in page
         down = {
             path: _get(path, **auth)
             for path in (
-                f"/verify/{cold}",
                 f"/verify/{cold}.json",
-                f"/s/{cold}.svg",
                 "/api/v1/members",
                 "/api/v1/issuer",
                 f"/issuers/{seal.issuer.slug}",
@@ -263,6 +269,7 @@ def test_with_postgres_down_the_cached_image_still_answers_and_the_rest_is_503(f
             assert headers["Retry-After"]
             assert b"Traceback" not in body and b"OperationalError" not in body
             assert json.loads(body)["status"] == 503
+        assert json.loads(down[f"/verify/{cold}.json"][2])["verdict"]["verdict"] == "unknown"
         assert _get("/healthz")[0] == 503
 
         relay.start()

@@ -52,4 +52,6 @@ urlpatterns = [
 outer_urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Django's set_language: the choice goes in a cookie scoped to /console/ (settings).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from issuers.models import StaffMember, StaffRole
+from seals.keys import signing_key_active
 from seals.models import Seal, SealEvent
 from tests.console.conftest import make_staff
 
@@ -25,6 +26,8 @@ NOT_FOR_VIEWERS = {
     "console:member-export",
     "console:keys",
     "console:key-revoke",
+    "console:signing-keys",
+    "console:signing-key-revoke",
     "console:webhooks",
     "console:webhook",
     "console:webhook-toggle",
@@ -78,6 +81,10 @@ def paths(world) -> dict[str, str]:
         "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
+        "console:signing-keys": reverse("console:signing-keys"),
+        "console:signing-key-revoke": reverse(
+            "console:signing-key-revoke", args=[signing_key_active(world.issuer).pk]
+        ),
     }
 
 

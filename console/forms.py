@@ -202,3 +202,22 @@ class MemberForm(forms.Form):
             "contact_phone": member.contact_phone,
             "marketing_opt_out": member.marketing_opt_out,
         }
+
+
+class StatsFilterForm(forms.Form):
+    """The statistics' window and subject: the API's ``from``/``to`` (seals.selectors.
+    stats_window decides the defaults and the limits), one programme or one seal."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    programme = forms.ChoiceField(label=_("Programme"), required=False)
+    seal = forms.CharField(label=_("Seal"), required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        programme = cast(forms.ChoiceField, self.fields["programme"])
+        programme.choices = [("", _("All programmes"))] + [(p.slug, p.name) for p in _programmes()]

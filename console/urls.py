@@ -10,6 +10,7 @@ from console import (
     seal_actions,
     signing_keys,
     staff_views,
+    stats,
     views,
     webhooks,
 )
@@ -34,6 +35,8 @@ urlpatterns = [
     path("programmes/new/", programmes.programme_create, name="programme-create"),
     path("programmes/<int:pk>/", programmes.programme_edit, name="programme-edit"),
     path("programmes/<int:pk>/delete/", programmes.programme_delete, name="programme-delete"),
+    path("stats/", stats.stats_page, name="stats"),
+    path("stats.csv", stats.stats_csv, name="stats-csv"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
     path("audit/account/", audit.account_log, name="account-log"),

@@ -69,6 +69,8 @@ def paths(world) -> dict[str, str]:
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),
         "console:programme-delete": reverse("console:programme-delete", args=[programme]),
+        "console:stats": reverse("console:stats"),
+        "console:stats-csv": reverse("console:stats-csv"),
         "console:audit": reverse("console:audit"),
         "console:audit-csv": reverse("console:audit-csv"),
         "console:account-log": reverse("console:account-log"),

@@ -9,7 +9,7 @@ has one body in shared caches (``seals.i18n``). So it runs on the console's path
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 
 CONSOLE_PREFIX = "/console/"
@@ -20,7 +20,9 @@ class ConsoleLocaleMiddleware(LocaleMiddleware):
         if request.path_info.startswith(CONSOLE_PREFIX):
             super().process_request(request)
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if request.path_info.startswith(CONSOLE_PREFIX):
             return super().process_response(request, response)
         return response

@@ -18,6 +18,7 @@ POST_ONLY = {
     "console:staff-role",
     "console:key-revoke",
     "console:programme-delete",
+    "console:issuer-logo",
     "console:webhook-toggle",
     "console:webhook-test",
 }
@@ -69,6 +70,9 @@ def paths(world) -> dict[str, str]:
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),
         "console:programme-delete": reverse("console:programme-delete", args=[programme]),
+        "console:issuer-logo": reverse("console:issuer-logo", args=[programme]),
+        "console:programme-preview": reverse("console:programme-preview", args=["svg"])
+        + f"?programme={programme}&name=P&theme=dark&accent_colour=%23112233&wording=W",
         "console:stats": reverse("console:stats"),
         "console:stats-csv": reverse("console:stats-csv"),
         "console:audit": reverse("console:audit"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.words import translated_choices
 from issuers import services
 from issuers.models import ApiKey, StaffRole
 from issuers.staff import audit_record
@@ -30,7 +31,7 @@ class ApiKeyForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label=gettext_lazy("Scopes"),
-        choices=ApiKey.Scope.choices,
+        choices=translated_choices(ApiKey.Scope.choices),
         initial=[ApiKey.Scope.READ, ApiKey.Scope.WRITE],
         widget=forms.CheckboxSelectMultiple,
     )

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, staff_view
+from console.words import translated_choices
 from issuers import services
 from issuers.logos import LOGO_MAX_BYTES
 from issuers.models import Programme
@@ -65,7 +66,9 @@ class ProgrammeForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Comma-separated, e.g. 30, 7, 1."),
     )
-    theme = forms.ChoiceField(label=gettext_lazy("Theme"), choices=Programme.Theme.choices)
+    theme = forms.ChoiceField(
+        label=gettext_lazy("Theme"), choices=translated_choices(Programme.Theme.choices)
+    )
     accent_colour = forms.CharField(
         label=gettext_lazy("Accent colour"),
         initial="#1f6feb",

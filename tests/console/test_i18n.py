@@ -50,3 +50,13 @@ def test_public_routes_ignore_the_console_language(client, world):
     assert response.status_code == 200
     assert "Accept-Language" not in response.get("Vary", "")
     assert response.get("Content-Language") in (None, "en")
+
+
+def test_statuses_roles_and_events_are_translated_too(world):
+    client = signed_in(world.owner)
+    member = client.get(f"/console/members/{world.member.pk}/", HTTP_ACCEPT_LANGUAGE="de")
+    html = member.content.decode()
+    assert '<span class="status status-active">Gültig</span>' in html
+    assert "<td>Verliehen</td>" in html  # the "issued" event in the history
+    staff = client.get("/console/staff/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<td>Propriétaire</td>" in staff and ">Lecteur</option>" in staff

@@ -315,10 +315,6 @@ LOCALE_PATHS = [
     BASE_DIR / "issuers" / "locale",
     BASE_DIR / "console" / "locale",
 ]
-# The console's language choice lives where its session does: never sent to public routes.
-LANGUAGE_COOKIE_PATH = "/console/"  # the same as CONSOLE_PATH below
-LANGUAGE_COOKIE_HTTPONLY = True
-LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -360,6 +356,11 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# The console's language choice (console.locale_middleware) lives where its session does:
+# never sent to public routes.
+LANGUAGE_COOKIE_PATH = CONSOLE_PATH
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 

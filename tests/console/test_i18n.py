@@ -4,6 +4,7 @@ scoped to /console/), right to left in Arabic; the public routes keep choosing t
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from tests.console.conftest import signed_in
 
@@ -60,3 +61,13 @@ def test_statuses_roles_and_events_are_translated_too(world):
     assert "<td>Verliehen</td>" in html  # the "issued" event in the history
     staff = client.get("/console/staff/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "<td>Propriétaire</td>" in staff and ">Lecteur</option>" in staff
+
+
+def test_the_console_language_does_not_stay_with_the_thread_for_a_public_page(world):
+    # The test client serves both requests on this one thread, as a threaded server may.
+    assert (
+        "Labels par statut"
+        in signed_in(world.viewer).get("/console/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
+    landing = Client().get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "How to check a seal" in landing and "Comment vérifier" not in landing

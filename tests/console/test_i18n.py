@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.console.conftest import signed_in
+from tests.console.conftest import reauthenticated, signed_in
 
 DASHBOARD_WORDS = {
     "en": ("Seals by status", "Sign out"),
@@ -71,3 +71,17 @@ def test_the_console_language_does_not_stay_with_the_thread_for_a_public_page(wo
     )
     landing = Client().get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "How to check a seal" in landing and "Comment vérifier" not in landing
+
+
+def test_every_page_an_owner_reads_renders_right_to_left_in_arabic(world):
+    from tests.console.test_access import POST_ONLY, paths
+
+    client = reauthenticated(signed_in(world.owner), world.owner)
+    for name, path in paths(world).items():
+        if name in POST_ONLY or name in {"console:audit-csv", "console:stats-csv"}:
+            continue
+        if name in {"console:member-export", "console:programme-preview"}:
+            continue  # JSON and an image: no page
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="ar")
+        assert response.status_code == 200, (name, response.status_code)
+        assert '<html lang="ar" dir="rtl">' in response.content.decode(), name

@@ -3,6 +3,7 @@ are in a table beside the chart too)."""
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -53,7 +54,7 @@ def daily_views_svg(series: StatsSeries) -> SafeString:
         "",
         '<text x="{}" y="{}" text-anchor="middle">{}</text>',
         (
-            (round(LEFT + i * step), HEIGHT - 6, day.date.strftime("%d %b"))
+            (round(LEFT + i * step), HEIGHT - 6, date_format(day.date, "j M"))
             for i, day in enumerate(days)
             if (len(days) - 1 - i) % 7 == 0  # weekly back from today, which is always labelled
         ),

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.words import translated_choices
 from issuers.dates import issuer_zone, start_of
 from issuers.models import DataRequest, Member, StaffRole
 from issuers.text import validate_multi_line_text
@@ -25,7 +26,9 @@ from privacy import services as privacy
 
 
 class DataRequestForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=DataRequest.Kind.choices)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"), choices=translated_choices(DataRequest.Kind.choices)
+    )
     member = forms.CharField(
         label=gettext_lazy("Member number"),
         required=False,
@@ -58,7 +61,9 @@ class TransitionForm(forms.Form):
     state = forms.ChoiceField(
         label=gettext_lazy("New state"),
         choices=[
-            (s, label) for s, label in DataRequest.State.choices if s != DataRequest.State.RECEIVED
+            (s, label)
+            for s, label in translated_choices(DataRequest.State.choices)
+            if s != DataRequest.State.RECEIVED
         ],
     )
     outcome = forms.CharField(

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from console.words import SEAL_EVENT, SEAL_STATUS, translated_choices
 from issuers.domains import normalise_domains
 from issuers.models import Programme, StaffRole
 from issuers.text import validate_multi_line_text
@@ -41,7 +42,7 @@ class MemberFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Seal status"),
         required=False,
-        choices=[("", _("Any")), *SealStatus.choices],
+        choices=[("", _("Any")), *translated_choices(SealStatus.choices, context=SEAL_STATUS)],
     )
     programme = forms.ChoiceField(label=_("Programme"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=MEMBER_SORTS)
@@ -124,7 +125,9 @@ class AwardForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Event"), required=False, choices=[("", _("Any")), *SealEvent.Kind.choices]
+        label=_("Event"),
+        required=False,
+        choices=[("", _("Any")), *translated_choices(SealEvent.Kind.choices, context=SEAL_EVENT)],
     )
     actor = forms.CharField(label=_("Actor"), required=False, max_length=100)
     member = forms.CharField(label=_("Member number"), required=False, max_length=100)
@@ -144,11 +147,13 @@ class AuditFilterForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
-    role = forms.ChoiceField(label=_("Role"), choices=StaffRole.choices, initial=StaffRole.VIEWER)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=translated_choices(StaffRole.choices), initial=StaffRole.VIEWER
+    )
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=StaffRole.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=translated_choices(StaffRole.choices))
 
 
 class MemberForm(forms.Form):
@@ -202,3 +207,22 @@ class MemberForm(forms.Form):
             "contact_phone": member.contact_phone,
             "marketing_opt_out": member.marketing_opt_out,
         }
+
+
+class StatsFilterForm(forms.Form):
+    """The statistics' window and subject: the API's ``from``/``to`` (seals.selectors.
+    stats_window decides the defaults and the limits), one programme or one seal."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    programme = forms.ChoiceField(label=_("Programme"), required=False)
+    seal = forms.CharField(label=_("Seal"), required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        programme = cast(forms.ChoiceField, self.fields["programme"])
+        programme.choices = [("", _("All programmes"))] + [(p.slug, p.name) for p in _programmes()]

@@ -1,8 +1,9 @@
 """API keys, for owners: list, create (the key is shown once, in the answer to the POST, and
-never stored in plain), revoke."""
+never stored in plain), revoke. Creating and revoking are behind allauth's re-authentication."""
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.words import translated_choices
 from issuers import services
 from issuers.models import ApiKey, StaffRole
 from issuers.staff import audit_record
@@ -29,7 +31,7 @@ class ApiKeyForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label=gettext_lazy("Scopes"),
-        choices=ApiKey.Scope.choices,
+        choices=translated_choices(ApiKey.Scope.choices),
         initial=[ApiKey.Scope.READ, ApiKey.Scope.WRITE],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -46,6 +48,7 @@ def _page(request: StaffRequest, form: ApiKeyForm, *, plaintext: str = "", statu
 
 
 @staff_view(**OWNER_ONLY)
+@reauthentication_required(allow_get=True)  # a new key acts for the issuer: password first
 @never_cache  # the answer that shows a new key must not be kept by any cache
 def api_keys(request: StaffRequest) -> HttpResponse:
     if request.method != "POST":
@@ -76,6 +79,7 @@ def api_keys(request: StaffRequest) -> HttpResponse:
 
 @staff_view(**OWNER_ONLY)
 @require_POST
+@reauthentication_required
 def api_key_revoke(request: StaffRequest, pk: int) -> HttpResponse:
     # ApiKey is not an issuer-scoped model: the issuer filter here is the tenant wall.
     key = get_object_or_404(ApiKey, pk=pk, issuer=request.issuer)

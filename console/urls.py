@@ -8,7 +8,9 @@ from console import (
     keys,
     programmes,
     seal_actions,
+    signing_keys,
     staff_views,
+    stats,
     views,
     webhooks,
 )
@@ -33,6 +35,10 @@ urlpatterns = [
     path("programmes/new/", programmes.programme_create, name="programme-create"),
     path("programmes/<int:pk>/", programmes.programme_edit, name="programme-edit"),
     path("programmes/<int:pk>/delete/", programmes.programme_delete, name="programme-delete"),
+    path("programmes/<int:pk>/logo/", programmes.issuer_logo, name="issuer-logo"),
+    path("programmes/preview.<slug:fmt>", programmes.programme_preview, name="programme-preview"),
+    path("stats/", stats.stats_page, name="stats"),
+    path("stats.csv", stats.stats_csv, name="stats-csv"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
     path("audit/account/", audit.account_log, name="account-log"),
@@ -41,6 +47,12 @@ urlpatterns = [
     path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff-remove"),
     path("keys/", keys.api_keys, name="keys"),
     path("keys/<int:pk>/revoke/", keys.api_key_revoke, name="key-revoke"),
+    path("signing-keys/", signing_keys.signing_keys, name="signing-keys"),
+    path(
+        "signing-keys/<int:pk>/revoke/",
+        signing_keys.signing_key_revoke,
+        name="signing-key-revoke",
+    ),
     path("webhooks/", webhooks.endpoints, name="webhooks"),
     path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="webhook"),
     path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
@@ -52,4 +64,6 @@ urlpatterns = [
 outer_urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Django's set_language: the choice goes in a cookie scoped to /console/ (settings).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -67,6 +67,34 @@ def _logo_key(issuer_id: int, version: int) -> str:
     return f"pub:logo:{issuer_id}:{version}"
 
 
+def issuer_facts_of(issuer: Issuer) -> IssuerFacts:
+    return IssuerFacts(
+        pk=issuer.pk,
+        slug=issuer.slug,
+        name=issuer.name,
+        kind=str(issuer.kind),
+        website=issuer.website,
+        logo_version=issuer.logo_version if issuer.logo_png else 0,
+        chain_head=issuer.chain_head,
+        chain_length=issuer.chain_length,
+        credentials_use_did=issuer.credentials_use_did,
+    )
+
+
+def programme_facts_of(programme: Programme) -> ProgrammeFacts:
+    """What the public side knows of a programme; also applied to unsaved settings by the
+    console's seal designer (seals.design), so its preview is what a seal would show."""
+    return ProgrammeFacts(
+        slug=programme.slug,
+        name=programme.name,
+        description=programme.description,
+        criteria_url=programme.criteria_url,
+        theme=str(programme.theme),
+        signatory_name=programme.signatory_name,
+        signatory_title=programme.signatory_title,
+    )
+
+
 # A public id names one seal among every issuer's: the lookup spans them (config.tenancy). Only
 # this miss path pays for it; a cached snapshot is served without entering anything.
 @scopes_disabled()
@@ -90,26 +118,8 @@ def load(public_id: str) -> SealSnapshot | None:
         if seal.status_list is not None and seal.status_list_index is not None
         else None
     )
-    issuer_facts = IssuerFacts(
-        pk=issuer.pk,
-        slug=issuer.slug,
-        name=issuer.name,
-        kind=str(issuer.kind),
-        website=issuer.website,
-        logo_version=issuer.logo_version if issuer.logo_png else 0,
-        chain_head=issuer.chain_head,
-        chain_length=issuer.chain_length,
-        credentials_use_did=issuer.credentials_use_did,
-    )
-    programme_facts = ProgrammeFacts(
-        slug=programme.slug,
-        name=programme.name,
-        description=programme.description,
-        criteria_url=programme.criteria_url,
-        theme=str(programme.theme),
-        signatory_name=programme.signatory_name,
-        signatory_title=programme.signatory_title,
-    )
+    issuer_facts = issuer_facts_of(issuer)
+    programme_facts = programme_facts_of(programme)
     member_facts = MemberFacts(
         display_name=member.display_name,
         legal_name=member.legal_name,

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "config.degraded.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The console (and its allauth pages) in the person's language; public routes untouched.
+    "console.locale_middleware.ConsoleLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -309,7 +311,11 @@ LANGUAGES = [
     ("ar", "العربية"),
 ]
 # Compiled .mo files are committed next to their .po (tests/seals/test_i18n.py keeps them equal).
-LOCALE_PATHS = [BASE_DIR / "seals" / "locale", BASE_DIR / "issuers" / "locale"]
+LOCALE_PATHS = [
+    BASE_DIR / "seals" / "locale",
+    BASE_DIR / "issuers" / "locale",
+    BASE_DIR / "console" / "locale",
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -351,6 +357,12 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# The console's language choice (console.locale_middleware) lives where its session does:
+# never sent to public routes.
+LANGUAGE_COOKIE_PATH = CONSOLE_PATH
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 
 # --- Console accounts (django-allauth) ------------------------------------------------------

@@ -91,3 +91,19 @@ def manager_client(world) -> Client:
 @pytest.fixture
 def viewer_client(world) -> Client:
     return signed_in(world.viewer)
+
+
+def reauthenticated(client: Client, staff: StaffMember) -> Client:
+    """Mark the session as having re-entered its password just now, as allauth's
+    re-authentication page does (its own flow is tested in test_signing_keys.py)."""
+    import time
+
+    from allauth.account.internal.flows import login
+
+    session = client.session
+    session[login._AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(staff.user.pk)
+    session[login.AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session.save()
+    return client

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from issuers.models import StaffMember, StaffRole
+from seals.keys import signing_key_active
 from seals.models import Seal, SealEvent
 from tests.console.conftest import make_staff
 
@@ -17,6 +18,7 @@ POST_ONLY = {
     "console:staff-role",
     "console:key-revoke",
     "console:programme-delete",
+    "console:issuer-logo",
     "console:webhook-toggle",
     "console:webhook-test",
 }
@@ -25,6 +27,8 @@ NOT_FOR_VIEWERS = {
     "console:member-export",
     "console:keys",
     "console:key-revoke",
+    "console:signing-keys",
+    "console:signing-key-revoke",
     "console:webhooks",
     "console:webhook",
     "console:webhook-toggle",
@@ -66,6 +70,11 @@ def paths(world) -> dict[str, str]:
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),
         "console:programme-delete": reverse("console:programme-delete", args=[programme]),
+        "console:issuer-logo": reverse("console:issuer-logo", args=[programme]),
+        "console:programme-preview": reverse("console:programme-preview", args=["svg"])
+        + f"?programme={programme}&name=P&theme=dark&accent_colour=%23112233&wording=W",
+        "console:stats": reverse("console:stats"),
+        "console:stats-csv": reverse("console:stats-csv"),
         "console:audit": reverse("console:audit"),
         "console:audit-csv": reverse("console:audit-csv"),
         "console:account-log": reverse("console:account-log"),
@@ -78,6 +87,10 @@ def paths(world) -> dict[str, str]:
         "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
+        "console:signing-keys": reverse("console:signing-keys"),
+        "console:signing-key-revoke": reverse(
+            "console:signing-key-revoke", args=[signing_key_active(world.issuer).pk]
+        ),
     }
 
 

@@ -6,6 +6,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from issuers.models import ApiKey, AuditEntry, WebhookEndpoint
+from tests.console.conftest import reauthenticated
 
 
 def actions(world) -> list[tuple[str, str, str]]:
@@ -18,6 +19,7 @@ def actions(world) -> list[tuple[str, str, str]]:
 
 def test_account_changes_are_logged_with_the_person(world, owner_client):
     me = f"staff:{world.owner.user.pk}"
+    reauthenticated(owner_client, world.owner)  # for the API key changes
     with TestCase.captureOnCommitCallbacks(execute=True):
         owner_client.post(reverse("console:staff"), {"email": "new@a.example", "role": "viewer"})
     owner_client.post(reverse("console:staff-role", args=[world.viewer.pk]), {"role": "manager"})

@@ -1,14 +1,22 @@
-"""API keys for owners: a new key is shown once and works on the API; a revoked one does not."""
+"""API keys for owners: a new key is shown once and works on the API; a revoked one does not;
+both changes need a fresh password."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from issuers.models import ApiKey
 from issuers.services import apikey_create
+from tests.console.conftest import reauthenticated, signed_in
+
+
+@pytest.fixture
+def owner_client(world) -> Client:
+    return reauthenticated(signed_in(world.owner), world.owner)
 
 
 def api_status(key: str) -> int:
@@ -51,3 +59,27 @@ def test_a_key_needs_a_name_and_a_scope(world, owner_client):
     response = owner_client.post(reverse("console:keys"), {"name": "", "scopes": []})
     assert response.status_code == 400
     assert ApiKey.objects.filter(issuer=world.issuer).count() == 1
+
+
+def test_creating_a_key_asks_for_the_password_again_then_goes_on(world):
+    client = signed_in(world.owner)
+    assert client.get(reverse("console:keys")).status_code == 200  # reading needs none
+    response = client.post(reverse("console:keys"), {"name": "CRM", "scopes": ["read"]})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/accounts/reauthenticate/?next=")
+    assert not ApiKey.objects.filter(name="CRM").exists()
+    # allauth kept the POST: the right password replays it, and the key is shown once.
+    answer = client.post(
+        response["Location"], {"password": "pw-owner@a.example", "next": reverse("console:keys")}
+    )
+    assert answer.status_code == 200
+    assert re.search(r"ts_live_[0-9a-f]{12}_", answer.content.decode())
+    assert ApiKey.objects.filter(issuer=world.issuer, name="CRM").exists()
+
+
+def test_revoking_a_key_asks_for_the_password_again(world):
+    client = signed_in(world.owner)
+    response = client.post(reverse("console:key-revoke", args=[world.api_key.pk]))
+    assert response["Location"].startswith("/console/accounts/reauthenticate/")
+    world.api_key.refresh_from_db()
+    assert world.api_key.revoked_at is None

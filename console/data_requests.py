@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.forms import add_service_error
 from console.words import translated_choices
 from issuers.dates import issuer_zone, start_of
 from issuers.models import DataRequest, Member, StaffRole
@@ -75,16 +76,6 @@ class TransitionForm(forms.Form):
     )
 
 
-def _errors(form: forms.Form, exc: ValidationError | DomainError) -> None:
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @staff_view()
 def data_request_list(request: StaffRequest) -> HttpResponse:
     form = DataRequestForm(request.POST or None)
@@ -106,7 +97,7 @@ def data_request_list(request: StaffRequest) -> HttpResponse:
                     **data,
                 )
             except (DomainError, ValidationError) as exc:
-                _errors(form, exc)
+                add_service_error(form, exc)
                 status = getattr(exc, "status_code", 400)
             else:
                 messages.success(request, _("Request recorded."))
@@ -134,7 +125,7 @@ def data_request_detail(request: StaffRequest, pk: int) -> HttpResponse:
                     data_request=data_request, actor=actor_of(request), **form.cleaned_data
                 )
             except DomainError as exc:
-                _errors(form, exc)
+                add_service_error(form, exc)
                 status = exc.status_code
             else:
                 messages.success(request, _("Request updated."))

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
 from console.words import SEAL_EVENT, SEAL_STATUS, translated_choices
 from issuers.domains import normalise_domains
 from issuers.models import Programme, StaffRole
@@ -226,3 +227,15 @@ class StatsFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         programme = cast(forms.ChoiceField, self.fields["programme"])
         programme.choices = [("", _("All programmes"))] + [(p.slug, p.name) for p in _programmes()]
+
+
+def add_service_error(form: forms.Form, exc: ValidationError | DomainError) -> None:
+    """Show what a service refused on the form: on the field it names when the form has that
+    field, else above the form."""
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, staff_view
+from console.forms import add_service_error
 from console.words import translated_choices
 from issuers import services
 from issuers.logos import LOGO_MAX_BYTES
@@ -148,16 +149,6 @@ class LogoForm(forms.Form):
     )
 
 
-def _errors(form: forms.Form, exc: ValidationError | DomainError) -> None:
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @staff_view()
 def programmes(request: StaffRequest) -> HttpResponse:
     rows = Programme.objects.annotate(seal_count=Count("seals")).order_by("-is_default", "name")
@@ -181,7 +172,7 @@ def programme_create(request: StaffRequest) -> HttpResponse:
             try:
                 services.programme_create(issuer=request.issuer, **data)
             except (DomainError, ValidationError) as exc:
-                _errors(form, exc)
+                add_service_error(form, exc)
                 status = getattr(exc, "status_code", 400)
             else:
                 messages.success(request, _("Programme created."))
@@ -211,7 +202,7 @@ def programme_edit(request: StaffRequest, pk: int) -> HttpResponse:
             try:
                 registry.programme_update(programme=programme, **form.cleaned_data)
             except (DomainError, ValidationError) as exc:
-                _errors(form, exc)
+                add_service_error(form, exc)
                 status = getattr(exc, "status_code", 400)
                 programme.refresh_from_db()
             else:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.forms import add_service_error
 from effects import webhooks
 from issuers.events import EVENT_TYPES
 from issuers.models import StaffRole, WebhookEndpoint
@@ -46,16 +47,6 @@ def _log(request: StaffRequest, action: str, endpoint: WebhookEndpoint) -> None:
     )
 
 
-def _errors(form: forms.Form, exc: ValidationError | DomainError) -> None:
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @staff_view(**OWNER_ONLY)
 @never_cache  # the answer to a creation shows the signing secret
 def endpoints(request: StaffRequest) -> HttpResponse:
@@ -74,7 +65,7 @@ def endpoints(request: StaffRequest) -> HttpResponse:
                     )
                     _log(request, "webhook.created", new.endpoint)
             except (DomainError, ValidationError) as exc:
-                _errors(form, exc)
+                add_service_error(form, exc)
                 status = getattr(exc, "status_code", 400)
             else:
                 # Shown in this answer only, as the API shows it once.

@@ -64,7 +64,8 @@ def _gen_key(public_id: str) -> str:
 
 
 def _logo_key(issuer_id: int, version: int) -> str:
-    return f"pub:logo:{issuer_id}:{version}"
+    # "b": the thumbnail grew from 64 px to the badge's 3x logo; older entries are not read.
+    return f"pub:logo:b:{issuer_id}:{version}"
 
 
 # A public id names one seal among every issuer's: the lookup spans them (config.tenancy). Only
@@ -109,6 +110,8 @@ def load(public_id: str) -> SealSnapshot | None:
         theme=str(programme.theme),
         signatory_name=programme.signatory_name,
         signatory_title=programme.signatory_title,
+        wording=programme.wording,
+        accent_colour=programme.accent_colour,
     )
     member_facts = MemberFacts(
         display_name=member.display_name,
@@ -183,6 +186,8 @@ def _digest(
                 if programme.signatory_name or programme.signatory_title
                 else {}
             ),
+            # The image draws both, so a change to either is a new picture (and ETag).
+            "design": [programme.wording, programme.accent_colour],
         },
         "member": {
             "display_name": member.display_name,
@@ -354,7 +359,8 @@ def invalidate_member(member: Member) -> None:
 
 
 def invalidate_programme(programme: Programme) -> None:
-    """Call after a programme's name, description, criteria URL or theme change."""
+    """Call after a programme's name, description, criteria URL, theme, wording or accent
+    colour change."""
     invalidate_seals(
         Seal.objects.filter(programme=programme).values_list("public_id", flat=True).iterator()
     )

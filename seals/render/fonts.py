@@ -135,7 +135,17 @@ def visual_runs(text: str) -> list[Run]:
     paragraph reads right to left, so its runs are drawn in reverse. This is the whole of UAX
     #9 for the one- and two-script names seals carry; deeper nesting is approximated."""
     parts = runs(text)
-    return parts[::-1] if is_rtl(text) and len(parts) > 1 else parts
+    if not is_rtl(text) or len(parts) < 2:
+        return parts
+    # A left-to-right piece (digits, a Latin word) keeps the space after it in logical order;
+    # drawn right to left, that space belongs on its left, between it and the next piece.
+    moved = []
+    for r in parts[::-1]:
+        body = r.text.rstrip(" ")
+        if body != r.text and not is_rtl(r.text):
+            r = Run(r.text[len(body) :] + body, r.face)
+        moved.append(r)
+    return moved
 
 
 def text_width(text: str, size: float, bold: bool) -> float:

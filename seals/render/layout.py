@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypeVar, cast
 
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
@@ -400,12 +401,16 @@ def _mirrored(d: Drawing) -> Drawing:
     return d
 
 
+# A circle (x, y, r), a square (x, y, side) or a rectangle (x, y, w, h).
+_Box = TypeVar("_Box", tuple[float, float, float], tuple[float, float, float, float])
+
+
 def _scaled(d: Drawing, k: float) -> Drawing:
     """Every coordinate and type size times ``k``; the text stays as fitted at 1x."""
     s = d.shapes
 
-    def many(values: tuple[float, ...]) -> tuple[float, ...]:
-        return tuple(v * k for v in values)
+    def many(values: _Box) -> _Box:
+        return cast(_Box, tuple(v * k for v in values))
 
     shapes = replace(
         s,
@@ -422,8 +427,8 @@ def _scaled(d: Drawing, k: float) -> Drawing:
         d,
         shapes=shapes,
         texts=texts,
-        logo_box=many(d.logo_box) if d.logo_box else None,  # type: ignore[arg-type]
-        clip=many(d.clip),  # type: ignore[arg-type]
+        logo_box=many(d.logo_box) if d.logo_box else None,
+        clip=many(d.clip),
         scale=k,
     )
 

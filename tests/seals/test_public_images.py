@@ -321,6 +321,23 @@ def test_a_write_makes_the_cached_image_stale_at_once(client, django_capture_on_
     assert ">Revoked<" in client.get(url).content.decode()
 
 
+def test_a_new_accent_or_wording_is_a_new_picture_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    from config.tenancy import scopes_disabled
+    from seals.registry import programme_update
+
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg"
+    before = client.get(url)
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        programme_update(programme=seal.programme, accent_colour="#0b6e4f", wording="Gold member")
+    after = client.get(url)
+    assert after["ETag"] != before["ETag"]
+    body = after.content.decode()
+    assert 'fill="#0b6e4f"' in body and ">Gold member<" in body
+
+
 def test_with_the_cache_warm_images_and_304_make_no_query(client, django_assert_num_queries):
     seal = seal_in("active")
     url = f"/s/{seal.public_id}.png"

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from seals.models import Seal
-from seals.render import clean_text
+from seals.render import SCALES, SIZES, clean_text
 
 
 def image_url(seal: Seal, fmt: str = "svg") -> str:
@@ -40,14 +40,22 @@ def seal_alt(seal: Seal, lang: str | None = None) -> str:
 
 def embed_snippet(seal: Seal, *, size: str = "medium", lang: str | None = None) -> str:
     """The plain ``<a><img></a>`` snippet. ``lang`` fixes the image's language in its URL, so
-    the image stays one cacheable body per URL; the link opens the page in the same language."""
-    width, height = {"small": (160, 48), "medium": (240, 72), "large": (320, 96)}[size]
+    the image stays one cacheable body per URL; the link opens the page in the same language.
+
+    The image is the PNG with a ``srcset`` of its 2x and 3x drawings: a high-density screen
+    fetches the one it needs, each its own URL (``&scale=``), ETag and cache entry, and the 1x
+    and 2x ones are rendered ahead of visitors (``seals.render.images``). The PNG rather than
+    the SVG: a few KB where the SVG carries its font, and drawn the same everywhere."""
+    width, height = SIZES[size]
+    base = f"{image_url(seal, 'png')}?size={size}{lang_query(lang)}"
+    srcset = ", ".join(f"{base}&scale={k} {k}x" for k in SCALES if k != 1)
     return format_html(
-        '<a href="{}" target="_blank" rel="noopener"><img src="{}?size={}" width="{}" '
-        'height="{}" alt="{}"></a>',
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" srcset="{} 1x, {}" '
+        'width="{}" height="{}" alt="{}"></a>',
         verify_url(seal) + lang_query(lang, first=True),
-        image_url(seal),
-        size + lang_query(lang),
+        base,
+        base,
+        srcset,
         width,
         height,
         seal_alt(seal, lang),

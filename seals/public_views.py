@@ -41,6 +41,7 @@ from seals.render import (
     MISUSE,
     NO_LONGER_VALID,
     NOT_FOUND,
+    SCALES,
     SIZES,
     THEMES,
     Card,
@@ -159,25 +160,30 @@ class SealImageNotModified(HttpResponseNotModified):
     image_basis: ImageBasis
 
 
-def _image_params(request: HttpRequest) -> tuple[str, str, str]:
+def _image_params(request: HttpRequest) -> tuple[str, str, str, int]:
     # Unknown values fall back to the defaults: an embedding page never gets a broken image.
     size = request.GET.get("size", "medium")
     theme = request.GET.get("theme", "")
+    scale = request.GET.get("scale", "1")
     return (
         size if size in SIZES else "medium",
         theme if theme in THEMES else "",
         request.GET.get("d", "")[:253],
+        int(scale) if scale in _SCALES else 1,
     )
 
 
-_not_found_cache: dict[tuple[str, str, str, str], bytes] = {}
+_SCALES = {str(k) for k in SCALES}
 
 
-def _not_found_image(fmt: str, size: str, theme: str) -> HttpResponse:
-    key = (fmt, size, theme, get_language())
+_not_found_cache: dict[tuple[str, str, str, str, int], bytes] = {}
+
+
+def _not_found_image(fmt: str, size: str, theme: str, scale: int = 1) -> HttpResponse:
+    key = (fmt, size, theme, get_language(), scale)
     body = _not_found_cache.get(key)
     if body is None:
-        body = render(Card(state=NOT_FOUND), fmt=fmt, size=size, theme=theme)
+        body = render(Card(state=NOT_FOUND), fmt=fmt, size=size, theme=theme, scale=scale)
         _not_found_cache[key] = body
     response = HttpResponse(body, content_type=FORMATS[fmt], status=404)
     response["Cache-Control"] = f"public, max-age={MAX_AGE}"
@@ -202,14 +208,14 @@ def _unknown_image(fmt: str, size: str, theme: str) -> HttpResponse:
 
 
 def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
-    size, theme, host = _image_params(request)
+    size, theme, host, scale = _image_params(request)
     try:
         snap = snapshot.get(seal_id)
     except UNREADABLE:
         log.warning("seal %s unreadable; answering 'status unknown'", seal_id)
         return _unknown_image(fmt, size, theme or "light")
     if snap is None:
-        return _not_found_image(fmt, size, theme or "light")
+        return _not_found_image(fmt, size, theme or "light", scale)
     counted: tuple[str, ...]  # the kinds of hit this answer counts (none for an erased seal)
     now = timezone.now()
     theme = theme or snap.programme.theme or "light"
@@ -225,11 +231,12 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         state = MISUSE if misuse and status == SealStatus.ACTIVE else status
         counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
         stats.count(seal_id, *counted, day=day)
-    etag = _etag(seal_id, snap.digest, state, day, fmt, size, theme, get_language())
+    shown = images.variant(fmt, size, scale)
+    etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language())
     if _not_modified(request, etag):
         response: SealImageResponse | SealImageNotModified = SealImageNotModified()
     else:
-        body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme))
+        body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme, scale))
         response = SealImageResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = cache_control(now, snap.next_change(now))
@@ -255,8 +262,8 @@ def seal_image_malformed(request: HttpRequest, fmt: str) -> HttpResponse:
     """An image URL whose id is not the shape of a seal id (a truncated or mangled embed): the
     neutral "seal not found" image with its 404, so the embedding page shows no broken image.
     Nothing is looked up: the id is never read."""
-    size, theme, _host = _image_params(request)
-    return _not_found_image(fmt, size, theme or "light")
+    size, theme, _host, scale = _image_params(request)
+    return _not_found_image(fmt, size, theme or "light", scale)
 
 
 # --- JSON -----------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def _gen_key(public_id: str) -> str:
 
 
 def _logo_key(issuer_id: int, version: int) -> str:
-    return f"pub:logo:{issuer_id}:{version}"
+    # "b": the thumbnail grew from 64 px to the badge's 3x logo; older entries are not read.
+    return f"pub:logo:b:{issuer_id}:{version}"
 
 
 def issuer_facts_of(issuer: Issuer) -> IssuerFacts:
@@ -92,6 +93,8 @@ def programme_facts_of(programme: Programme) -> ProgrammeFacts:
         theme=str(programme.theme),
         signatory_name=programme.signatory_name,
         signatory_title=programme.signatory_title,
+        wording=programme.wording,
+        accent_colour=programme.accent_colour,
     )
 
 
@@ -193,6 +196,8 @@ def _digest(
                 if programme.signatory_name or programme.signatory_title
                 else {}
             ),
+            # The image draws both, so a change to either is a new picture (and ETag).
+            "design": [programme.wording, programme.accent_colour],
         },
         "member": {
             "display_name": member.display_name,
@@ -364,7 +369,8 @@ def invalidate_member(member: Member) -> None:
 
 
 def invalidate_programme(programme: Programme) -> None:
-    """Call after a programme's name, description, criteria URL or theme change."""
+    """Call after a programme's name, description, criteria URL, theme, wording or accent
+    colour change."""
     invalidate_seals(
         Seal.objects.filter(programme=programme).values_list("public_id", flat=True).iterator()
     )

@@ -18,14 +18,14 @@ from typing import cast
 from seals.status import effective_status, next_change_at
 
 # Bump whenever a field is added, removed, reordered or changes type.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 _SealRow = tuple[
     str, int, str, datetime, datetime, datetime | None, int, tuple[int, int] | None, bool,
     datetime, str,
 ]  # fmt: skip
 _IssuerRow = tuple[int, str, str, str, str, int, str, int, bool]
-_ProgrammeRow = tuple[str, str, str, str, str, str, str]
+_ProgrammeRow = tuple[str, str, str, str, str, str, str, str, str]
 _MemberRow = tuple[str, str, tuple[str, ...], str]
 # What to_cache gives: (CACHE_FORMAT, seal, issuer, programme, member, history).
 CacheForm = tuple[
@@ -58,6 +58,9 @@ class ProgrammeFacts:
     # Printed under the certificate's signature line; blank gives a line labelled with the issuer.
     signatory_name: str = ""
     signatory_title: str = ""
+    # The seal's design: the line under the member's name and the rosette's colour.
+    wording: str = ""
+    accent_colour: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,8 @@ class SealSnapshot:
                 programme.theme,
                 programme.signatory_name,
                 programme.signatory_title,
+                programme.wording,
+                programme.accent_colour,
             ),
             (member.display_name, member.legal_name, member.domains, member.country),
             tuple((entry.kind, entry.at) for entry in self.history),

@@ -430,7 +430,12 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SVG's font subsets (seals/render/svg.py): fontTools narrates every table it
+        # prunes at INFO, ~40 lines per cold SVG.
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 IS_PRODUCTION = is_production()

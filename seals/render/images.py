@@ -12,6 +12,7 @@ so the first visitor after a change gets bytes instead of waiting ~4 ms per PNG 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import threading
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from django.utils import timezone, translation
 from outbox import core as outbox
 from seals import snapshot
 from seals.render import DESIGN_VERSION, NO_LONGER_VALID, SIZES, Card, render
+from seals.render.layout import DEFAULT_ACCENT
 from seals.snapshot_types import SealSnapshot
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,11 @@ BYTES_TTL = 3600
 # What an embed snippet asks for unless told otherwise: every size, the programme's theme, the
 # default language. Other variants (``?theme=``, ``?lang=``, ``?d=``) render on first request.
 PRERENDERED_FORMATS = ("png",)
-# One message renders up to this many seals (3 PNGs each, ~12 ms a seal): a status sweep of
-# 10,000 seals becomes 50 messages of a few seconds, well under the handler's lease.
+# The embed's srcset lets a high-density screen (most phones) fetch the 2x PNG instead of the
+# 1x one, so both are rendered ahead; 3x screens are few and render on first request.
+PRERENDERED_SCALES = (1, 2)
+# One message renders up to this many seals (6 PNGs each: 3 sizes at 1x and 2x, ~40 ms a
+# seal): a status sweep of 10,000 seals becomes 50 messages of ~8 s, under the handler's lease.
 PRERENDER_BATCH = 200
 # The outbox topic: {"public_ids": [...]}.
 PRERENDER_TOPIC = "seal.images_prerender"
@@ -108,11 +113,13 @@ def card_for(snap: SealSnapshot, state: str, day: date) -> Card:
         member=snap.member.display_name,
         checked=day,
         has_logo=bool(snap.issuer.logo_version),
+        wording=snap.programme.wording,
+        accent=snap.programme.accent_colour or DEFAULT_ACCENT,
     )
 
 
 def render_seal(
-    snap: SealSnapshot, state: str, day: date, fmt: str, size: str, theme: str
+    snap: SealSnapshot, state: str, day: date, fmt: str, size: str, theme: str, scale: int = 1
 ) -> bytes:
     card = card_for(snap, state, day)
     return render(
@@ -121,7 +128,14 @@ def render_seal(
         size=size,
         theme=theme,
         logo_png=snapshot.logo(snap) if card.has_logo else None,
+        scale=scale,
     )
+
+
+def variant(fmt: str, size: str, scale: int) -> str:
+    """The part of the ETag naming the picture's variant: a PNG's scale is its own picture
+    (its own bytes, ETag and cache entry); an SVG is one picture at every scale."""
+    return f"{fmt}@{scale}x" if fmt == "png" and scale != 1 else fmt
 
 
 def seal_images_prerender(
@@ -129,8 +143,9 @@ def seal_images_prerender(
 ) -> int:
     """Render the default variants of these seals into the shared cache, as
     ``seals.public_views.seal_image`` would for a request with no other parameter than
-    ``size``; returns how many were rendered. Idempotent: a variant already cached is left
-    alone, so running twice (a re-delivered task) renders nothing the second time."""
+    ``size`` (and ``scale`` for the 2x PNGs); returns how many were rendered. Idempotent: a
+    variant already cached is left alone, so running twice (a re-delivered task) renders
+    nothing the second time."""
     sizes = tuple(sizes)
     now = now or timezone.now()
     day = now.date()
@@ -145,15 +160,18 @@ def seal_images_prerender(
             # effective status now.
             state = NO_LONGER_VALID if snap.erased else snap.status_at(now)
             theme = snap.programme.theme or "light"
-            for fmt in PRERENDERED_FORMATS:
-                for size in sizes:
-                    etag = image_etag(public_id, snap.digest, state, day, fmt, size, theme, lang)
-                    key = _shared_key(etag)
-                    if cache.get(key) is not None:
-                        continue
-                    body = render_seal(snap, state, day, fmt, size, theme)
-                    if cache.add(key, body, BYTES_TTL):
-                        rendered += 1
+            for fmt, size, scale in itertools.product(
+                PRERENDERED_FORMATS, sizes, PRERENDERED_SCALES
+            ):
+                etag = image_etag(
+                    public_id, snap.digest, state, day, variant(fmt, size, scale), size, theme, lang
+                )
+                key = _shared_key(etag)
+                if cache.get(key) is not None:
+                    continue
+                body = render_seal(snap, state, day, fmt, size, theme, scale)
+                if cache.add(key, body, BYTES_TTL):
+                    rendered += 1
     return rendered
 
 

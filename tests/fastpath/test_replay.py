@@ -78,7 +78,16 @@ def _refuse_django(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?size=small&theme=dark", "?lang=fr", "?d=copycat.example", "?size=bogus"]
+    "query",
+    [
+        "",
+        "?size=small&theme=dark",
+        "?lang=fr",
+        "?d=copycat.example",
+        "?size=bogus",
+        "?size=large&scale=2",
+        "?scale=3",
+    ],
 )
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, django_app, fmt, query):
@@ -92,6 +101,20 @@ def test_a_replayed_hit_is_the_answer_django_gives(monkeypatch, replays, django_
     assert replayed[0] == django[0] == "200 OK"
     assert sorted(replayed[1]) == sorted(django[1])
     assert replayed[2] == django[2]
+
+
+def test_each_scale_is_replayed_as_its_own_answer(monkeypatch, replays):
+    # Keyed by the query string: the 2x PNG is never answered with the 1x bytes or ETag.
+    public_id = seal_in("active").public_id
+    one, two = f"/s/{public_id}.png?size=small", f"/s/{public_id}.png?size=small&scale=2"
+    with time_machine.travel(NOON, tick=False):
+        _warm(one, replays)
+        _warm(two, replays)
+        _refuse_django(monkeypatch)
+        first, second = call(wsgi.application, one), call(wsgi.application, two)
+    assert replays == [True, True]
+    assert dict(first[1])["ETag"] != dict(second[1])["ETag"]
+    assert first[2] != second[2] and len(second[2]) > len(first[2])
 
 
 def test_a_replayed_hit_near_an_expiry_keeps_the_views_bounded_lifetime(

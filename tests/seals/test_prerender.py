@@ -26,10 +26,12 @@ def _no_render(monkeypatch):
     monkeypatch.setattr(images, "render", refuse)
 
 
-@pytest.mark.parametrize("size", ["", "?size=small", "?size=large"])
+@pytest.mark.parametrize(
+    "size", ["", "?size=small", "?size=large", "?size=medium&scale=2", "?size=small&scale=2"]
+)
 def test_a_prerendered_image_is_served_without_a_render(client, monkeypatch, size):
     seal = seal_in("active")
-    assert images.seal_images_prerender(public_ids=[seal.public_id]) == 3
+    assert images.seal_images_prerender(public_ids=[seal.public_id]) == 6  # 3 sizes, 1x and 2x
     images.local_bytes.items.clear()  # as on a web node that never served this seal
     _no_render(monkeypatch)
     response = client.get(f"/s/{seal.public_id}.png{size}")
@@ -39,7 +41,7 @@ def test_a_prerendered_image_is_served_without_a_render(client, monkeypatch, siz
 
 def test_prerendering_twice_renders_nothing_the_second_time():
     seal = seal_in("suspended")
-    assert images.seal_images_prerender(public_ids=[seal.public_id]) == 3
+    assert images.seal_images_prerender(public_ids=[seal.public_id]) == 6
     assert images.seal_images_prerender(public_ids=[seal.public_id]) == 0
 
 
@@ -106,3 +108,12 @@ def test_a_status_sweep_owes_its_seals_in_batches(monkeypatch):
     prerender_later(seal.public_id for seal in seals)
     assert [len(batch) for batch in owed()] == [2, 2, 1]
     assert [i for batch in owed() for i in batch] == [s.public_id for s in seals]
+
+
+def test_a_3x_image_is_not_prerendered_and_renders_on_request(client, monkeypatch):
+    seal = seal_in("active")
+    images.seal_images_prerender(public_ids=[seal.public_id])
+    images.local_bytes.items.clear()
+    _no_render(monkeypatch)
+    with pytest.raises(AssertionError, match="rendered on request"):
+        client.get(f"/s/{seal.public_id}.png?size=medium&scale=3")

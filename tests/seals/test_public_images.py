@@ -53,6 +53,46 @@ def test_sizes_are_fixed_pixel_sizes(client, size, dims):
     assert f'width="{dims[0]}" height="{dims[1]}"' in svg
 
 
+@pytest.mark.parametrize("scale", [2, 3])
+def test_a_png_at_2x_or_3x_has_that_many_pixels_and_its_own_etag(client, scale):
+    seal = seal_in("active")
+    one = client.get(f"/s/{seal.public_id}.png?size=small")
+    many = client.get(f"/s/{seal.public_id}.png?size=small&scale={scale}")
+    assert Image.open(io.BytesIO(many.content)).size == (160 * scale, 48 * scale)
+    assert many["ETag"] != one["ETag"]
+    assert many["Cache-Control"] == one["Cache-Control"]
+    # Conditional requests name the scale's own ETag.
+    assert (
+        client.get(f"/s/{seal.public_id}.png?size=small", HTTP_IF_NONE_MATCH=many["ETag"])["ETag"]
+        == one["ETag"]
+    )
+    again = client.get(
+        f"/s/{seal.public_id}.png?size=small&scale={scale}", HTTP_IF_NONE_MATCH=many["ETag"]
+    )
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("scale", ["0", "4", "1.5", "2x", ""])
+def test_an_unknown_scale_gets_the_1x_image(client, scale):
+    seal = seal_in("active")
+    one = client.get(f"/s/{seal.public_id}.png")
+    odd = client.get(f"/s/{seal.public_id}.png?scale={scale}")
+    assert odd.status_code == 200 and odd["ETag"] == one["ETag"]
+
+
+def test_an_svg_is_one_picture_at_every_scale(client):
+    seal = seal_in("active")
+    plain = client.get(f"/s/{seal.public_id}.svg")
+    scaled = client.get(f"/s/{seal.public_id}.svg?scale=2")
+    assert scaled["ETag"] == plain["ETag"] and scaled.content == plain.content
+
+
+def test_the_not_found_image_comes_at_2x_too(client):
+    response = client.get(f"/s/{'A' * 22}.png?size=large&scale=2")
+    assert response.status_code == 404
+    assert Image.open(io.BytesIO(response.content)).size == (640, 192)
+
+
 def test_medium_png_stays_under_12_kb_even_with_long_mixed_script_names(client):
     member = MemberFactory(display_name="Ελληνικά Кириллица עברית العربية 日本語 한국어 " * 5)
     seal = award(member)
@@ -279,6 +319,23 @@ def test_a_write_makes_the_cached_image_stale_at_once(client, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         seal_revoke(seal=seal, reason="fraud", actor="test")
     assert ">Revoked<" in client.get(url).content.decode()
+
+
+def test_a_new_accent_or_wording_is_a_new_picture_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    from config.tenancy import scopes_disabled
+    from seals.registry import programme_update
+
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg"
+    before = client.get(url)
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        programme_update(programme=seal.programme, accent_colour="#0b6e4f", wording="Gold member")
+    after = client.get(url)
+    assert after["ETag"] != before["ETag"]
+    body = after.content.decode()
+    assert 'fill="#0b6e4f"' in body and ">Gold member<" in body
 
 
 def test_with_the_cache_warm_images_and_304_make_no_query(client, django_assert_num_queries):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import unicodedata
+from dataclasses import replace
 from datetime import date
 from xml.etree import ElementTree
 
@@ -11,7 +13,7 @@ import pytest
 from django.utils import translation
 from PIL import Image
 
-from seals.render import SIZES, Card, clean_text, fonts, render
+from seals.render import SIZES, Card, clean_text, fonts, layout, render
 from seals.render.layout import build
 
 SAMPLES = {
@@ -116,8 +118,8 @@ def test_every_state_has_its_own_icon_and_colour():
         build(Card(state=s, member="x", checked=date(2030, 1, 1)), size="medium", theme="light")
         for s in states
     ]
-    assert len({d.icon for d in drawings}) == len(states)
-    assert len({d.strip for d in drawings}) == len(states)
+    assert len({d.shapes.icon for d in drawings}) == len(states)
+    assert len({d.shapes.band_colour for d in drawings}) == len(states)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -240,15 +242,11 @@ def test_in_arabic_every_line_ends_at_the_right_edge_and_the_word_comes_first(si
     with translation.override("ar"):
         for card in CARDS:
             drawing = build(card, size=size, theme="light")
-            right = drawing.clip[0] + drawing.clip[2]
             assert drawing.rtl
-            lines = [t for t in drawing.texts if not t.joined]
-            for t in lines:
-                end = t.x + t.width
-                if drawing.logo_box and t.y < drawing.logo_box[1] + drawing.logo_box[2]:
-                    assert end <= drawing.logo_box[0]  # the issuer line stops at the logo
-                else:
-                    assert abs(end - right) < 0.01, (card, t)
+            # The rosette moves to the right, the text column to its left.
+            assert drawing.shapes.emblem[0] > drawing.clip[0] + drawing.clip[2]
+            for t in (t for t in drawing.texts if not t.joined):
+                assert abs(t.x + t.width - t.end) < 0.01, (card, t)
             for tail in (t for t in drawing.texts if t.joined):
                 word = drawing.texts[drawing.texts.index(tail) - 1]
                 gap = fonts.text_width("\u2002", tail.size, False)
@@ -256,23 +254,153 @@ def test_in_arabic_every_line_ends_at_the_right_edge_and_the_word_comes_first(si
 
 
 def test_the_arabic_svg_anchors_lines_at_their_end_and_keeps_the_status_line_whole():
-    card = Card(state="suspended", issuer="Guild", programme="Baker", member="Ab")
+    card = Card(state="active", issuer="Guild", programme="Baker", member="Ab", checked=DAY)
     with translation.override("ar"):
-        drawing = build(card, size="medium", theme="light")
-        root = _parse(render(card, fmt="svg", size="medium", theme="light"))
-    right = drawing.clip[0] + drawing.clip[2]
+        drawing = build(card, size="large", theme="light")
+        root = _parse(render(card, fmt="svg", size="large", theme="light"))
+    ends = sorted({round(t.end, 1) for t in drawing.texts})
     texts = [el for el in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert len(texts) == 4  # issuer, member, programme, and status word + date as one line
+    # member, wording, issuer, status word + date as one line, the call to action
+    assert len(texts) == 5
     for el in texts:
-        assert el.get("text-anchor") == "end" and float(el.get("x")) == pytest.approx(right, 0.1)
+        assert el.get("text-anchor") == "end"
+        assert any(float(el.get("x")) == pytest.approx(end, abs=0.1) for end in ends)
     status = next(el for el in texts if len(el))
     word, tail = ("".join(span.itertext()) for span in status)
     assert word.startswith("\u2067") and tail.startswith("\u2002") and tail.endswith("\u2069")
 
 
-def test_the_english_svg_starts_lines_at_the_left_edge():
+def test_the_english_svg_starts_lines_at_the_left_edge_of_their_room():
     card = Card(state="suspended", issuer="Guild", programme="Baker", member="Ab")
     with translation.override("en"):
+        drawing = build(card, size="medium", theme="light")
         root = _parse(render(card, fmt="svg", size="medium", theme="light"))
+    starts = {round(t.x, 1) for t in drawing.texts if not t.joined}
+    assert starts == {round(drawing.clip[0], 1), round(drawing.texts[-1].x, 1)}
     for el in root.iter("{http://www.w3.org/2000/svg}text"):
-        assert el.get("text-anchor") is None and float(el.get("x")) == pytest.approx(50, 0.1)
+        assert el.get("text-anchor") is None and round(float(el.get("x")), 1) in starts
+
+
+# --- the badge -------------------------------------------------------------------------------
+STATES = ("active", "pending", "expired", "suspended", "revoked", "misuse", "not_found")
+BADGE = Card(
+    state="active",
+    issuer="Guild of Master Bakers",
+    programme="Master Baker",
+    wording="Certified master baker",
+    member="Boulangerie Dupont",
+    checked=DAY,
+    has_logo=True,
+    accent="#8a4b08",
+)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("size", SIZES)
+def test_every_text_is_at_least_9_px_and_4_5_to_1_against_what_it_is_drawn_on(size, theme):
+    for lang in ("en", "ar"):
+        with translation.override(lang):
+            for state in STATES:
+                drawing = build(replace(BADGE, state=state), size=size, theme=theme)
+                for t in drawing.texts:
+                    assert t.size >= layout.MIN_TEXT_PX, (state, t)
+                    # What the text sits on, read back from the drawing's own shapes.
+                    band = drawing.shapes.band
+                    inside = band[1] <= t.y <= band[1] + band[3]
+                    ground = drawing.shapes.band_colour if inside else drawing.shapes.bg
+                    assert t.on == ground, (state, t)
+                    assert layout.contrast(t.colour, ground) >= 4.5, (state, theme, t)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_status_icon_on_the_white_disc_and_the_rosette_stand_out(theme):
+    bg = layout._THEME[theme]["bg"]
+    for state in STATES:
+        shapes = build(
+            replace(BADGE, state=state, has_logo=False), size="medium", theme=theme
+        ).shapes
+        assert layout.contrast(shapes.band_colour, layout.WHITE) >= 4.5, state
+        assert layout.contrast(shapes.accent, bg) >= 3, state  # WCAG 1.4.11, graphics
+
+
+@pytest.mark.parametrize("accent", ["#ffffff", "#fefefe", "#000000", "#1f6feb", "red", "#zzzzzz"])
+def test_any_accent_is_drawn_with_at_least_3_to_1_against_the_card(accent):
+    for theme in ("light", "dark"):
+        bg = layout._THEME[theme]["bg"]
+        shown = layout.accent_on(accent, bg)
+        assert layout.contrast(shown, bg) >= 3, (accent, theme, shown)
+    assert layout.accent_on("#8a4b08", "#ffffff") == "#8a4b08"  # a usable accent is kept
+
+
+def test_the_programme_accent_and_wording_are_drawn():
+    drawing = build(BADGE, size="medium", theme="light")
+    assert drawing.shapes.accent == "#8a4b08"
+    assert "Certified master baker" in [t.text for t in drawing.texts]
+    svg = render(BADGE, fmt="svg", size="medium", theme="light").decode()
+    assert 'fill="#8a4b08"' in svg and "Certified master baker" in svg
+    # A blank wording falls back to the programme's name.
+    plain = build(replace(BADGE, wording=""), size="medium", theme="light")
+    assert "Master Baker" in [t.text for t in plain.texts]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "es", "ar"])
+@pytest.mark.parametrize("size", SIZES)
+def test_every_size_says_click_to_verify_and_names_the_member(size, lang):
+    with translation.override(lang):
+        drawing = build(BADGE, size=size, theme="light")
+        shown = [t.text for t in drawing.texts]
+        assert layout.call_to_action() in shown
+        assert lang == "en" or layout.call_to_action() != "Click to verify"
+        assert shown[0].rstrip("…") and BADGE.member.startswith(shown[0].rstrip("…"))
+
+
+def test_the_logo_is_large_at_every_size():
+    for size, least in (("small", 20), ("medium", 30), ("large", 40)):
+        assert build(BADGE, size=size, theme="light").logo_box[2] >= least
+
+
+def _logo_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 150), "#8a4b08").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+@pytest.mark.parametrize("size", SIZES)
+def test_png_scales_multiply_the_pixels_and_show_the_same_text(size, scale):
+    body = render(BADGE, fmt="png", size=size, theme="light", scale=scale, logo_png=_logo_png())
+    w, h = SIZES[size]
+    assert Image.open(io.BytesIO(body)).size == (w * scale, h * scale)
+    one = build(BADGE, size=size, theme="light")
+    many = build(BADGE, size=size, theme="light", scale=scale)
+    assert [t.text for t in many.texts] == [t.text for t in one.texts]
+    assert many.texts[0].size == one.texts[0].size * scale
+
+
+def test_the_svg_carries_its_font_as_a_data_url_subset():
+    with translation.override("ar"):
+        svg = render(
+            replace(BADGE, member=SAMPLES["arabic"]), fmt="svg", size="medium", theme="light"
+        )
+    root = _parse(svg)
+    style = "".join(
+        root.find("{http://www.w3.org/2000/svg}defs/{http://www.w3.org/2000/svg}style").itertext()
+    )
+    faces = style.count("@font-face")
+    assert faces >= 3  # Latin regular and bold (digits, gap), Arabic regular and bold
+    assert "src:url(data:font/woff;base64," in style and "http" not in style
+    assert len(svg) < 48 * 1024  # subsets, not whole faces (Noto Sans alone is 270 KB)
+    group = root.find("{http://www.w3.org/2000/svg}g")
+    assert group.get("font-family").startswith("ts0,ts1,ts2,ts3,")
+
+
+def test_the_embedded_subset_holds_exactly_the_glyphs_drawn():
+    from fontTools.ttLib import TTFont
+
+    from seals.render import svg as svg_painter
+
+    url = svg_painter._font_subset(0, True, "Dupont")
+    font = TTFont(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert set(font.getBestCmap()) == {ord(c) for c in "Dupont"}
+    # The face drawn plain in both formats: no layout tables to space glyphs differently.
+    assert "GPOS" not in font and "GSUB" not in font

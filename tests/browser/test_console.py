@@ -31,7 +31,8 @@ def test_a_manager_signs_in_and_suspends_a_seal(public_server, chromium):
     assert "/console/accounts/login/" in page.url
     page.fill("input[name=login]", "manager@a.example")
     page.fill("input[name=password]", "pw-manager@a.example")
-    page.click("form button[type=submit]")
+    # The sign-in form's own button (the header also holds the language form).
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{public_server.url}/console/")
     assert page.locator("h1").inner_text() == "Dashboard"
     assert page.locator(".chart svg polyline").count() == 2
@@ -45,7 +46,7 @@ def test_a_manager_signs_in_and_suspends_a_seal(public_server, chromium):
     shot(page, "console-suspend-confirm")
     page.click("button:has-text('Confirm')")
     page.wait_for_url(f"{public_server.url}/console/members/{member.pk}/")
-    assert "suspended" in page.locator("table").first.inner_text()
+    assert "Suspended" in page.locator("table").first.inner_text()
 
     fresh = Seal.objects.get(pk=seal.pk)
     assert fresh.status == "suspended"

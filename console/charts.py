@@ -52,9 +52,15 @@ def daily_views_svg(series: StatsSeries) -> SafeString:
     )
     labels = format_html_join(
         "",
-        '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+        '<text x="{}" y="{}" text-anchor="{}">{}</text>',
         (
-            (round(LEFT + i * step), HEIGHT - 6, date_format(day.date, "j M"))
+            # Today's label sits on the right edge: centred, half of it would fall off the image.
+            (
+                round(LEFT + i * step),
+                HEIGHT - 6,
+                "end" if i == len(days) - 1 else "middle",
+                date_format(day.date, "j M"),
+            )
             for i, day in enumerate(days)
             if (len(days) - 1 - i) % 7 == 0  # weekly back from today, which is always labelled
         ),

@@ -140,6 +140,8 @@ def programme_delete(*, programme: Programme) -> None:
     programme.delete()
 
 
+# The row, its webhook's outbox row and the seals' history events commit together or not at all.
+@transaction.atomic
 def member_update(*, member: Member, actor: str = "", **changes: object) -> Member:
     refuse_if_erased(member)
     if "domains" in changes:

@@ -232,6 +232,21 @@ def test_a_member_update_queues_member_updated_with_field_names_only(issuer):
     assert "new@member.example" not in json.dumps(delivery.payload)
 
 
+def test_a_member_update_whose_webhook_cannot_be_queued_changes_nothing(issuer, monkeypatch):
+    import seals.registry
+    from issuers.models import Member
+
+    member = MemberFactory(issuer=issuer, display_name="Old Name")
+
+    def broken_outbox(**kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(seals.registry, "webhook_emit", broken_outbox)
+    with pytest.raises(RuntimeError):
+        seals.registry.member_update(member=member, display_name="New Name")
+    assert Member.objects.get(pk=member.pk).display_name == "Old Name"
+
+
 def test_a_delivery_failing_every_time_is_retried_until_24_h_then_fails(endpoint, monkeypatch):
     import time_machine
 

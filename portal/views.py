@@ -11,11 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from config.ratelimit import retry_after, too_many_requests
+from config.ratelimit import retry_after
 from issuers.models import DataRequest, Member
 from portal import access
 from portal.access import MemberRequest, member_view
@@ -51,7 +52,21 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         # Per client network, before the form is read: a flood costs one cache increment.
         wait = retry_after(request, scope="portal-sign-in")
         if wait is not None:
-            return too_many_requests(request, wait)
+            # A person reads this, not a program: the form again, with the wait in words.
+            minutes = max(1, -(-wait // 60))
+            form.is_valid()  # add_error needs a cleaned form; the address is not acted on
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many sign-in requests from your network. Try again in %(n)d minute.",
+                    "Too many sign-in requests from your network. Try again in %(n)d minutes.",
+                    minutes,
+                )
+                % {"n": minutes},
+            )
+            response = render(request, "portal/sign_in.html", {"form": form}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         if form.is_valid():
             sign_in_link_request(email=form.cleaned_data["email"])
             # The same page whether the address is on file or not (and whatever the limit per

@@ -103,7 +103,11 @@ def test_requests_per_network_are_rate_limited(settings, member):
     client = Client()
     codes = [ask(client, f"x{i}@a.example").status_code for i in range(3)]
     assert codes == [200, 200, 429]
-    assert ask(client, member.contact_email).status_code == 429
+    refused = ask(client, member.contact_email)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # The sign-in page again, in words, not a machine's problem document.
+    assert refused["Content-Type"].startswith("text/html")
+    assert "Too many sign-in requests from your network" in refused.content.decode()
     assert mail.outbox == []
 
 

@@ -13,11 +13,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from config.errors import InvalidInputError
 from console.access import StaffRequest, staff_view
 from console.actors import actor_labels
 from console.forms import AuditFilterForm
-from console.paging import Page, keyset_page
+from console.paging import Page, requested_page
 from issuers.dates import end_of, issuer_zone, start_of
 from issuers.models import AuditEntry
 from seals.models import SealEvent
@@ -68,17 +67,13 @@ def audit_log(request: StaffRequest) -> HttpResponse:
     else:
         events = _events(form, issuer_zone(request.issuer))
         # seq is unique per issuer (one_event_per_chain_position): it orders the page alone.
-        try:
-            page = keyset_page(
-                events,
-                order="-seq",
-                cursor=request.GET.get("cursor") or None,
-                size=EVENTS_PER_PAGE,
-                unique=True,
-            )
-        except InvalidInputError as exc:
-            error = str(exc)
-            page = keyset_page(events, order="-seq", cursor=None, size=EVENTS_PER_PAGE, unique=True)
+        page, error = requested_page(
+            events,
+            cursor=request.GET.get("cursor") or None,
+            order="-seq",
+            size=EVENTS_PER_PAGE,
+            unique=True,
+        )
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(
@@ -158,19 +153,13 @@ def audit_csv(request: StaffRequest) -> HttpResponse:
 @staff_view()
 def account_log(request: StaffRequest) -> HttpResponse:
     """Changes to the account itself: staff, API keys, webhooks, each with who made it."""
-    entries = AuditEntry.objects.all()
-    error = ""
-    try:
-        page = keyset_page(
-            entries,
-            order="-id",
-            cursor=request.GET.get("cursor") or None,
-            size=EVENTS_PER_PAGE,
-            unique=True,
-        )
-    except InvalidInputError as exc:
-        error = str(exc)
-        page = keyset_page(entries, order="-id", cursor=None, size=EVENTS_PER_PAGE, unique=True)
+    page, error = requested_page(
+        AuditEntry.objects.all(),
+        cursor=request.GET.get("cursor") or None,
+        order="-id",
+        size=EVENTS_PER_PAGE,
+        unique=True,
+    )
     return render(
         request,
         "console/account_log.html",

@@ -75,3 +75,16 @@ def keyset_page(
         last: Model = items[-1]
         next_cursor = _encode([getattr(last, k) for k in keys])
     return Page(items=items, next_cursor=next_cursor)
+
+
+def requested_page(
+    queryset: QuerySet, *, cursor: str | None, order: str, size: int, unique: bool = False
+) -> tuple[Page, str]:
+    """The page ``cursor`` asks for and no error, or, for a link that is not valid (edited by
+    hand, or kept from before the order changed), the first page and the words saying why: a
+    person who followed a stale link still gets a list."""
+    try:
+        return keyset_page(queryset, order=order, cursor=cursor, size=size, unique=unique), ""
+    except InvalidInputError as exc:
+        first = keyset_page(queryset, order=order, cursor=None, size=size, unique=unique)
+        return first, str(exc)

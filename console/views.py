@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import DomainError, InvalidInputError
+from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
 from console.actors import actor_labels
 from console.charts import daily_views_svg
 from console.forms import MemberFilterForm, MemberForm
-from console.paging import Page, keyset_page
+from console.paging import Page, requested_page
 from issuers import services
 from issuers.models import Member
 from seals import links, registry, selectors
@@ -90,19 +90,13 @@ def members(request: StaffRequest) -> HttpResponse:
     if not valid:  # the form says what is wrong; a list ignoring the filters would mislead
         page = Page(items=[], next_cursor=None)
     else:
-        try:
-            page = keyset_page(
-                queryset,
-                order=order,
-                cursor=request.GET.get("cursor") or None,
-                size=MEMBERS_PER_PAGE,
-                unique=unique,
-            )
-        except InvalidInputError as exc:
-            error = str(exc)
-            page = keyset_page(
-                queryset, order=order, cursor=None, size=MEMBERS_PER_PAGE, unique=unique
-            )
+        page, error = requested_page(
+            queryset,
+            cursor=request.GET.get("cursor") or None,
+            order=order,
+            size=MEMBERS_PER_PAGE,
+            unique=unique,
+        )
     now = timezone.now()
     rows = [(m, [(s, effective_status(s, now)) for s in m.seals.all()]) for m in page.items]
     query = request.GET.copy()

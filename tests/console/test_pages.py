@@ -140,3 +140,13 @@ def test_the_chart_axis_counts_in_whole_numbers():
     # Five weekly date labels; today's, on the right edge, ends there rather than spilling over it.
     assert svg.count('text-anchor="middle"') == 4
     assert re.search(r'<text x="710" y="194" text-anchor="end">30 Jan</text>', svg)
+
+
+@pytest.mark.parametrize("name", ["console:members", "console:audit", "console:account-log"])
+def test_a_page_link_that_is_not_valid_shows_the_first_page_and_says_so(world, viewer_client, name):
+    first = viewer_client.get(reverse(name))
+    stale = viewer_client.get(reverse(name), {"cursor": "not-a-cursor"})
+    assert stale.status_code == 200
+    assert stale.context["error"] == "This page link is not valid; start from the first page."
+    assert stale.context["page"].items == first.context["page"].items
+    assert first.context["error"] == ""

@@ -147,3 +147,31 @@ def cosign(note: str, *, name: str, private_key: Ed25519PrivateKey, timestamp: i
     raw = key_id(name, COSIGNATURE_V1, public) + timestamp.to_bytes(8, "big")
     raw += private_key.sign(message)
     return f"{note}{PREFIX}{name} {base64.b64encode(raw).decode()}\n"
+
+
+def cosignature_verifies(note: str, witness_key: str) -> bool:
+    """Whether ``note`` carries a valid ``cosignature/v1`` by the witness ``witness_key``
+    (``<name>+<key ID>+<base64(0x04 || key)>``)."""
+    name, _, rest = witness_key.strip().partition("+")
+    hex_id, _, encoded = rest.partition("+")
+    try:
+        raw_key = base64.b64decode(encoded, validate=True)
+        declared = bytes.fromhex(hex_id)
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw_key) != 33 or raw_key[0] != COSIGNATURE_V1:
+        return False
+    if key_id(name, COSIGNATURE_V1, raw_key[1:]) != declared:
+        return False
+    text, signatures = _split(note)
+    for signer, raw in signatures:
+        if signer != name or raw[:4] != declared or len(raw) != 4 + 8 + 64:
+            continue
+        timestamp = int.from_bytes(raw[4:12], "big")
+        message = f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+        try:
+            Ed25519PublicKey.from_public_bytes(raw_key[1:]).verify(raw[12:], message)
+        except InvalidSignature:
+            return False
+        return True
+    return False

@@ -10,10 +10,9 @@ committed to is shown.
 from __future__ import annotations
 
 import base64
-import re
-
 import json
 import math
+import re
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404

@@ -13,13 +13,13 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.utils import timezone
+from trustseal_verify.cli import main
 
 from seals.credentials import jwt_sign
 from seals.services import seal_revoke, seal_suspend
 from seals.status_lists import status_lists_regenerate_dirty
 from tests.factories import IssuerFactory, MemberFactory, award
 from transparency.services import log_catch_up
-from trustseal_verify.cli import main
 
 pytestmark = pytest.mark.django_db
 

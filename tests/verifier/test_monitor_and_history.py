@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from trustseal_verify import note
+from trustseal_verify.cli import main
 
 from issuers.services import programme_default
 from seals.chain import record_events
@@ -20,8 +22,6 @@ from seals.services import seal_award, seal_reinstate, seal_suspend
 from tests.factories import MemberFactory, award
 from transparency.models import LogCheckpoint, LogLeaf, LogNode
 from transparency.services import log_catch_up
-from trustseal_verify import note
-from trustseal_verify.cli import main
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -32,7 +32,9 @@ def issuer_url(issuer) -> str:
 
 
 def monitor(capsys, fetch, issuer, state, *extra: str) -> tuple[int, dict]:
-    code = main(["monitor", issuer_url(issuer), "--state", str(state), "--json", *extra], fetch=fetch)
+    code = main(
+        ["monitor", issuer_url(issuer), "--state", str(state), "--json", *extra], fetch=fetch
+    )
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -75,8 +77,9 @@ def _rewrite_history(seal) -> None:
     for model in (LogCheckpoint, LogNode, LogLeaf):
         model.objects.filter(issuer_id=seal.issuer_id)._raw_delete(connection.alias)
     with connection.cursor() as cursor:
+        table = SealEvent._meta.db_table  # the model's own name, no input
         cursor.execute(
-            f"UPDATE {SealEvent._meta.db_table} SET kind = %s WHERE issuer_id = %s AND seq = 2",
+            f"UPDATE {table} SET kind = %s WHERE issuer_id = %s AND seq = 2",  # noqa: S608
             [SealEvent.Kind.RENEWED, seal.issuer_id],
         )
     more_events(seal, 1)
@@ -125,8 +128,14 @@ def test_the_monitor_cosigns_a_consistent_checkpoint(logged, fetch, tmp_path, ca
         )
     )
     code, report = monitor(
-        capsys, fetch, logged.issuer, tmp_path / "state.json",
-        "--cosign-key", str(pem), "--cosign-name", "witness.example/w1",
+        capsys,
+        fetch,
+        logged.issuer,
+        tmp_path / "state.json",
+        "--cosign-key",
+        str(pem),
+        "--cosign-name",
+        "witness.example/w1",
     )
     assert code == 0
     cosigned = report["cosigned_checkpoint"]
@@ -177,9 +186,7 @@ def test_at_checks_the_signed_statement_and_the_events_proofs(lived, fetch, caps
     assert future == 2
 
 
-def test_at_refuses_a_statement_that_does_not_say_what_the_answer_says(
-    lived, fetch, capsys
-):
+def test_at_refuses_a_statement_that_does_not_say_what_the_answer_says(lived, fetch, capsys):
     url = f"{settings.PUBLIC_BASE_URL}/verify/{lived.public_id}"
 
     def lying(target: str) -> bytes:

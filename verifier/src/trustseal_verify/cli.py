@@ -106,11 +106,16 @@ def main(argv: Sequence[str] | None = None, *, fetch: Fetch | None = None) -> in
         fetch = offline_fetch
     if options.at:
         if not _RFC3339.fullmatch(options.at) or not source.base_url or not source.seal_id:
-            print("trustseal-verify: --at needs an RFC 3339 time and a URL or bundle",
-                  file=sys.stderr)
+            print(
+                "trustseal-verify: --at needs an RFC 3339 time and a URL or bundle", file=sys.stderr
+            )
             return USAGE_ERROR
         report = verify_at(
-            source.base_url, source.seal_id, options.at, fetch=fetch, now=now,
+            source.base_url,
+            source.seal_id,
+            options.at,
+            fetch=fetch,
+            now=now,
             pinned_key=options.log_key,
         )
     else:
@@ -119,8 +124,9 @@ def main(argv: Sequence[str] | None = None, *, fetch: Fetch | None = None) -> in
     return report.exit_code
 
 
-def _verify(source: sources.Source, options: argparse.Namespace, fetch: Fetch,
-            now: datetime) -> Report:
+def _verify(
+    source: sources.Source, options: argparse.Namespace, fetch: Fetch, now: datetime
+) -> Report:
     subject = source.label
     if source.kind == "credential":
         given = SealInput(credential=source.credential, evidence=online_evidence(fetch))
@@ -170,8 +176,10 @@ def _monitor(options: argparse.Namespace, fetch: Fetch, now: datetime) -> int:
     if options.cosign_key is not None:
         loaded = load_pem_private_key(options.cosign_key.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey) or not options.cosign_name:
-            print("trustseal-verify: --cosign-key needs an Ed25519 PEM key and --cosign-name",
-                  file=sys.stderr)
+            print(
+                "trustseal-verify: --cosign-key needs an Ed25519 PEM key and --cosign-name",
+                file=sys.stderr,
+            )
             return USAGE_ERROR
         cosign_key = loaded
     result = run_monitor(

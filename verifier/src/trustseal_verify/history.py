@@ -74,9 +74,9 @@ def _statement(
 ) -> dict[str, Any]:
     statement = str(document.get("statement", ""))
     try:
-        iss = json.loads(
-            base64.urlsafe_b64decode(statement.split(".")[1] + "==").decode()
-        ).get("iss")
+        iss = json.loads(base64.urlsafe_b64decode(statement.split(".")[1] + "==").decode()).get(
+            "iss"
+        )
     except (ValueError, IndexError) as exc:
         raise _Invalid("bad_signature", "the statement is not a JWT") from exc
     if not isinstance(iss, str) or not iss.startswith(f"{base}/issuers/"):
@@ -143,9 +143,12 @@ def _events(
             raise _Invalid(LOG_MISMATCH, f"event {event.get('seq')} is not in the log")
         body = json.loads(leaf)
         said = {k: body.get(k) for k in ("seal", "seq", "kind", "status")}
-        if said != {k: event.get(k) for k in ("seq", "kind", "status")} | {
-            "seal": document.get("seal_id")
-        } or body.get("at", "")[:19] != str(event.get("at", ""))[:19]:
+        if (
+            said
+            != {k: event.get(k) for k in ("seq", "kind", "status")}
+            | {"seal": document.get("seal_id")}
+            or body.get("at", "")[:19] != str(event.get("at", ""))[:19]
+        ):
             raise _Invalid(LOG_MISMATCH, f"the log's leaf {index} says otherwise than the answer")
         proven += 1
     report.add("log", PASS, f"{proven} event(s) proven in checkpoint {size} (signed {key.name})")

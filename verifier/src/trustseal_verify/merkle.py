@@ -25,9 +25,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def root_from_inclusion(
-    index: int, size: int, leaf_digest: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion(index: int, size: int, leaf_digest: bytes, proof: Sequence[bytes]) -> bytes:
     """The root that ``proof`` gives for leaf ``index`` of a tree of ``size`` (§2.1.3.2)."""
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of {size} leaves")

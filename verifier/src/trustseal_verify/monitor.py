@@ -166,7 +166,10 @@ def run_monitor(
     result.outcome = OK
     if cosign_key is not None:
         result.cosigned = note.cosign(
-            signed, name=cosign_name or "witness", private_key=cosign_key, timestamp=int(now.timestamp())
+            signed,
+            name=cosign_name or "witness",
+            private_key=cosign_key,
+            timestamp=int(now.timestamp()),
         )
     if state_path is not None:
         _write_state(

@@ -110,9 +110,7 @@ def _epoch(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if isinstance(value, int | float) else None
 
 
-def _signed_by_issuer(
-    raw: str, evidence: Evidence, issuer: str, what: str
-) -> jose.Token:
+def _signed_by_issuer(raw: str, evidence: Evidence, issuer: str, what: str) -> jose.Token:
     """A token of the same issuer (status list, status token, statement), verified."""
     try:
         token = jose.read(raw)

@@ -24,7 +24,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.utils import timezone  # noqa: E402
-from trustseal_verify.cli import main  # noqa: E402
 
 from config.tenancy import scopes_disabled  # noqa: E402
 from issuers.services import member_create, programme_default  # noqa: E402
@@ -34,6 +33,7 @@ from seals.registry import issuer_create  # noqa: E402
 from seals.services import seal_award  # noqa: E402
 from transparency.bundle import verification_bundle  # noqa: E402
 from transparency.services import log_catch_up  # noqa: E402
+from trustseal_verify.cli import main  # noqa: E402
 
 _UNSCOPED = scopes_disabled()  # an operator's run, not a request: kept, so it stays entered
 _UNSCOPED.__enter__()

@@ -102,3 +102,14 @@ def test_the_page_and_the_json_link_the_bundle(client, seal):
     )
     page = client.get(f"/verify/{seal.public_id}").content.decode()
     assert link in page and "Download verification bundle" in page
+
+
+def test_an_erased_holders_seal_has_no_bundle(client, seal, django_capture_on_commit_callbacks):
+    from privacy import services as privacy
+
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.member_erase(member=seal.member, corporate=True, actor="office")
+    response = client.get(f"/verify/{seal.public_id}/bundle.json")
+    assert response.status_code == 410
+    assert response["Content-Type"] == "application/problem+json"
+    assert seal.member.legal_name.encode() not in response.content

@@ -13,13 +13,13 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.utils import timezone
-from trustseal_verify.cli import main
 
 from seals.credentials import jwt_sign
 from seals.services import seal_revoke, seal_suspend
 from seals.status_lists import status_lists_regenerate_dirty
 from tests.factories import IssuerFactory, MemberFactory, award
 from transparency.services import log_catch_up
+from trustseal_verify.cli import main
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +244,16 @@ def test_a_pinned_log_key_that_differs_from_the_published_one_fails(seal, fetch,
     code, report = run(capsys, url(seal), "--log-key", other, fetch=fetch)
 
     assert (code, report["verdict"]["reason"]) == (1, "log_mismatch")
+
+
+def test_an_erased_holders_seal_is_no_longer_valid(
+    seal, fetch, capsys, django_capture_on_commit_callbacks
+):
+    from privacy import services as privacy
+
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.member_erase(member=seal.member, corporate=True, actor="office")
+
+    code, report = run(capsys, url(seal), fetch=fetch)
+
+    assert (code, report["verdict"]["reason"]) == (1, "revoked")

@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from trustseal_verify import merkle, note
 
 from transparency import merkle as server_merkle
 from transparency import note as server_note
+from trustseal_verify import merkle, note
 
 
 def _leaves(n: int) -> list[bytes]:

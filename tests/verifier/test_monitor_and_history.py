@@ -12,8 +12,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from trustseal_verify import note
-from trustseal_verify.cli import main
 
 from issuers.services import programme_default
 from seals.chain import record_events
@@ -22,6 +20,8 @@ from seals.services import seal_award, seal_reinstate, seal_suspend
 from tests.factories import MemberFactory, award
 from transparency.models import LogCheckpoint, LogLeaf, LogNode
 from transparency.services import log_catch_up
+from trustseal_verify import note
+from trustseal_verify.cli import main
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

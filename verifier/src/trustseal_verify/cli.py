@@ -136,8 +136,9 @@ def _verify(
         url = f"{source.base_url}/verify/{source.seal_id}/bundle.json"
         try:
             bundle = json.loads(fetch(url))
-        except NotFound:
-            return unknown_seal(subject, now, f"{source.base_url} knows no seal {source.seal_id}")
+        except NotFound as exc:
+            detail = f"{source.base_url} knows no seal {source.seal_id}"
+            return unknown_seal(subject, now, detail, gone=exc.status == 410)
         except (Unreachable, ValueError) as exc:
             return unreachable(subject, now, f"the seal's evidence could not be fetched: {exc}")
     assert bundle is not None  # noqa: S101 - a "bundle" or "url" source has one by now

@@ -179,7 +179,8 @@ def _check_credential(report: Report, given: SealInput, now: datetime) -> jose.T
     if alg not in jose.ALGORITHMS:
         report.add("format", FAIL, f"algorithm {alg!r} is not accepted", reason=BAD_SIGNATURE)
         return None
-    report.add("format", PASS, f"compact JWS, {alg}")
+    name = token.payload.get("name")
+    report.add("format", PASS, f"compact JWS, {alg}" + (f": {name}" if name else ""))
     report.facts["credential_id"] = token.payload.get("jti")
     try:
         jwk = given.evidence.key(token.kid)
@@ -475,9 +476,14 @@ def log_input(bundle: dict[str, Any], *, pinned_key: str | None) -> LogInput | N
     )
 
 
-def unknown_seal(subject: str, now: datetime, detail: str) -> Report:
+def unknown_seal(subject: str, now: datetime, detail: str, *, gone: bool = False) -> Report:
+    """No such seal; ``gone``: the server answered 410, a seal whose holder's data was erased,
+    which the platform answers as no longer valid (revoked)."""
     report = Report(subject, now)
-    report.add("seal", FAIL, detail, reason=UNKNOWN_SEAL)
+    if gone:
+        report.add("seal", FAIL, "the seal is no longer valid (410 Gone)", reason=REVOKED)
+    else:
+        report.add("seal", FAIL, detail, reason=UNKNOWN_SEAL)
     return report
 
 

@@ -257,3 +257,33 @@ def test_an_erased_holders_seal_is_no_longer_valid(
     code, report = run(capsys, url(seal), fetch=fetch)
 
     assert (code, report["verdict"]["reason"]) == (1, "revoked")
+
+
+def test_offline_a_bundle_forged_with_its_own_keys_fails_against_the_pinned_jwks(
+    seal, client, tmp_path, capsys
+):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    document = client.get(f"/verify/{seal.public_id}/bundle.json").json()
+    real_jwks = tmp_path / "jwks.json"
+    real_jwks.write_text(json.dumps(document["issuer"]["jwks"]))
+    # A forger re-signs the credential with a key of their own under the issuer's kid, and
+    # puts that key in the bundle's JWKS.
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    header = jwt.get_unverified_header(document["credential"])
+    claims = jwt.decode(document["credential"], options={"verify_signature": False})
+    document["credential"] = jwt.encode(
+        claims, forged_key, algorithm="ES256", headers={"kid": header["kid"], "typ": "JWT"}
+    )
+    public = json.loads(ECAlgorithm.to_jwk(forged_key.public_key()))
+    document["issuer"]["jwks"] = {"keys": [{**public, "kid": header["kid"], "alg": "ES256"}]}
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(document))
+
+    _, unpinned = run(capsys, str(bundle), "--offline")
+    code, report = run(capsys, str(bundle), "--offline", "--jwks", str(real_jwks))
+
+    key_line = next(c for c in unpinned["checks"] if c["name"] == "key")
+    assert "pin them with --jwks" in key_line["detail"]  # what the unpinned check rests on
+    assert (code, report["verdict"]["reason"]) == (1, "bad_signature")

@@ -1,7 +1,8 @@
 """The ``trustseal-verify`` command.
 
     trustseal-verify <verification URL | credential.jwt | badge.png | badge.svg | bundle.json>
-        [--offline] [--json] [--at <RFC 3339>] [--log-key <verifier key>] [--max-age <seconds>]
+        [--offline [--jwks FILE]] [--json] [--at <RFC 3339>] [--log-key <verifier key>]
+        [--max-age <seconds>]
     trustseal-verify monitor <issuer URL> [--state FILE] [--log-key KEY] [--tiles]
         [--cosign-key FILE --cosign-name NAME] [--json]
 
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--at", help="the status at an RFC 3339 moment (asks the server, checks)")
     parser.add_argument("--log-key", help="the log's verifier key, pinned (else as published)")
+    parser.add_argument(
+        "--jwks",
+        type=Path,
+        help="the issuer's JWKS obtained out of band: with --offline, keys come from it only",
+    )
     parser.add_argument(
         "--max-age",
         type=float,
@@ -153,7 +159,17 @@ def _verify(
                 log.verifier_key = fetch(f"{log.log_url}/key").decode()
             except (Unreachable, NotFound):
                 log.log_url = None  # the current checkpoint would be unreachable as well
-    evidence = bundle_evidence(bundle) if options.offline else online_evidence(fetch)
+    key_note = ""
+    if options.offline:
+        pinned = json.loads(options.jwks.read_text()) if options.jwks else None
+        evidence = bundle_evidence(bundle, jwks=pinned)
+        key_note = (
+            " (from the pinned JWKS)"
+            if pinned is not None
+            else " (the bundle's own copy of the keys: pin them with --jwks)"
+        )
+    else:
+        evidence = online_evidence(fetch)
     base = source.base_url
     given = SealInput(
         credential=str(bundle.get("credential", "")),
@@ -165,6 +181,7 @@ def _verify(
         log_expected=True,
         offline=options.offline,
         max_age=options.max_age,
+        key_note=key_note,
         facts={"seal_id": bundle.get("seal_id"), "bundle_generated_at": bundle.get("generatedAt")},
     )
     if source.seal_id and given.seal_id != source.seal_id:

@@ -89,13 +89,18 @@ def online_evidence(fetch: Fetch) -> Evidence:
     return Evidence(key, status_list)
 
 
-def bundle_evidence(bundle: dict[str, Any]) -> Evidence:
-    keys = {k.get("kid"): k for k in (bundle.get("issuer") or {}).get("jwks", {}).get("keys", [])}
+def bundle_evidence(bundle: dict[str, Any], *, jwks: dict[str, Any] | None = None) -> Evidence:
+    """Keys and lists from the bundle alone. ``jwks``: the issuer's key set obtained out of band
+    (pinned); without it the keys are the bundle's own copy, which a forged bundle would also
+    carry, so the report says so."""
+    key_set = jwks if jwks is not None else (bundle.get("issuer") or {}).get("jwks", {})
+    keys = {k.get("kid"): k for k in key_set.get("keys", [])}
     lists = {s.get("url"): s.get("credential") for s in bundle.get("status_lists") or []}
 
     def key(kid: str) -> dict[str, Any]:
         if kid not in keys:
-            raise _Invalid(BAD_SIGNATURE, f"the key {kid} is not in the bundle's JWKS")
+            where = "the pinned JWKS" if jwks is not None else "the bundle's JWKS"
+            raise _Invalid(BAD_SIGNATURE, f"the key {kid} is not in {where}")
         return keys[kid]
 
     def status_list(url: str) -> str:
@@ -154,6 +159,7 @@ class SealInput:
     log_expected: bool = False
     offline: bool = False
     max_age: float | None = None  # seconds: older status evidence is "unknown"
+    key_note: str = ""  # said on the key line: where the key came from, if not its URL
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,7 +196,7 @@ def _check_credential(report: Report, given: SealInput, now: datetime) -> jose.T
     except _Unknown as exc:
         report.add("key", UNKNOWN, str(exc))
         return None
-    report.add("key", PASS, token.kid)
+    report.add("key", PASS, token.kid + given.key_note)
     try:
         jose.verify_signature(token, jwk)
     except jose.TokenError as exc:

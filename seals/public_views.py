@@ -523,6 +523,7 @@ def _credential_links(snap: SealSnapshot) -> dict[str, str]:
         ("badge_svg", "seal-badge-svg", seal),
         ("issuer_keys", "issuer-jwks", issuer),
         ("issuer_did", "issuer-did", issuer),
+        ("verification_bundle", "seal-verify-bundle", seal),
     ):
         try:
             links[name] = settings.PUBLIC_BASE_URL + reverse(route, kwargs=kwargs)

@@ -4,6 +4,7 @@
 from django.urls import re_path
 
 from config.ratelimit import rate_limited
+from seals.models import SEAL_ID_PATTERN
 from transparency import views
 from transparency.views import TILE_INDEX
 
@@ -11,6 +12,11 @@ _LOG = r"^issuers/(?P<slug>[a-z0-9-]+)/log/"
 _WIDTH = r"(?:\.p/(?P<width>[1-9][0-9]{0,2}))?"
 
 urlpatterns = [
+    re_path(
+        rf"^verify/(?P<seal_id>{SEAL_ID_PATTERN})/bundle\.json$",
+        rate_limited(views.bundle_view),
+        name="seal-verify-bundle",
+    ),
     re_path(_LOG + r"checkpoint$", rate_limited(views.checkpoint_view), name="log-checkpoint"),
     re_path(_LOG + r"key$", rate_limited(views.key_view), name="log-key"),
     re_path(_LOG + r"proof/inclusion$", rate_limited(views.inclusion_view), name="log-inclusion"),

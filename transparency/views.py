@@ -10,16 +10,20 @@ committed to is shown.
 from __future__ import annotations
 
 import base64
+import json
+import math
 import re
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from config.problems import problem_response
 from config.tenancy import scopes_disabled
 from issuers.models import Issuer
 from transparency import merkle
+from transparency.bundle import BundleUnavailable, verification_bundle
 from transparency.models import LogCheckpoint, LogLeaf
 from transparency.selectors import (
     TILE_HEIGHT,
@@ -34,6 +38,9 @@ from transparency.services import log_key_active, log_verifier_key
 CHECKPOINT_MAX_AGE = 5  # tlog-tiles: the checkpoint is mutable, cache a few seconds at most
 KEY_MAX_AGE = 300
 PROOF_MAX_AGE = 60
+# A bundle holds the status lists as served: no cache keeps it longer than a list may be kept
+# (seals.credential_views.STATUS_LIST_MAX_AGE), nor past the seal's next scheduled change.
+BUNDLE_MAX_AGE = 20
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_TILE_LEVEL = 63
 # The tile index's path: x-prefixed 3-digit elements, then the last 3 digits (tlog-tiles).
@@ -200,3 +207,28 @@ def entries_view(
     wide = _width(0, tile_index, width, latest.size)
     data = entry_bundle(issuer.pk, index=tile_index, width=wide)
     return _public(HttpResponse(data, content_type="application/octet-stream"), IMMUTABLE)
+
+
+@require_safe
+def bundle_view(request: HttpRequest, seal_id: str) -> HttpResponse:
+    """``/verify/<id>/bundle.json``: the seal's offline verification bundle
+    (transparency.bundle)."""
+    now = timezone.now()
+    try:
+        bundle = verification_bundle(seal_id, now=now)
+    except BundleUnavailable as exc:
+        status, code, detail = (
+            (410, "gone", "This seal is no longer valid.")
+            if exc.gone
+            else (404, "not_found", "Seal not found.")
+        )
+        response = problem_response(request, status_code=status, code=code, detail=detail)
+        return _public(response, f"public, max-age={BUNDLE_MAX_AGE}")
+    max_age = BUNDLE_MAX_AGE
+    if bundle.next_change is not None:
+        max_age = max(0, min(max_age, math.floor((bundle.next_change - now).total_seconds()) - 1))
+    body = json.dumps(bundle.document, indent=2, ensure_ascii=False).encode()
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="seal-{seal_id}-bundle.json"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return _public(response, f"public, max-age={max_age}")

@@ -1,0 +1,5 @@
+import sys
+
+from trustseal_verify.cli import main
+
+sys.exit(main())

@@ -59,6 +59,11 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
+    def redis_client(self) -> Redis:
+        """The client of the server that takes writes (the primary), for what the cache API
+        has no word for: redis-py's token-checked locks (workers/locks.py)."""
+        return self._cache.get_client(write=True)
+
     def ping(self) -> bool:
         """One round trip to the server that takes writes; False (logged) when unreachable."""
         try:

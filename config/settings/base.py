@@ -225,8 +225,12 @@ CELERY_BEAT_SCHEDULE["regenerate-status-lists"] = {
     "options": {"expires": STATUS_LIST_REGENERATE_SECONDS * 0.9},
 }
 # Workers: every job runs each TRUSTSEAL_BEAT_SECONDS; each takes a beat lock for most of that
-# interval, so a second beat by mistake does no double work (workers/locks.py).
+# interval, so a second beat by mistake does no double work, and an execution lock for as long
+# as it runs, so a run longer than its interval never overlaps the next (workers/locks.py).
 TRUSTSEAL_BEAT_SECONDS = env.int("TRUSTSEAL_BEAT_SECONDS", default=60)
+# The execution lock's lease, renewed every third of it while the job runs: a holder that
+# crashed frees the job this long after its last renewal.
+EXECUTION_LOCK_SECONDS = env.int("EXECUTION_LOCK_SECONDS", default=30)
 for _job, _task in (
     ("seals-refresh-status", "workers.seals_refresh_status"),
     ("notices-plan", "workers.notices_plan"),

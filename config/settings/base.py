@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "config.security_headers.SecurityHeadersMiddleware",
     # 503 problem+json instead of a 500 while the database is unreachable.
     "config.degraded.DatabaseUnavailableMiddleware",
+    # Each request starts on the primary until it marks reads lag-tolerant (config.db_router).
+    "config.db_router.PrimaryPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The console (and its allauth pages) in the person's language; public routes untouched.
@@ -104,6 +106,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL), comma-separated. Only reads
+# marked lag-tolerant (config.db_router.replica_reads: lists, statistics, the register,
+# exports) go there, and never after the same request's or task's write; everything that
+# decides a status reads the primary.
+DATABASE_REPLICAS: list[str] = []
+for _n, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _replica = env.db_url_config(_url)
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests run against the primary's test database: a replica has no test database of its own.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_n}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_n}")
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -128,18 +128,49 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # nor its cache backend is used; only speed changes.
 PUBLIC_IMAGE_FASTPATH = env.bool("PUBLIC_IMAGE_FASTPATH", default=True)
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# Redis with Sentinel (high availability): the Sentinels' host:port list and the master's name
+# replace REDIS_URL for the cache, the counters and the broker; every client asks the Sentinels
+# for the current master and follows it after a failover (docs/operations.md, "Growing").
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="trustseal")
+# Optional secrets (Redis may run without AUTH on a private network); NAME_FILE works too.
+REDIS_PASSWORD = env.str("REDIS_PASSWORD", default="")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_DB = env.int("REDIS_DB", default=0)
+_redis_options: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+if REDIS_SENTINELS:
+    _redis_location = f"sentinel://{REDIS_SENTINEL_MASTER}/{REDIS_DB}"
+    _redis_options |= {
+        "sentinels": REDIS_SENTINELS,
+        "service_name": REDIS_SENTINEL_MASTER,
+        "sentinel_password": REDIS_SENTINEL_PASSWORD or None,
+        "password": REDIS_PASSWORD or None,
+        "db": REDIS_DB,
+    }
+else:
+    _redis_location = REDIS_URL
+REDIS_CONFIGURED = bool(_redis_location)
+if REDIS_CONFIGURED:
     CACHES = {
         "default": {
             # One client per pool (config/cache.py); the fast path's adds the tracked copies.
             "BACKEND": (
                 "fastpath.cache.RedisCache" if PUBLIC_IMAGE_FASTPATH else "config.cache.RedisCache"
             ),
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_location,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": _redis_options,
         }
     }
+    # The public views' counters in an instance of their own (one INCR per image hit, which
+    # a cache primary serving every page's snapshot need not carry): a plain Redis URL.
+    if _counters_url := env.str("REDIS_COUNTERS_URL", default=""):
+        CACHES["counters"] = {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": _counters_url,
+            "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
 else:
     # One cache for every process of the embedded default (web, worker, beat), so it behaves
     # as production does: a status list the worker re-signs is the one the web serves, a beat
@@ -161,7 +192,14 @@ else:
 
 # --- Celery ---------------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if REDIS_SENTINELS:
+    # kombu's form: one sentinel:// URL per Sentinel, joined by ";" (the master's password
+    # rides in the URLs, the Sentinels' in sentinel_kwargs below).
+    _auth = f":{REDIS_PASSWORD}@" if REDIS_PASSWORD else ""
+    _broker_default = ";".join(f"sentinel://{_auth}{s}/{REDIS_DB}" for s in REDIS_SENTINELS)
+else:
+    _broker_default = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
 if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -193,6 +231,13 @@ else:
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
     }
+    if CELERY_BROKER_URL.startswith("sentinel://"):
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {
+            "master_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": {"password": REDIS_SENTINEL_PASSWORD or None},
+        }
+    # Anything else kombu's transport takes (e.g. {"master_name": "other"}), as JSON; it wins.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
 # A broker outage is waited out, however long, at start and at run time: a worker that gives
 # up would need a person to restart it (make run's supervisor would, with a back-off, but
 # every restart drops the prefetched messages back to the broker and re-runs start-up).

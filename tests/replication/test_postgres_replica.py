@@ -1,0 +1,92 @@
+"""A real streaming replica, paused far behind its primary, never makes a revoked seal valid.
+
+The primary and replica are private (tests/replication/engines.py); the product runs in its
+own process (tests/replication/app.py) with DATABASE_URL on the primary and
+DATABASE_REPLICA_URLS on the replica, as production would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from tests.replication.engines import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.replication]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _env(pair, var_dir, *, replicas: bool) -> dict[str, str]:
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE", "REDIS"))
+    }
+    return {
+        **keep,
+        "PYTHONPATH": ROOT,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TRUSTSEAL_VAR_DIR": var_dir,
+        "DATABASE_URL": pair.url("primary"),
+        "DATABASE_REPLICA_URLS": pair.url("replica") if replicas else "",
+        "PUBLIC_IMAGE_FASTPATH": "false",
+    }
+
+
+def _app(env, *args: str) -> dict:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "tests.replication.app", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def migrated(postgres_pair):
+    var_dir = tempfile.mkdtemp(prefix="ts-repl-var-")
+    env = _env(postgres_pair, var_dir, replicas=False)
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return var_dir
+
+
+def test_a_paused_replica_never_shows_a_revoked_seal_as_valid(postgres_pair, migrated):
+    env = _env(postgres_pair, migrated, replicas=True)
+    made = _app(env, "setup")
+    seal = made["seal"]
+    wait_for(
+        lambda: (
+            postgres_pair.sql(
+                "replica", f"SELECT status FROM seals_seal WHERE public_id = '{seal}'"
+            )
+            == [("active",)]
+        ),
+        within=20,
+        what="the seal on the replica",
+    )
+    before = _app(env, "answers", seal)
+    assert before["json"] == "active" and before["register"] == ["active"]
+    assert before["replica_queries"] > 0  # the register's search did run on the replica
+
+    postgres_pair.sql("replica", "SELECT pg_wal_replay_pause()")
+    try:
+        _app(env, "revoke", seal)
+        # The replica is behind: it still holds the seal as active.
+        stale = postgres_pair.sql(
+            "replica", f"SELECT status FROM seals_seal WHERE public_id = '{seal}'"
+        )
+        assert stale == [("active",)]
+        after = _app(env, "answers", seal)
+    finally:
+        postgres_pair.sql("replica", "SELECT pg_wal_replay_resume()")
+    assert after["json"] == "revoked"
+    assert after["page_revoked"] and after["image_revoked"] and not after["image_valid"]
+    assert after["register"] == ["revoked"]
+    assert after["revocation_bit"] is True
+    assert after["replica_queries"] > 0

@@ -144,6 +144,25 @@ class PostgresPair:
                     os.kill(int(pid_file.read_text().split()[0]), signal.SIGQUIT)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def app_env(pair: PostgresPair, var_dir: str, *, replicas: bool) -> dict[str, str]:
+    """The product's environment on the private pair (its own var/ folder and secrets)."""
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE", "REDIS"))
+    }
+    return {
+        **keep,
+        "PYTHONPATH": ROOT,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TRUSTSEAL_VAR_DIR": var_dir,
+        "DATABASE_URL": pair.url("primary"),
+        "DATABASE_REPLICA_URLS": pair.url("replica") if replicas else "",
+        "PUBLIC_IMAGE_FASTPATH": "false",
+    }
+
+
 def postgres_pair() -> PostgresPair:
     base = Path(tempfile.mkdtemp(prefix="ts-pg-"))
     base.chmod(0o700)

@@ -8,30 +8,14 @@ DATABASE_REPLICA_URLS on the replica, as production would.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
+from tests.replication.engines import ROOT, app_env
+
 pytestmark = [pytest.mark.slow, pytest.mark.replication]
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _env(pair, var_dir, *, replicas: bool) -> dict[str, str]:
-    keep = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE", "REDIS"))
-    }
-    return {
-        **keep,
-        "PYTHONPATH": ROOT,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TRUSTSEAL_VAR_DIR": var_dir,
-        "DATABASE_URL": pair.url("primary"),
-        "DATABASE_REPLICA_URLS": pair.url("replica") if replicas else "",
-        "PUBLIC_IMAGE_FASTPATH": "false",
-    }
 
 
 def _app(env, *args: str) -> dict:
@@ -43,19 +27,9 @@ def _app(env, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def migrated(postgres_pair):
-    var_dir = tempfile.mkdtemp(prefix="ts-repl-var-")
-    env = _env(postgres_pair, var_dir, replicas=False)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    return var_dir
-
-
-def test_a_paused_replica_never_shows_a_revoked_seal_as_valid(postgres_pair, migrated):
-    seen = _app(_env(postgres_pair, migrated, replicas=True), "scenario")
+def test_a_paused_replica_never_shows_a_revoked_seal_as_valid(postgres_pair_migrated):
+    pair, var_dir = postgres_pair_migrated
+    seen = _app(app_env(pair, var_dir, replicas=True), "scenario")
     before, after = seen["before"], seen["after"]
     assert before["json"] == "active" and before["register"] == ["active"]
     assert before["replica_queries"] > 0  # the register's search did run on the replica

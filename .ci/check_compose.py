@@ -15,8 +15,47 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_IMAGES = {"postgres", "redis", "nginx"}
 REQUIRED = {"postgres", "redis", "nginx", "web", "worker", "beat"}
+# The optional high-availability profile: a database replica, a Redis replica, three Sentinels.
+HA = {"postgres-replica", "redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"}
+# Scaled out (stateless web nodes, any number of workers) and the one that must stay single.
+SCALED = {"web": 2, "worker": 2}
+SINGLE = {"beat"}
+# What the app reads to use the "ha" profile's services (config/settings/base.py).
+HA_ENV = {"DATABASE_REPLICA_URLS", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"}
 # Programs the Dockerfile's image provides (pip-installed from pyproject.toml).
 APP_PROGRAMS = {"granian", "celery", "python"}
+
+
+def _replicas(svc: dict) -> int:
+    return int((svc.get("deploy") or {}).get("replicas", 1))
+
+
+def _scale_errors(services: dict) -> list[str]:
+    errors = []
+    for name, least in SCALED.items():
+        if name in services and _replicas(services[name]) < least:
+            errors.append(f"{name}: deploy.replicas should be at least {least}")
+    for name in SINGLE:
+        if name in services and _replicas(services[name]) != 1:
+            errors.append(f"{name}: must run exactly once (deploy.replicas: 1)")
+    for name in sorted(HA):
+        svc = services.get(name)
+        if svc is None:
+            errors.append(f"{name}: missing (the 'ha' profile)")
+        elif "ha" not in (svc.get("profiles") or []):
+            errors.append(f"{name}: should only run in the 'ha' profile")
+    for name in ("web", "worker", "beat"):
+        env = (services.get(name) or {}).get("environment") or {}
+        if missing := HA_ENV - set(env):
+            errors.append(f"{name}: environment lacks {sorted(missing)}")
+    # Every service outside a profile runs by default: none may depend on an optional one.
+    for name, svc in services.items():
+        if svc.get("profiles"):
+            continue
+        depends = svc.get("depends_on") or []
+        if optional := HA & set(depends):
+            errors.append(f"{name}: depends on optional services {sorted(optional)}")
+    return errors
 
 
 def main() -> int:
@@ -26,6 +65,7 @@ def main() -> int:
     missing = REQUIRED - services.keys()
     if missing:
         errors.append(f"services missing: {sorted(missing)}")
+    errors += _scale_errors(services)
     dockerfile = ROOT / "Dockerfile"
     for name, svc in services.items():
         if "build" in svc:

@@ -12,9 +12,13 @@ The public-read fast path extends this backend with process-local copies
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -22,6 +26,21 @@ from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCach
 from redis import ConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.sentinel import MasterNotFoundError, Sentinel
+
+
+@dataclass(frozen=True)
+class SentinelSettings:
+    sentinels: list[tuple[str, int]]
+    service_name: str
+    sentinel_password: str | None
+
+
+def _host_port(value: str | tuple[str, int]) -> tuple[str, int]:
+    if isinstance(value, tuple):
+        return value
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -32,13 +51,60 @@ class RedisCacheClient(DjangoRedisCacheClient):
     _pool_options: dict[str, Any]
     _servers: list[str]
     _client: type[Redis]
-    _get_connection_pool_index: Callable[[bool], int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Redis] = {}
+        self._primary_reads = threading.local()
+        # Sentinel (OPTIONS "sentinels"): every call goes to the master the Sentinels name,
+        # found again by redis-py's SentinelConnectionPool after a failover.
+        self.sentinel: SentinelSettings | None = None
+        if "sentinels" in self._pool_options:
+            options = self._pool_options
+            self.sentinel = SentinelSettings(
+                sentinels=[_host_port(s) for s in options.pop("sentinels")],
+                service_name=options.pop("service_name"),
+                sentinel_password=options.pop("sentinel_password", None),
+            )
+            self._pool_options.pop("parser_class", None)
+
+    @contextlib.contextmanager
+    def primary(self) -> Iterator[None]:
+        """Reads inside go to the first server (the one taking writes), not a replica."""
+        depth = getattr(self._primary_reads, "depth", 0)
+        self._primary_reads.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._primary_reads.depth = depth
+
+    def _get_connection_pool_index(self, write: bool) -> int:
+        primary_only: int = getattr(self._primary_reads, "depth", 0)
+        if write or primary_only or len(self._servers) == 1:
+            return 0
+        return random.randrange(1, len(self._servers))  # noqa: S311 (load spreading)
+
+    def sentinel_client(self) -> Sentinel:
+        if self.sentinel is None:
+            raise ValueError("this cache has no Sentinels configured")
+        return Sentinel(
+            self.sentinel.sentinels,
+            sentinel_kwargs={
+                "password": self.sentinel.sentinel_password,
+                "socket_timeout": self._pool_options.get("socket_timeout", 0.5),
+                "socket_connect_timeout": self._pool_options.get("socket_connect_timeout", 0.5),
+            },
+            **self._pool_options,
+        )
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
+        if self.sentinel is not None:
+            client = self._clients.get(0)
+            if client is None:
+                client = self._clients[0] = self.sentinel_client().master_for(
+                    self.sentinel.service_name, redis_class=self._client
+                )
+            return client
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -59,6 +125,11 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
+    def redis_client(self) -> Redis:
+        """The client of the server that takes writes (the primary), for what the cache API
+        has no word for: redis-py's token-checked locks (workers/locks.py)."""
+        return self._cache.get_client(write=True)
+
     def ping(self) -> bool:
         """One round trip to the server that takes writes; False (logged) when unreachable."""
         try:
@@ -74,7 +145,8 @@ class RedisCache(DjangoRedisCache):
 # and logs at most once a minute; callers already recompute from the database on a miss, and
 # the calls succeed again by themselves once Redis is back (redis-py reconnects per call).
 _log = logging.getLogger("config.cache")
-_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
+# MasterNotFoundError: no Sentinel names a master (mid-failover, or all of them down).
+_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, MasterNotFoundError)
 _last_warning = 0.0
 
 

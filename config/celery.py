@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 from kombu.transport import TRANSPORT_ALIASES
 
 from config.env import default_settings_module
@@ -14,3 +15,12 @@ TRANSPORT_ALIASES["filesystem"] = "config.broker_files:Transport"
 app = Celery("trustseal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["workers"])
+
+
+@task_prerun.connect
+def _unit_of_work(**kwargs: object) -> None:
+    # A pool process or thread runs task after task: each starts unpinned, reading the primary
+    # unless it marks reads lag-tolerant (config.db_router).
+    from config.db_router import reset
+
+    reset()

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db_router import replica_reads
 from config.errors import InvalidInputError
 from console.access import StaffRequest, staff_view
 from console.charts import daily_views_svg
@@ -67,6 +68,7 @@ def _subject(request: StaffRequest, form: StatsFilterForm) -> Subject | None:
 
 
 @staff_view()
+@replica_reads()  # statistics tolerate replica lag; they decide no status
 def stats_page(request: StaffRequest) -> HttpResponse:
     form = StatsFilterForm(request.GET or {})
     subject = _subject(request, form)
@@ -87,6 +89,7 @@ def stats_page(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view()
+@replica_reads()
 def stats_csv(request: StaffRequest) -> HttpResponse:
     form = StatsFilterForm(request.GET or {})
     subject = _subject(request, form)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db_router import replica_reads
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
 from console.actors import actor_labels
@@ -76,6 +77,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view()
+@replica_reads()  # a list; the seal statuses beside each member come from the primary
 def members(request: StaffRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None)
     valid = not form.is_bound or form.is_valid()

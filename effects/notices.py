@@ -245,6 +245,9 @@ def notice_message(notice: Notice) -> EmailMultiAlternatives:
 # --- sending --------------------------------------------------------------------------------
 
 
+NO_RECIPIENT = "No recipient: the member has no usable contact and the issuer no public e-mail."
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     # sent / pending (retry at ``retry_at``) / failed / skipped / not_due (come back at
@@ -282,7 +285,8 @@ def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
 
     1. conditional UPDATE ``pending → claimed`` (or take up a claim whose worker died); row
        count 0 means it is done, or not yet due: stop;
-    2. skip it if the seal was revoked or renewed, or a nearer notice became due meanwhile;
+    2. skip it if the seal was revoked or renewed, a nearer notice became due meanwhile, or
+       there is nobody to write to (one recorded skip, never retried);
     3. send through Django's e-mail backend with the notice's stable Message-ID;
     4. mark ``sent``, conditional on the row still being claimed. A crash between 3 and 4 is
        the one place a duplicate can arise: the lease runs out and the same message is re-sent.
@@ -304,9 +308,15 @@ def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
         ours.update(state=Notice.State.SKIPPED, last_error=reason)
         return SendOutcome("skipped")
     to, to_issuer = notice_recipient(notice)
+    if not to:
+        # Nobody to write to (no usable member contact, no issuer public e-mail) is a fact
+        # about the data, not a passing SMTP fault: retrying it cost NOTICE_MAX_ATTEMPTS
+        # claims and back-offs and ended in the same place. One recorded skip instead; the
+        # issuer sees it with its reason on the notice.
+        ours.update(state=Notice.State.SKIPPED, last_error=NO_RECIPIENT)
+        log.info("notice %s skipped: no recipient", notice.pk)
+        return SendOutcome("skipped")
     try:
-        if not to:
-            raise smtplib.SMTPRecipientsRefused({})
         notice_message(notice).send()
     except (smtplib.SMTPException, OSError) as exc:
         return _attempt_failed(notice, ours, exc, to_issuer=to_issuer)
@@ -318,8 +328,6 @@ def notice_send(*, notice_id: int, now: datetime) -> SendOutcome:
 def _describe(exc: Exception) -> str:
     # SMTP replies often quote the recipient address: keep the class and code, not the text.
     code = getattr(exc, "smtp_code", None)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused) and not exc.recipients:
-        return "No recipient: the member has no usable contact and the issuer no public e-mail."
     return f"{type(exc).__name__}{f' {code}' if code else ''}"
 
 

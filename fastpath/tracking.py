@@ -41,6 +41,11 @@ RETRY_SECONDS = 1.0
 CONNECT_TIMEOUT = 0.5
 _READ_SIZE = 65536
 _PING = b"*1\r\n$4\r\nPING\r\n"
+# Behind Sentinel the heartbeat asks ROLE instead: its answer proves the loop went round as a
+# PONG does, and also that this server is still the master. One demoted by a failover (which
+# Sentinel normally disconnects us from, but a partition may not) is left at once, and the
+# next connection goes to the master the Sentinels name now.
+_ROLE = b"*1\r\n$4\r\nROLE\r\n"
 
 
 class _PollFd(ctypes.Structure):
@@ -132,10 +137,23 @@ class KeyMirror:
     Redis reports the key changed. Thread-safe; one per process and prefix."""
 
     # 2,048 snapshots of a few KB each: ~10 MB of a web worker's 150 MB budget (performance.md).
-    def __init__(self, url: str, prefix: str, *, size: int = 2048) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        *,
+        size: int = 2048,
+        resolve: Callable[[], tuple[str, int]] | None = None,
+        password: str | None = None,
+    ) -> None:
+        """``url`` names the one server to track; with ``resolve`` (Sentinel) the address is
+        asked for at every connection instead, and ``password`` authenticates."""
         self.url = url
         self.prefix = prefix
         self.size = size
+        self.resolve = resolve
+        self.password = password
+        self._heartbeat = _ROLE if resolve is not None else _PING
         self.disabled = False
         self.client_id: int | None = None
         self._lock = threading.Lock()
@@ -268,7 +286,11 @@ class KeyMirror:
 
     def _connect(self) -> None:
         parts = urlsplit(self.url)
-        if parts.scheme == "unix":
+        if self.resolve is not None:
+            host, port = self.resolve()  # the master the Sentinels name now
+            sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        elif parts.scheme == "unix":
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(CONNECT_TIMEOUT)
             sock.connect(parts.path)
@@ -285,17 +307,25 @@ class KeyMirror:
             raise ValueError(f"cache tracking does not support {parts.scheme}:// URLs")
         try:
             hello: list[str | bytes] = ["HELLO", "3"]
-            if parts.password is not None:
+            if self.password:
+                hello += ["AUTH", "default", self.password]
+            elif parts.password is not None:
                 hello += ["AUTH", unquote(parts.username or "default"), unquote(parts.password)]
             hello += ["SETNAME", "trustseal-tracking"]
             tracking = ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix]
-            sock.sendall(_command(*hello) + _command(*tracking) + _command("CLIENT", "ID"))
-            replies = self._blocking_replies(sock, 3)
+            sock.sendall(
+                _command(*hello) + _command(*tracking) + _command("CLIENT", "ID") + _command("ROLE")
+            )
+            replies = self._blocking_replies(sock, 4)
             for reply in replies:
                 if isinstance(reply, tuple) and reply[0] == "error":
                     # An old server (no RESP3) stays old: stop trying until restart.
                     self.disabled = "unknown" in reply[1].lower() or "HELLO" in reply[1]
                     raise ConnectionError(reply[1])
+            if not _is_master(replies[3]):
+                # A replica never sees the writes' invalidations first: tracking it could keep
+                # a copy the primary already changed.
+                raise ConnectionError("the tracked server is not the master")
             self.client_id = replies[2]  # for CLIENT LIST / CLIENT KILL by an operator
         except BaseException:
             sock.close()
@@ -355,8 +385,11 @@ class KeyMirror:
                 pos = pos_next
                 if isinstance(value, tuple) and value[0] == "push":
                     self._on_push(value[1])
-                elif value == b"PONG":
+                elif value == b"PONG" or _is_master(value):
                     self._pong_at, self._ping_sent_at = time.monotonic(), None
+                elif isinstance(value, list) and value:  # ROLE: a replica or a Sentinel now
+                    self._broken("the server is no longer the master; following the new one")
+                    return
                 elif isinstance(value, tuple) and value[0] == "error":
                     self._broken(value[1])
                     return
@@ -381,13 +414,13 @@ class KeyMirror:
         if self._sock is None:
             return
         try:
-            sent = self._sock.send(_PING)
+            sent = self._sock.send(self._heartbeat)
         except (BlockingIOError, ssl.SSLWantWriteError):
             return  # the send buffer is full; the next hit tries again
         except OSError as exc:
             self._broken(str(exc))
             return
-        if sent != len(_PING):
+        if sent != len(self._heartbeat):
             self._broken("partial write")
             return
         self._ping_sent_at = now
@@ -410,6 +443,10 @@ class KeyMirror:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def _is_master(reply: Any) -> bool:
+    return isinstance(reply, list) and bool(reply) and reply[0] in (b"master", "master")
 
 
 class LocalCopies:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from config.db_router import replica_reads
 from config.errors import InvalidInputError
 from config.tenancy import issuer_scope
 from issuers.domains import normalise_domain
@@ -285,7 +286,9 @@ def register_view(request: HttpRequest, slug: str) -> HttpResponse:
     except InvalidInputError as error:
         return _error(request, fmt, error, context)
     now = timezone.now()
-    with issuer_scope(issuer):
+    # The search is lag-tolerant (a member added a moment ago may be missing for that long);
+    # the statuses it shows come from the primary (selectors._with_public_seals).
+    with issuer_scope(issuer), replica_reads():
         page = selectors.register_page(
             issuer=issuer, filters=filters, after=after, limit=limit, now=now
         )

@@ -10,6 +10,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
+from config.db_router import PRIMARY
 from config.errors import InvalidInputError
 from config.tenancy import scopes_disabled
 from issuers.domains import host_matches
@@ -44,9 +45,10 @@ def _programme_id(issuer: Issuer, slug: str) -> Subquery:
 
 
 def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Member]:
-    members = Member.objects.filter(issuer=issuer).prefetch_related(
-        Prefetch("seals", queryset=Seal.objects.select_related("programme").order_by("id"))
-    )
+    # The members may come from a replica (a list is lag-tolerant); their seals, which carry
+    # the statuses shown beside them, always from the primary (config.db_router).
+    seals = Seal.objects.using(PRIMARY).select_related("programme").order_by("id")
+    members = Member.objects.filter(issuer=issuer).prefetch_related(Prefetch("seals", seals))
     seal_q = Q()
     if status := filters.get("status"):
         seal_q &= seal_status_q(status, now)
@@ -342,7 +344,8 @@ def _shown_seals(member: Member, now: datetime) -> list[ShownSeal]:
 
 
 def _with_public_seals(members: QuerySet[Member]) -> QuerySet[Member]:
-    seals = Seal.objects.select_related("programme").order_by("-created_at", "-id")
+    # As in members_list: the search may run on a replica, the statuses never do.
+    seals = Seal.objects.using(PRIMARY).select_related("programme").order_by("-created_at", "-id")
     return members.only(*_PUBLIC_MEMBER_COLUMNS).prefetch_related(Prefetch("seals", seals))
 
 

@@ -99,10 +99,12 @@ def _hash_key(day: date) -> str:
 
 
 def _redis():
-    """The raw client behind Django's RedisCache, or None for other backends."""
-    if not settings.REDIS_URL:
+    """The raw client behind Django's RedisCache (the counters' own instance when
+    REDIS_COUNTERS_URL names one), or None for other backends."""
+    if not settings.REDIS_CONFIGURED:
         return None  # and diskcache's FanoutCache asserts on unknown attributes: ask nothing
-    client = getattr(cache, "_cache", None)
+    backend = caches["counters"] if "counters" in settings.CACHES else cache
+    client = getattr(backend, "_cache", None)
     get_client = getattr(client, "get_client", None)
     return get_client(write=True) if get_client else None
 

@@ -23,6 +23,8 @@ from django.test.client import ClientHandler
 from django_scopes import scopes_disabled
 from django_scopes.state import state as scope_state
 
+from tests.replication.engines import missing_engines
+
 REQUIRE_SERVICES = os.environ.get("TRUSTSEAL_REQUIRE_SERVICES") == "1"
 # Debian's Chromium, driven by Playwright (tests/browser); never a downloaded browser build.
 CHROMIUM = os.environ.get("TRUSTSEAL_CHROMIUM", "/usr/bin/chromium")
@@ -30,6 +32,8 @@ CHROMIUM = os.environ.get("TRUSTSEAL_CHROMIUM", "/usr/bin/chromium")
 HAS_NGINX = bool(shutil.which("nginx")) or os.path.exists("/usr/sbin/nginx")
 # Node and npm run the field's verifiers (tests/interop), installed from a committed lock file.
 HAS_NODE = bool(shutil.which("node")) and bool(shutil.which("npm"))
+# The replication tests start their own PostgreSQL pair and Redis + Sentinels.
+MISSING_ENGINES = missing_engines()
 
 
 def _service_gate(item: pytest.Item, marker: str, available: bool, how: str) -> None:
@@ -52,6 +56,7 @@ def pytest_runtest_setup(item: pytest.Item):
     )
     _service_gate(item, "nginx", HAS_NGINX, "apt-get install -y nginx (/usr/sbin/nginx)")
     _service_gate(item, "interop", HAS_NODE, "apt-get install -y nodejs npm (node and npm)")
+    _service_gate(item, "replication", not MISSING_ENGINES, MISSING_ENGINES)
     with scopes_disabled():  # fixtures
         return (yield)
 

@@ -63,3 +63,37 @@ def test_embedded_defaults_generate_secrets_once(tmp_path):
     assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
     manage("check", env={}, tmp_path=tmp_path)
     assert (tmp_path / "secrets.json").read_text() == stored
+
+
+def test_replicas_and_sentinels_come_from_the_environment(tmp_path):
+    env = {
+        "DATABASE_URL": "postgres://app@db-primary:5432/trustseal",
+        "DATABASE_REPLICA_URLS": "postgres://app@db-r1:5432/trustseal,postgres://app@db-r2/trustseal",
+        "REDIS_SENTINELS": "s1:26379,s2:26379,s3:26379",
+        "REDIS_SENTINEL_MASTER": "seals",
+        "REDIS_PASSWORD": "redis-pw",
+        "REDIS_SENTINEL_PASSWORD": "sentinel-pw",
+        "REDIS_COUNTERS_URL": "redis://counters:6379/0",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": '{"visibility_timeout": 3600}',
+    }
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'replicas': [s.DATABASES[a]['HOST'] for a in s.DATABASE_REPLICAS],"
+        "'mirror': s.DATABASES['replica_1']['TEST'],"
+        "'cache': s.CACHES['default']['OPTIONS'], 'counters': s.CACHES['counters']['LOCATION'],"
+        "'broker': s.CELERY_BROKER_URL, 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS}))"
+    )
+    result = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["replicas"] == ["db-r1", "db-r2"] and seen["mirror"]["MIRROR"] == "default"
+    assert seen["cache"]["sentinels"] == ["s1:26379", "s2:26379", "s3:26379"]
+    assert seen["cache"]["service_name"] == "seals" and seen["cache"]["password"] == "redis-pw"
+    assert seen["cache"]["sentinel_password"] == "sentinel-pw"
+    assert seen["counters"] == "redis://counters:6379/0"
+    assert seen["broker"] == ";".join(f"sentinel://:redis-pw@s{n}:26379/0" for n in (1, 2, 3))
+    transport = seen["transport"]
+    assert transport["master_name"] == "seals" and transport["visibility_timeout"] == 3600
+    assert transport["sentinel_kwargs"] == {"password": "sentinel-pw"}

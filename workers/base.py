@@ -52,15 +52,19 @@ def beat_interval(task: str) -> float:
 
 def run_beat_job(name: str, job: Callable[[], object]) -> object | None:
     """Run the periodic job ``workers.<name>`` unless another beat's copy of this slot already
-    ran it."""
-    from workers.locks import beat_lock
+    ran it, or an earlier run of the job is still going (workers/locks.py)."""
+    from workers.locks import beat_lock, execution_lock
 
     if not beat_lock(name, interval=beat_interval(f"workers.{name}")):
         logger.info("beat job %s skipped: this slot already ran", name)
         return None
-    started = time.monotonic()
-    with scopes_disabled():  # a sweep of every issuer's rows
-        result = job()
+    with execution_lock(name) as held:
+        if not held:
+            logger.info("beat job %s skipped: the previous run is still going", name)
+            return None
+        started = time.monotonic()
+        with scopes_disabled():  # a sweep of every issuer's rows
+            result = job()
     logger.info(
         "beat job %s ran at %.3f in %.3fs: %s",
         name,

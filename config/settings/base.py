@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "config.security_headers.SecurityHeadersMiddleware",
     # 503 problem+json instead of a 500 while the database is unreachable.
     "config.degraded.DatabaseUnavailableMiddleware",
+    # Each request starts on the primary until it marks reads lag-tolerant (config.db_router).
+    "config.db_router.PrimaryPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The console (and its allauth pages) in the person's language; public routes untouched.
@@ -104,6 +106,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL), comma-separated. Only reads
+# marked lag-tolerant (config.db_router.replica_reads: lists, statistics, the register,
+# exports) go there, and never after the same request's or task's write; everything that
+# decides a status reads the primary.
+DATABASE_REPLICAS: list[str] = []
+for _n, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _replica = env.db_url_config(_url)
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests run against the primary's test database: a replica has no test database of its own.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_n}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_n}")
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -112,18 +128,49 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # nor its cache backend is used; only speed changes.
 PUBLIC_IMAGE_FASTPATH = env.bool("PUBLIC_IMAGE_FASTPATH", default=True)
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# Redis with Sentinel (high availability): the Sentinels' host:port list and the master's name
+# replace REDIS_URL for the cache, the counters and the broker; every client asks the Sentinels
+# for the current master and follows it after a failover (docs/operations.md, "Growing").
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="trustseal")
+# Optional secrets (Redis may run without AUTH on a private network); NAME_FILE works too.
+REDIS_PASSWORD = env.str("REDIS_PASSWORD", default="")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_DB = env.int("REDIS_DB", default=0)
+_redis_options: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+if REDIS_SENTINELS:
+    _redis_location = f"sentinel://{REDIS_SENTINEL_MASTER}/{REDIS_DB}"
+    _redis_options |= {
+        "sentinels": REDIS_SENTINELS,
+        "service_name": REDIS_SENTINEL_MASTER,
+        "sentinel_password": REDIS_SENTINEL_PASSWORD or None,
+        "password": REDIS_PASSWORD or None,
+        "db": REDIS_DB,
+    }
+else:
+    _redis_location = REDIS_URL
+REDIS_CONFIGURED = bool(_redis_location)
+if REDIS_CONFIGURED:
     CACHES = {
         "default": {
             # One client per pool (config/cache.py); the fast path's adds the tracked copies.
             "BACKEND": (
                 "fastpath.cache.RedisCache" if PUBLIC_IMAGE_FASTPATH else "config.cache.RedisCache"
             ),
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_location,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ts"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": _redis_options,
         }
     }
+    # The public views' counters in an instance of their own (one INCR per image hit, which
+    # a cache primary serving every page's snapshot need not carry): a plain Redis URL.
+    if _counters_url := env.str("REDIS_COUNTERS_URL", default=""):
+        CACHES["counters"] = {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": _counters_url,
+            "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
 else:
     # One cache for every process of the embedded default (web, worker, beat), so it behaves
     # as production does: a status list the worker re-signs is the one the web serves, a beat
@@ -145,7 +192,14 @@ else:
 
 # --- Celery ---------------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if REDIS_SENTINELS:
+    # kombu's form: one sentinel:// URL per Sentinel, joined by ";" (the master's password
+    # rides in the URLs, the Sentinels' in sentinel_kwargs below).
+    _auth = f":{REDIS_PASSWORD}@" if REDIS_PASSWORD else ""
+    _broker_default = ";".join(f"sentinel://{_auth}{s}/{REDIS_DB}" for s in REDIS_SENTINELS)
+else:
+    _broker_default = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
 if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -177,6 +231,13 @@ else:
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
     }
+    if CELERY_BROKER_URL.startswith("sentinel://"):
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {
+            "master_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": {"password": REDIS_SENTINEL_PASSWORD or None},
+        }
+    # Anything else kombu's transport takes (e.g. {"master_name": "other"}), as JSON; it wins.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
 # A broker outage is waited out, however long, at start and at run time: a worker that gives
 # up would need a person to restart it (make run's supervisor would, with a back-off, but
 # every restart drops the prefetched messages back to the broker and re-runs start-up).
@@ -225,8 +286,12 @@ CELERY_BEAT_SCHEDULE["regenerate-status-lists"] = {
     "options": {"expires": STATUS_LIST_REGENERATE_SECONDS * 0.9},
 }
 # Workers: every job runs each TRUSTSEAL_BEAT_SECONDS; each takes a beat lock for most of that
-# interval, so a second beat by mistake does no double work (workers/locks.py).
+# interval, so a second beat by mistake does no double work, and an execution lock for as long
+# as it runs, so a run longer than its interval never overlaps the next (workers/locks.py).
 TRUSTSEAL_BEAT_SECONDS = env.int("TRUSTSEAL_BEAT_SECONDS", default=60)
+# The execution lock's lease, renewed every third of it while the job runs: a holder that
+# crashed frees the job this long after its last renewal.
+EXECUTION_LOCK_SECONDS = env.int("EXECUTION_LOCK_SECONDS", default=30)
 for _job, _task in (
     ("seals-refresh-status", "workers.seals_refresh_status"),
     ("notices-plan", "workers.notices_plan"),

@@ -36,3 +36,11 @@ if _smtp_port := os.environ.get("TRUSTSEAL_TEST_SMTP_PORT"):
     EMAIL_USE_TLS = EMAIL_USE_SSL = False
     EMAIL_HOST_USER = EMAIL_HOST_PASSWORD = ""
     EMAIL_TIMEOUT = 10
+
+# A test-only replica alias: a second connection to the test database (Django's TEST MIRROR),
+# unused until a test names it in DATABASE_REPLICAS, so a test can see which connection the
+# router chose for each query (tests/test_db_router.py).
+DATABASES["replica_test"] = {
+    **{k: v for k, v in DATABASES["default"].items() if k != "TEST"},
+    "TEST": {"MIRROR": "default"},
+}

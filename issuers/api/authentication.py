@@ -16,6 +16,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from config import db_router
 from config.problems import WWW_AUTHENTICATE
 from issuers.models import ApiKey, Issuer
 from issuers.services import apikey_authenticate
@@ -44,9 +45,10 @@ def apikey_touch(api_key: ApiKey) -> None:
     threshold = now - LAST_USED_RESOLUTION
     if api_key.last_used_at is not None and api_key.last_used_at >= threshold:
         return
-    ApiKey.objects.filter(pk=api_key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold)
-    ).update(last_used_at=now)
+    with db_router.bookkeeping_writes():  # no read of this request depends on it
+        ApiKey.objects.filter(pk=api_key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold)
+        ).update(last_used_at=now)
 
 
 class ApiKeyAuthentication(BaseAuthentication):

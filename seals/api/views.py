@@ -14,6 +14,7 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from config.db_router import replica_reads
 from issuers import services
 from issuers.api.base import IssuerAPIView, IssuerRequest, IssuerViewSet, updated_instance
 from issuers.logos import LOGO_MAX_BYTES
@@ -147,6 +148,12 @@ class MemberViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # member_exists; member_erased; in_use
     problem_statuses = {"create": {409}, "partial_update": {409}, "destroy": {409}}
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # A list tolerates replica lag; the seal statuses in it come from the primary
+        # (selectors.members_list). The caller's key and issuer were resolved on the primary.
+        with replica_reads():
+            return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Member]:
         queryset = super().get_queryset()

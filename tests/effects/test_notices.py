@@ -173,6 +173,21 @@ def test_a_programme_with_other_thresholds_gets_kinds_named_by_days(member):
     assert Notice.objects.get(state="pending").kind == "expiry_60d"
 
 
+def test_a_notice_with_nobody_to_write_to_is_one_recorded_skip_not_six_attempts(db):
+    issuer = IssuerFactory(public_email="")
+    member = MemberFactory(issuer=issuer, contact_email="")
+    award(member, days=5)
+    notices_plan(now=timezone.now())
+    message = Message.objects.get(topic=SEND_TOPIC)
+    assert outbox.run(message.pk) == "done"
+    notice = Notice.objects.get(pk=message.payload["notice_id"])
+    assert (notice.state, notice.attempts) == ("skipped", 1)
+    assert notice.last_error.startswith("No recipient")
+    assert not Message.objects.filter(pk=message.pk).exists()
+    assert notice_send(notice_id=notice.pk, now=timezone.now()).state == "not_claimed"
+    assert mail.outbox == []
+
+
 def test_an_smtp_failure_is_retried_with_back_off(member, monkeypatch):
     award(member, days=5)
     notices_plan(now=timezone.now())

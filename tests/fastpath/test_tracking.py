@@ -209,3 +209,35 @@ def test_the_resp3_reader_handles_split_frames():
         "push",
         [b"invalidate", None],
     )
+
+
+def test_listing_cache_replicas_keeps_tracking_on_and_reads_tracked_keys_from_the_primary():
+    # Two servers, the second a stand-in replica: tracked keys must come from the first.
+    replica = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
+    cache = RedisCache(f"{settings.REDIS_URL},{replica}", dict(settings.CACHES["default"]))
+    cache.mirrors = {}
+    copies = cache.local_copies("pub:gen:")
+    assert copies is not None
+    chosen = []
+    client = cache._cache
+    index = client._get_connection_pool_index
+
+    def spy(write):
+        chosen.append(index(write))
+        return chosen[-1]
+
+    client._get_connection_pool_index = spy
+    cache.get_many(["pub:gen:abc", "pub:snap:abc"])
+    cache.get("pub:gen:abc")
+    assert chosen == [0, 0]
+    chosen.clear()
+    cache.get("something-else")  # other reads may still go to the replica
+    assert chosen == [1]
+    copies.mirror.close()
+
+
+def test_tracking_refuses_a_server_that_is_not_the_master(monkeypatch):
+    mirror = tracking.KeyMirror(settings.REDIS_URL, "ts:1:pub:gen:")
+    monkeypatch.setattr(tracking, "_is_master", lambda reply: False)
+    assert mirror.reserve("ts:1:pub:gen:x") is None  # not connected: no copy is kept
+    assert mirror._sock is None

@@ -22,3 +22,13 @@ def seal_in(status: str, member: Member | None = None) -> Seal:
     if status == "revoked":
         return seal_revoke(seal=seal, reason="fraud", actor="test")
     return seal
+
+
+def regenerate_status_lists() -> int:
+    """What the beat job ``workers.regenerate_status_lists`` runs, without its slot and
+    execution locks: a test re-signs lists as often as it changes them, not once per slot."""
+    from config.tenancy import scopes_disabled
+    from seals.status_lists import status_lists_regenerate_dirty
+
+    with scopes_disabled():
+        return status_lists_regenerate_dirty()

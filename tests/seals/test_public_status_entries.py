@@ -8,8 +8,7 @@ from seals.credentials import credential_payload
 from seals.models import Seal
 from seals.snapshot import invalidate_seal
 from seals.status_lists import status_list_bit_published
-from tests.seals.public_helpers import seal_in
-from workers.credential_tasks import regenerate_status_lists
+from tests.seals.public_helpers import regenerate_status_lists, seal_in
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from tests.seals.credential_checks import (
     jwt_parts,
     vc2_schema_errors,
 )
-from workers.credential_tasks import regenerate_status_lists
+from tests.seals.public_helpers import regenerate_status_lists
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from seals.services import seal_revoke, seal_suspend
 from seals.verification import verify_jwt
 from tests.factories import MemberFactory, award
 from tests.seals.credential_checks import b64, forge, jwcrypto_claims, jwt_parts
-from workers.credential_tasks import regenerate_status_lists
+from tests.seals.public_helpers import regenerate_status_lists
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -82,3 +82,112 @@ def test_a_job_off_the_schedule_falls_back_to_the_common_interval(settings):
     from workers.base import beat_interval
 
     assert beat_interval("workers.not_scheduled") == settings.TRUSTSEAL_BEAT_SECONDS
+
+
+# --- the execution lock: a run never overlaps the next ----------------------------------------
+def _beat_job_in_thread(name, job, results):
+    import threading
+
+    from django.db import connections
+
+    def target():
+        try:
+            results.append(run_beat_job(name, job))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+def test_two_concurrent_runs_of_a_long_job_run_it_once(monkeypatch):
+    import threading
+
+    monkeypatch.setattr("workers.locks.beat_lock", lambda name, *, interval: True)
+    started, finish = threading.Event(), threading.Event()
+    runs = []
+
+    def long_job():
+        runs.append(1)
+        started.set()
+        finish.wait(10)
+        return "done"
+
+    results: list = []
+    first = _beat_job_in_thread("long-job", long_job, results)
+    assert started.wait(10)
+    # The next slot (its slot lock is free) while the first run still goes: it skips.
+    assert run_beat_job("long-job", long_job) is None
+    finish.set()
+    first.join(10)
+    assert runs == [1] and results == ["done"]
+    # Released when the run ended: the slot after that runs again.
+    assert run_beat_job("long-job", lambda: "again") == "again"
+
+
+def test_the_lock_is_renewed_past_its_ttl_while_the_job_runs():
+    import time
+
+    from workers.locks import execution_lock
+
+    with execution_lock("renewed", ttl=1) as held:
+        assert held
+        time.sleep(2.5)  # two and a half TTLs: only renewal keeps it
+        with execution_lock("renewed", ttl=1) as other:
+            assert other is False
+    with execution_lock("renewed", ttl=1) as after:
+        assert after is True
+
+
+def test_a_crashed_holders_lock_expires_within_its_ttl():
+    import time
+
+    from workers.locks import _lease, execution_lock
+
+    crashed = _lease("crashed", 1)  # taken, then never renewed nor released
+    assert crashed.acquire()
+    with execution_lock("crashed", ttl=1) as held:
+        assert held is False
+    time.sleep(1.2)
+    with execution_lock("crashed", ttl=1) as held:
+        assert held is True
+
+
+def test_a_lease_never_releases_a_lock_another_run_took_after_it_expired():
+    import time
+
+    from workers.locks import _lease
+
+    stalled = _lease("stolen", 1)
+    assert stalled.acquire()
+    time.sleep(1.2)
+    later = _lease("stolen", 5)
+    assert later.acquire()
+    assert stalled.renew() is False
+    stalled.release()  # must leave the later holder's lock in place
+    assert _lease("stolen", 5).acquire() is False
+
+
+def test_every_periodic_job_goes_through_the_beat_job_locks(settings, monkeypatch):
+    import importlib
+
+    from celery import current_app
+
+    importlib.import_module("workers.tasks")
+    seen = []
+    monkeypatch.setattr("workers.base.run_beat_job", lambda name, job: seen.append(name))
+    for module in (
+        "credential_tasks",
+        "notice_tasks",
+        "outbox_tasks",
+        "privacy_tasks",
+        "seal_tasks",
+        "stats_tasks",
+        "transparency_tasks",
+    ):
+        monkeypatch.setattr(f"workers.{module}.run_beat_job", lambda name, job: seen.append(name))
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for task in sorted(scheduled):
+        current_app.tasks[task].run()
+    assert sorted(f"workers.{name}" for name in seen) == sorted(scheduled)

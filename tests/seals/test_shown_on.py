@@ -91,4 +91,5 @@ def test_a_d_that_is_no_hostname_is_misuse_but_not_recorded():
 
 
 def test_an_origin_without_a_host_is_nowhere():
-    assert judge_origin("http://", DOMAINS, request_host="testserver", scheme="http").foreign is False
+    site = judge_origin("http://", DOMAINS, request_host="testserver", scheme="http")
+    assert site.foreign is False

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from issuers.domains import display_domain
 from issuers.events import webhook_emit_many
-from issuers.models import Issuer
+from issuers.models import Issuer, Programme
 from seals.models import MisuseDigest, Seal, SealMisuseHost, SealMisuseHostDay
 
 MISUSE_EVENT = "seal.misuse_detected"
@@ -181,8 +181,10 @@ def _announce(
 @dataclass(frozen=True)
 class MisuseHostRow:
     """One foreign host of a seal over a window: ``display`` is the host as people read it
-    (Unicode), ``hits`` its misuse hits within the window."""
+    (Unicode), ``hits`` its misuse hits within the window, first and last seen ever."""
 
+    seal_id: str
+    member_name: str
     host: str
     display: str
     hits: int
@@ -190,26 +192,68 @@ class MisuseHostRow:
     last_seen: datetime
 
 
-def seal_misuse_hosts(*, seal: Seal, date_from: date, date_to: date) -> list[MisuseHostRow]:
-    """The foreign hosts that showed ``seal`` between the two days (inclusive), busiest first."""
-    hits = dict(
-        SealMisuseHostDay.objects.filter(seal=seal, day__gte=date_from, day__lte=date_to)
-        .values("host")
+# Rows a page shows at most: the busiest hosts of the window.
+HOSTS_SHOWN = 50
+
+
+def _hosts_in_window(
+    days: QuerySet[SealMisuseHostDay], *, date_from: date, date_to: date, limit: int
+) -> list[MisuseHostRow]:
+    busiest = list(
+        days.filter(day__gte=date_from, day__lte=date_to)
+        .values("seal_id", "host")
         .annotate(n=Sum("hits"))
-        .values_list("host", "n")
+        .order_by("-n", "host", "seal_id")[:limit]
     )
-    rows = SealMisuseHost.objects.filter(seal=seal, host__in=list(hits))
-    found = [
+    if not busiest:
+        return []
+    hits = {(row["seal_id"], row["host"]): row["n"] for row in busiest}
+    found = {
+        (row.seal_id, row.host): row
+        for row in SealMisuseHost.objects.filter(
+            seal_id__in={seal_id for seal_id, _ in hits}, host__in={host for _, host in hits}
+        ).select_related("seal__member")
+    }
+    return [
         MisuseHostRow(
-            host=row.host,
-            display=_display(row.host),
-            hits=hits[row.host],
-            first_seen=row.first_seen,
-            last_seen=row.last_seen,
+            seal_id=found[key].seal.public_id,
+            member_name=found[key].seal.member.display_name,
+            host=key[1],
+            display=_display(key[1]),
+            hits=n,
+            first_seen=found[key].first_seen,
+            last_seen=found[key].last_seen,
         )
-        for row in rows
+        for key, n in hits.items()
+        if key in found
     ]
-    return sorted(found, key=lambda r: (-r.hits, r.host))
+
+
+def seal_misuse_hosts(
+    *, seal: Seal, date_from: date, date_to: date, limit: int = HOSTS_SHOWN
+) -> list[MisuseHostRow]:
+    """The foreign hosts that showed ``seal`` between the two days (inclusive), busiest first."""
+    return _hosts_in_window(
+        SealMisuseHostDay.objects.filter(seal=seal),
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+    )
+
+
+def issuer_misuse_hosts(
+    *,
+    issuer: Issuer,
+    date_from: date,
+    date_to: date,
+    programme: Programme | None = None,
+    limit: int = HOSTS_SHOWN,
+) -> list[MisuseHostRow]:
+    """The same over the issuer's seals (optionally one programme's), per seal and host."""
+    days = SealMisuseHostDay.objects.filter(seal__issuer=issuer)
+    if programme is not None:
+        days = days.filter(seal__programme=programme)
+    return _hosts_in_window(days, date_from=date_from, date_to=date_to, limit=limit)
 
 
 def _display(host: str) -> str:

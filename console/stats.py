@@ -68,11 +68,13 @@ def _subject(request: StaffRequest, form: StatsFilterForm) -> Subject | None:
 
 def _misuse_hosts(request: StaffRequest, subject: Subject) -> list[misuse_hosts.MisuseHostRow]:
     """The foreign hosts of the subject's window (console/misuse_hosts.html)."""
-    window = {"date_from": subject.series.date_from, "date_to": subject.series.date_to}
+    date_from, date_to = subject.series.date_from, subject.series.date_to
     if subject.seal is not None:
-        return misuse_hosts.seal_misuse_hosts(seal=subject.seal, **window)
+        return misuse_hosts.seal_misuse_hosts(
+            seal=subject.seal, date_from=date_from, date_to=date_to
+        )
     return misuse_hosts.issuer_misuse_hosts(
-        issuer=request.issuer, programme=subject.programme, **window
+        issuer=request.issuer, programme=subject.programme, date_from=date_from, date_to=date_to
     )
 
 

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_stat_counter
 
 SEEN = datetime(2030, 3, 1, 14, tzinfo=UTC)
 NEXT_MORNING = datetime(2030, 3, 2, 6, tzinfo=UTC)
+NOON_NEXT_DAY = datetime(2030, 3, 2, 12, tzinfo=UTC)
 
 
 def shown_on(client, seal, referer: str, at: datetime = SEEN) -> None:
@@ -130,3 +131,24 @@ def test_an_smtp_failure_is_retried_later_then_sent(client, monkeypatch):
     assert outcome.retry_at > NEXT_MORNING
     assert misuse_digest_send(digest_id=digest.pk, now=outcome.retry_at).state == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_the_beat_job_plans_the_digest_once(client):
+    from workers.misuse_tasks import misuse_digests_plan_task
+
+    seal = seal_in("active")
+    owner(seal.issuer, "owner@issuer.example")
+    shown_on(client, seal, "https://copycat.example/")
+    with time_machine.travel(NOON_NEXT_DAY, tick=False):
+        misuse_digests_plan_task.apply()
+        misuse_digests_plan_task.apply()  # run again: nothing more is owed
+    assert MisuseDigest.objects.count() == 1
+    assert Message.objects.filter(topic=SEND_TOPIC).count() == 1
+
+
+def test_the_event_type_is_in_the_webhook_catalogue_and_the_api_schema(client):
+    from issuers.events import EVENT_TYPES
+
+    assert "seal.misuse_detected" in EVENT_TYPES
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    assert "seal.misuse_detected" in schema

@@ -38,6 +38,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 import local as edge  # noqa: E402  (deploy/nginx/local.py)
 
 BENCH_ISSUER = "bench-load"
+# The hot seal is member B-000000's, whose domain is m0.bench.example (seed): a page of its site,
+# and a site that copied the seal (the misuse variant, counted per host).
+MEMBER = "Referer: https://www.m0.bench.example/products/42?ref=nav"
+FOREIGN = "Referer: https://copycat.example/stolen-seal.html"
 
 
 def seed(cold_seals: int) -> tuple[str, list[str]]:
@@ -329,6 +333,8 @@ def main() -> None:
             ("origin hit .svg", f"http://127.0.0.1:{p_app}/s/{hot}.svg", ""),
             ("origin /verify page", f"http://127.0.0.1:{p_app}/verify/{hot}", ""),
             ("origin /verify .json", f"http://127.0.0.1:{p_app}/verify/{hot}.json", ""),
+            ("origin hit .png, member Referer", f"http://127.0.0.1:{p_app}{image}", MEMBER),
+            ("origin hit .png, foreign Referer", f"http://127.0.0.1:{p_app}{image}", FOREIGN),
             ("origin hit .png, fast path off", f"http://127.0.0.1:{p_plain}{image}", ""),
             ("bare Django (same server)", f"http://127.0.0.1:{p_bare}/", ""),
         ]
@@ -338,6 +344,8 @@ def main() -> None:
             runs += [
                 ("nginx static file", f"http://127.0.0.1:{p_static}/seal.png", ""),
                 ("edge hit .png", f"http://127.0.0.1:{p_edge}{image}", ""),
+                ("edge hit .png, member Referer", f"http://127.0.0.1:{p_edge}{image}", MEMBER),
+                ("edge hit .png, foreign Referer", f"http://127.0.0.1:{p_edge}{image}", FOREIGN),
                 ("edge 304", f"http://127.0.0.1:{p_edge}{image}", f"If-None-Match: {etag}"),
             ]
         for round_no in range(args.repeat):
@@ -415,9 +423,28 @@ def main() -> None:
     print()
     targets = [
         ("edge hit / nginx static", "edge hit .png", "nginx static file", ">= 70%"),
+        (
+            "edge member Referer / static",
+            "edge hit .png, member Referer",
+            "nginx static file",
+            ">= 70%",
+        ),
+        (
+            "edge foreign Referer / static",
+            "edge hit .png, foreign Referer",
+            "nginx static file",
+            ">= 70%",
+        ),
         ("origin hit / nginx static", "origin hit .png", "nginx static file", ">= 15%"),
         ("origin hit / bare Django", "origin hit .png", "bare Django (same server)", ">= 85%"),
         ("origin 304 / origin hit", "origin 304", "origin hit .png", ">= 100%"),
+        ("origin member Referer / hit", "origin hit .png, member Referer", "origin hit .png", "-"),
+        (
+            "origin foreign Referer / hit",
+            "origin hit .png, foreign Referer",
+            "origin hit .png",
+            "-",
+        ),
         ("fast path off / on (hit)", "origin hit .png, fast path off", "origin hit .png", "-"),
         (
             "origin cold / static",

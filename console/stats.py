@@ -19,7 +19,7 @@ from console.access import StaffRequest, staff_view
 from console.charts import daily_views_svg
 from console.forms import StatsFilterForm
 from issuers.models import Programme
-from seals import selectors
+from seals import misuse_hosts, selectors
 from seals.models import Seal
 from seals.selectors import StatsSeries
 
@@ -67,6 +67,18 @@ def _subject(request: StaffRequest, form: StatsFilterForm) -> Subject | None:
     return Subject(series=series, programme=programme)
 
 
+def _misuse_hosts(request: StaffRequest, subject: Subject) -> list[misuse_hosts.MisuseHostRow]:
+    """The foreign hosts of the subject's window (console/misuse_hosts.html)."""
+    date_from, date_to = subject.series.date_from, subject.series.date_to
+    if subject.seal is not None:
+        return misuse_hosts.seal_misuse_hosts(
+            seal=subject.seal, date_from=date_from, date_to=date_to
+        )
+    return misuse_hosts.issuer_misuse_hosts(
+        issuer=request.issuer, programme=subject.programme, date_from=date_from, date_to=date_to
+    )
+
+
 @staff_view()
 @replica_reads()  # statistics tolerate replica lag; they decide no status
 def stats_page(request: StaffRequest) -> HttpResponse:
@@ -80,6 +92,7 @@ def stats_page(request: StaffRequest) -> HttpResponse:
             "subject": subject,
             "series": subject.series if subject else None,
             "chart": daily_views_svg(subject.series) if subject else "",
+            "misuse_hosts": _misuse_hosts(request, subject) if subject else [],
             "query": request.GET.urlencode(),
             "max_days": selectors.STATS_MAX_DAYS,
             "default_days": selectors.STATS_DEFAULT_DAYS,

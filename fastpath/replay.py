@@ -12,8 +12,8 @@ How, without answering anything Django would not (why it cannot be stale: ``fast
    (``seals.public_views.ImageBasis``: the seal, its snapshot digest, its effective status,
    the day, what it counted); when the response is a 200 or 304 so marked, its final headers
    (after every middleware) and body are kept under the request's *key*: path, query string,
-   Host, scheme and the proxy's scheme header, i.e. everything that answer depended on
-   besides the seal and the clock.
+   Host, scheme, the proxy's scheme header and the Referer's origin, i.e. everything that
+   answer depended on besides the seal and the clock.
 2. Replaying. A later GET with the same key is answered from that copy only when the seal's
    snapshot is held in this process and vouched for by Redis tracking
    (``seals.snapshot.get_local``: the same freshness rule as the view, so a revocation is
@@ -45,6 +45,7 @@ from django.utils import timezone
 from seals import public_views, snapshot, stats
 from seals.models import SEAL_ID_PATTERN
 from seals.public_views import ImageBasis
+from seals.shown_on import referer_origin
 from seals.snapshot_types import SealSnapshot
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,9 @@ def _key(environ: dict) -> tuple:
         environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}",
         environ.get("wsgi.url_scheme", ""),
         environ.get(proxy[0], "") if proxy else "",
+        # The answer depends on the referring site (seals.shown_on), which is this much of
+        # the Referer: its origin, as the edge cuts it for its own key.
+        referer_origin(environ.get("HTTP_REFERER", "")),
     )
 
 
@@ -159,7 +163,8 @@ def serve(environ: dict, start_response: Callable) -> list[bytes] | None:
         log.warning("seal image replay failed; answering through Django", exc_info=True)
         return None
     if answer.basis.counted:
-        stats.count(answer.basis.seal_id, *answer.basis.counted, day=answer.basis.day)
+        basis = answer.basis
+        stats.count(basis.seal_id, *basis.counted, day=basis.day, host=basis.host)
     if not_modified:
         held = answer.not_modified or []  # set: a conditional request without it returned above
         start_response("304 Not Modified", [*held, ("Cache-Control", cache_control)])

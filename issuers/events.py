@@ -23,6 +23,7 @@ EVENT_TYPES = (
     "seal.reinstated",
     "seal.revoked",
     "seal.expired",
+    "seal.misuse_detected",
     "member.updated",
     "import.completed",
     "notice.failed",

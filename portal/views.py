@@ -31,6 +31,7 @@ from portal.services import (
 from privacy.services import data_request_create, member_export
 from privacy.unsubscribe import unsubscribe_url
 from seals import links
+from seals.misuse_hosts import seal_misuse_hosts
 from seals.models import Seal, SealEvent
 from seals.registry import member_update
 from seals.selectors import seal_stats_daily, stats_window
@@ -157,6 +158,7 @@ def seal_detail(request: MemberRequest, seal_id: str) -> HttpResponse:
             "badge_url": base + reverse("seal-badge-png", args=[seal.public_id]),
             "history": SealEvent.objects.filter(seal=seal).order_by("-seq")[:100],
             "stats": seal_stats_daily(seal=seal, date_from=date_from, date_to=date_to),
+            "misuse_hosts": seal_misuse_hosts(seal=seal, date_from=date_from, date_to=date_to),
         },
     )
 

@@ -3,7 +3,9 @@
 Periods come from settings (RETENTION_*). Every step is idempotent, so the job may run hourly,
 twice, or after an outage with the same result:
 - daily statistics older than RETENTION_DAILY_STATS_MONTHS whole months are summed into
-  ``seals.MonthlyStat`` (one row per seal and month) and deleted, in one transaction;
+  ``seals.MonthlyStat`` (one row per seal and month) and deleted, in one transaction; the
+  per-host misuse rows of those days are deleted (their hits are in the monthly misuse total),
+  with the hosts not seen since and the digests of those days;
 - webhook delivery logs that are finished (delivered or failed) and older than
   RETENTION_WEBHOOK_DELIVERY_DAYS are deleted with their attempt logs; pending ones are still
   work to do;
@@ -31,6 +33,7 @@ from django.template.loader import render_to_string
 
 from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
 from privacy.services import CLOSED_STATES, OPEN_STATES
+from seals.misuse_hosts import misuse_hosts_purge
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +205,7 @@ class RetentionReport:
     import_sources_dropped: int
     import_jobs_deleted: int
     reminders: dict[str, int]
+    misuse_hosts_deleted: int = 0
 
 
 def retention_run(*, now: datetime) -> RetentionReport:
@@ -212,4 +216,5 @@ def retention_run(*, now: datetime) -> RetentionReport:
         import_sources_dropped=import_sources_purge(now=now),
         import_jobs_deleted=import_jobs_purge(now=now),
         reminders=data_request_reminders(now=now),
+        misuse_hosts_deleted=misuse_hosts_purge(before=stats_cutoff(now.date())),
     )

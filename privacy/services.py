@@ -25,7 +25,15 @@ from issuers.encryption import blind_index
 from issuers.models import DataRequest, Issuer, Member
 from issuers.services import MemberErasedError
 from seals.chain import record_event
-from seals.models import DailyStat, MonthlyStat, Notice, Seal, SealEvent, SealStatus
+from seals.models import (
+    DailyStat,
+    MonthlyStat,
+    Notice,
+    Seal,
+    SealEvent,
+    SealMisuseHostDay,
+    SealStatus,
+)
 from seals.registry import member_update
 from seals.services import seal_revoke
 from seals.status import effective_status
@@ -339,6 +347,13 @@ def member_export(member: Member, *, now: datetime | None = None) -> dict[str, A
                     "misuse_hits": s.misuse_hits,
                 }
                 for s in MonthlyStat.objects.filter(seal__in=seals).order_by("seal_id", "month")
+            ],
+            # The other sites the seals were shown on (host names, no visitor data).
+            "misuse_hosts": [
+                {"seal": by_pk[h.seal_id], "day": h.day.isoformat(), "host": h.host, "hits": h.hits}
+                for h in SealMisuseHostDay.objects.filter(seal__in=seals).order_by(
+                    "seal_id", "day", "host"
+                )
             ],
         },
         "data_requests": [

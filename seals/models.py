@@ -326,3 +326,76 @@ class MonthlyStat(models.Model):
 
     def __str__(self) -> str:
         return f"seal {self.seal_id} in {self.month:%Y-%m}"
+
+
+class SealMisuseHost(models.Model):
+    """A foreign host a seal was shown on (seals.shown_on: never a path, never an address), with
+    its first and last sighting. Written by the stats flush; inserting the row is what tells
+    the issuer (the ``seal.misuse_detected`` webhook, in the same transaction)."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="misuse_hosts")
+    host = models.CharField(max_length=260, help_text="IDNA A-label, with :port if not default.")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    objects = ThroughSealManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seal", "host"], name="one_misuse_host_per_seal")
+        ]
+        indexes = [models.Index(fields=["first_seen"], name="misuse_host_first_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.host} for seal {self.seal_id}"
+
+
+class SealMisuseHostDay(models.Model):
+    """Misuse hits per seal, per UTC day, per foreign host (next to DailyStat's total)."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="misuse_host_days")
+    day = models.DateField()
+    host = models.CharField(max_length=260)
+    hits = models.PositiveBigIntegerField(default=0)
+
+    objects = ThroughSealManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seal", "day", "host"], name="one_misuse_host_per_seal_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host} for seal {self.seal_id} on {self.day}"
+
+
+class MisuseDigest(models.Model):
+    """The daily e-mail to an issuer listing the foreign hosts first seen on ``day``: one row
+    per issuer and day (the database refuses a second), claimed before it is sent."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CLAIMED = "claimed"
+        SENT = "sent"
+        FAILED = "failed"
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="misuse_digests")
+    day = models.DateField(help_text="The UTC day whose new hosts it lists.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    hosts = models.PositiveIntegerField(default=0, help_text="New hosts listed.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = IssuerScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "day"], name="one_misuse_digest_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"misuse digest of issuer {self.issuer_id} for {self.day}"

@@ -14,7 +14,6 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
@@ -30,7 +29,6 @@ from django.utils.translation import gettext as _
 
 from config.problems import problem_response
 from config.tenancy import scopes_disabled
-from issuers.domains import host_matches
 from issuers.labels import issuer_kind_word
 from seals import history, i18n, page_cache, snapshot, stats
 from seals.credentials import status_token
@@ -49,6 +47,7 @@ from seals.render import (
     render,
 )
 from seals.render.layout import UNKNOWN, status_words
+from seals.shown_on import NOWHERE, ShownOn, judge_host, judge_origin, referer_origin
 from seals.snapshot_types import SealSnapshot
 from seals.status import effective_status
 from seals.verdict import (
@@ -139,13 +138,15 @@ def _finish(response: HttpResponse, *, cors: bool = True) -> HttpResponse:
 class ImageBasis:
     """What a seal image answer rests on besides the request and the clock: while the seal's
     snapshot has this digest and this effective status on this day, the same request gets the
-    same answer (``fastpath.replay`` relies on it). ``counted``: the kinds the view counted."""
+    same answer (``fastpath.replay`` relies on it). ``counted``: the kinds the view counted;
+    ``host``: the foreign host it counted them for ("" for none)."""
 
     seal_id: str
     digest: str
     status: str
     day: date
     counted: tuple[str, ...]
+    host: str = ""
 
 
 class SealImageResponse(HttpResponse):
@@ -217,6 +218,7 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     if snap is None:
         return _not_found_image(fmt, size, theme or "light", scale)
     counted: tuple[str, ...]  # the kinds of hit this answer counts (none for an erased seal)
+    site = NOWHERE  # where the seal is shown (seals.shown_on)
     now = timezone.now()
     theme = theme or snap.programme.theme or "light"
     day = now.date()
@@ -225,12 +227,13 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         # Its holder's data was erased: a card naming nobody, and nothing counted.
         state, counted = NO_LONGER_VALID, ()
     else:
-        misuse = bool(host) and not host_matches(host, snap.member.domains)
+        site = shown_on(request, host, snap.member.domains)
+        misuse = site.foreign
         # The misuse card replaces only a seal that would look valid: a revoked, suspended,
         # expired or pending one shows that, wherever it is shown (it is still counted).
         state = MISUSE if misuse and status == SealStatus.ACTIVE else status
         counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
-        stats.count(seal_id, *counted, day=day)
+        stats.count(seal_id, *counted, day=day, host=site.host)
     shown = images.variant(fmt, size, scale)
     etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language())
     if _not_modified(request, etag):
@@ -243,8 +246,25 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     # Tags for a CDN purge by seal (every cached variant of one seal dropped at once): Fastly
     # reads Surrogate-Key, Cloudflare Cache-Tag.
     response["Surrogate-Key"] = response["Cache-Tag"] = f"seal-{seal_id}"
-    response.image_basis = ImageBasis(seal_id, snap.digest, status, day, counted)
+    # The answer depends on the referring site (shown_on): a shared cache that cannot key on
+    # the Referer's origin as the edge does (deploy/nginx/seal-referer.conf) must not hand one
+    # site's answer to another. The edge ignores this header and keys on the origin instead.
+    response["Vary"] = "Referer"
+    response.image_basis = ImageBasis(seal_id, snap.digest, status, day, counted, site.host)
     return _finish(response)
+
+
+def shown_on(request: HttpRequest, d: str, domains: tuple[str, ...] | list[str]) -> ShownOn:
+    """Where this request shows the seal (seals.shown_on): its Referer's origin, then ``d``.
+    Without a Referer nothing about the request's host is read (the common case, cheapest)."""
+    origin = referer_origin(request.META.get("HTTP_REFERER", ""))
+    if origin:
+        by_referer = judge_origin(
+            origin, domains, request_host=request.get_host(), scheme=request.scheme or "http"
+        )
+        if by_referer.foreign:
+            return by_referer
+    return judge_host(d, domains) if d else NOWHERE
 
 
 @i18n.speaks_query_language
@@ -532,36 +552,6 @@ def _credential_links(snap: SealSnapshot) -> dict[str, str]:
     return links
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _host_and_port(url: str) -> tuple[str, int | None]:
-    parts = urlsplit(url)
-    return (parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
-
-
-def _referer_host(request: HttpRequest) -> str:
-    """The host of the page that showed the seal, or "" when there is none or it is this
-    service. This service is its host *and* port: another port of the same host is another
-    site (it is named with its port, which no member domain matches)."""
-    try:
-        host, port = _host_and_port(request.META.get("HTTP_REFERER", ""))
-    except ValueError:
-        return ""
-    if not host:
-        return ""
-    scheme = "https" if request.is_secure() else "http"
-    own = {
-        _host_and_port(settings.PUBLIC_BASE_URL),
-        _host_and_port(f"{scheme}://{request.get_host()}"),
-    }
-    if (host, port) in own:
-        return ""
-    if any(host == own_host for own_host, _ in own):
-        return f"{host}:{port}"
-    return host
-
-
 _CSS_PATH = settings.BASE_DIR / "seals" / "static" / "seals" / "verify.css"
 
 
@@ -611,10 +601,13 @@ def _plain_page(request: HttpRequest, seal_id: str) -> HttpResponse:
     if snap.erased:
         return no_longer_valid_page(request, seal_id, now)
     status = snap.status_at(now)
-    host = _referer_host(request)
-    misuse_host = host if host and not host_matches(host, snap.member.domains) else ""
+    shown = shown_on(request, "", snap.member.domains)
+    misuse_host = shown.name if shown.foreign else ""
     stats.count(
-        seal_id, *((stats.VIEW, stats.MISUSE) if misuse_host else (stats.VIEW,)), day=now.date()
+        seal_id,
+        *((stats.VIEW, stats.MISUSE) if shown.foreign else (stats.VIEW,)),
+        day=now.date(),
+        host=shown.host,
     )
     if misuse_host:
         # Never kept (seals/page_cache.py): the warning names a host the visitor's Referer chose.

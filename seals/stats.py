@@ -8,7 +8,8 @@ Counted with no IP, no cookie and nothing about the visitor, in three steps:
    (by the request that reaches it) or ``FLUSH_EVERY_SECONDS`` (a daemon thread per process),
    and once more at interpreter exit;
 3. ``flush_counts`` (a periodic task, every minute) moves the shared counters into
-   ``DailyStat``, leaving out the seals of members excluded from statistics (restricted or
+   ``DailyStat`` (and the per-host misuse hits into ``SealMisuseHostDay``,
+   ``seals.misuse_hosts``), leaving out the seals of members excluded from statistics (restricted or
    erased: ``seals.selectors.seal_ids_excluded_from_stats``, docs/privacy.md).
 
 Counting never blocks or fails a response. What a crash can lose is bounded: the counts buffered
@@ -43,6 +44,7 @@ from django.core.cache import cache, caches
 from django.db import connection, transaction
 
 from config.tenancy import scopes_disabled
+from seals.misuse_hosts import misuse_hosts_record
 from seals.models import DailyStat, Seal
 from seals.selectors import seal_ids_excluded_from_stats
 
@@ -52,6 +54,9 @@ IMPRESSION = "i"
 VIEW = "v"
 MISUSE = "m"
 _FIELDS = {IMPRESSION: "impressions", VIEW: "verification_views", MISUSE: "misuse_hits"}
+# "<public id>:h:<host>": a day's misuse hits on one foreign host (seals.misuse_hosts). Seal ids
+# hold no ":", a host may (its port), so names are split at their first ":".
+HOST = "h"
 # Totals of a day stay counted this long, so the flushes after midnight still see them.
 RETENTION = 3 * 24 * 3600
 # The loss bound on a crash (module docstring). One push is one pipelined round trip carrying
@@ -139,13 +144,21 @@ def _add_to_totals(taken: dict[tuple[date, str], int]) -> None:
             cache.set(_day_key(day), totals, RETENTION)
 
 
-def count(public_id: str, *kinds: str, day: date) -> None:
-    """Add one to each of ``kinds`` for this seal and day. Never raises, never waits on I/O
-    except when this hit fills the buffer (then it pushes it, one round trip)."""
+def _host_name(public_id: str, host: str) -> str:
+    return f"{public_id}:{HOST}:{host}"
+
+
+def count(public_id: str, *kinds: str, day: date, host: str = "") -> None:
+    """Add one to each of ``kinds`` for this seal and day, and to the misuse hits of ``host``
+    (a foreign host, seals.shown_on) when given. Never raises, never waits on I/O except when
+    this hit fills the buffer (then it pushes it, one round trip)."""
     try:
         if _buffer.pid != os.getpid():
             _start_flusher()
-        if _buffer.add(day, [f"{public_id}:{kind}" for kind in kinds]):
+        names = [f"{public_id}:{kind}" for kind in kinds]
+        if host:
+            names.append(_host_name(public_id, host))
+        if _buffer.add(day, names):
             push()
     except Exception:
         log.debug("count dropped for seal %s", public_id, exc_info=True)
@@ -233,25 +246,32 @@ def flush_counts(*, now: datetime) -> int:
     The counters are every issuer's, so the flush reads across issuers whoever calls it."""
     push()
     with scopes_disabled():
-        return _flush_days(now.date())
+        return _flush_days(now)
 
 
-def _flush_days(today: date) -> int:
+def _flush_days(now: datetime) -> int:
     written = 0
+    today = now.date()
     for day in (today - timedelta(days=1), today):
         per_seal: dict[str, dict[str, int]] = defaultdict(dict)
+        per_host: dict[str, dict[str, int]] = defaultdict(dict)
         totals = _totals(day)
         for name, value in totals.items():
-            public_id, _, kind = name.rpartition(":")
+            public_id, _, kind = name.partition(":")
             if kind in _FIELDS:
                 per_seal[public_id][_FIELDS[kind]] = value
-        if not per_seal:
+            elif kind.startswith(HOST + ":"):
+                per_host[public_id][kind[len(HOST) + 1 :]] = value
+        if not per_seal and not per_host:
             continue
-        excluded = seal_ids_excluded_from_stats(list(per_seal))
-        _forget(day, [name for name in totals if name.rpartition(":")[0] in excluded])
+        excluded = seal_ids_excluded_from_stats(list(per_seal.keys() | per_host.keys()))
+        _forget(day, [name for name in totals if name.partition(":")[0] in excluded])
         kept = {sid: c for sid, c in per_seal.items() if sid not in excluded}
         if kept:
             written += _upsert(day, kept)
+        hosts = {sid: h for sid, h in per_host.items() if sid not in excluded}
+        if hosts:
+            misuse_hosts_record(day=day, counted=hosts, now=now)
     return written
 
 

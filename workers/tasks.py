@@ -7,6 +7,7 @@ Add a line below for a new task module.
 from workers import (  # noqa: F401
     credential_tasks,
     import_tasks,
+    misuse_tasks,
     notice_tasks,
     outbox_tasks,
     privacy_tasks,

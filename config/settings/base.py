@@ -271,6 +271,7 @@ CELERY_TASK_ROUTES = {
         "workers.notices_plan",
         "workers.outbox_relay",
         "workers.stats_flush",
+        "workers.misuse_digests_plan",
         "workers.privacy_daily",
         "workers.transparency_catch_up",
     )
@@ -303,6 +304,13 @@ for _job, _task in (
         # A slot nobody ran in time is dropped, not queued behind the next one.
         "options": {"expires": TRUSTSEAL_BEAT_SECONDS * 0.9},
     }
+# The daily misuse digest (effects/misuse_digest.py): yesterday's, planned once the day's last
+# flush is in; checking every few minutes costs one query when it is already owed.
+CELERY_BEAT_SCHEDULE["misuse-digests-plan"] = {
+    "task": "workers.misuse_digests_plan",
+    "schedule": 300.0,
+    "options": {"expires": 300 * 0.9},
+}
 # The outbox relay hands the broker whatever it does not hold: never handed off (the broker was
 # down), handed off long ago but still there (a lost message), or leased by a worker that died.
 # Every side effect (webhooks, notices, image pre-renders, imports) goes out this way.

@@ -93,6 +93,7 @@ def edge_conf(prefix: Path, *, listen: int, upstream: int) -> str:
 http {{
 {_http_common(prefix)}
 {SEAL_LIMIT}
+    include {HERE}/seal-referer.conf;
     proxy_cache_path {prefix}/cache levels=1:2 keys_zone=seals:32m max_size=1g inactive=10m
                      use_temp_path=off;
     upstream app {{ server 127.0.0.1:{upstream}; keepalive 64; }}

@@ -269,6 +269,7 @@ def test_the_compose_config_is_one_nginx_accepts(tmp_path):
     conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
     for container, here in {
         "/etc/nginx/seal-cache.conf": str(ROOT / "deploy" / "nginx" / "seal-cache.conf"),
+        "/etc/nginx/seal-referer.conf": str(ROOT / "deploy" / "nginx" / "seal-referer.conf"),
         "/var/cache/nginx/seals": str(tmp_path / "cache"),
         "server web:8000;": "server 127.0.0.1:9;",
         "listen 80;": f"listen 127.0.0.1:{_free_port()};",

@@ -189,7 +189,9 @@ def test_a_replayed_hit_counts_as_the_view_counts(monkeypatch, replays, django_a
     _warm(copied, replays)
     counted = []
     monkeypatch.setattr(
-        stats, "count", lambda public_id, *kinds, day: counted.append((public_id, kinds, day))
+        stats,
+        "count",
+        lambda public_id, *kinds, day, host="": counted.append((public_id, kinds, day, host)),
     )
     for path in (plain, copied):
         call(django_app, path)
@@ -200,8 +202,8 @@ def test_a_replayed_hit_counts_as_the_view_counts(monkeypatch, replays, django_a
     assert counted == by_the_view
     day = datetime.now(UTC).date()
     assert by_the_view == [
-        (seal.public_id, (stats.IMPRESSION,), day),
-        (seal.public_id, (stats.IMPRESSION, stats.MISUSE), day),
+        (seal.public_id, (stats.IMPRESSION,), day, ""),
+        (seal.public_id, (stats.IMPRESSION, stats.MISUSE), day, "copycat.example"),
     ]
 
 
@@ -252,3 +254,23 @@ def test_a_renamed_member_is_never_replayed(replays, django_capture_on_commit_ca
     body = call(wsgi.application, path)[2]
     assert replays == [False]
     assert b"Renamed Trading Ltd" in body
+
+
+def test_each_referring_site_is_replayed_as_its_own_answer(monkeypatch, replays):
+    # Keyed by the Referer's origin: the member's pages share one answer, a foreign site's
+    # misuse seal is never replayed to the member's site (nor the other way round).
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.svg"
+    counted: list[str] = []
+    _warm(path, replays, HTTP_REFERER="https://shop.example/a")
+    _warm(path, replays, HTTP_REFERER="https://copycat.example/a")
+    monkeypatch.setattr(
+        stats, "count", lambda public_id, *kinds, day, host="": counted.append(host)
+    )
+    _refuse_django(monkeypatch)
+    own = call(wsgi.application, path, HTTP_REFERER="https://shop.example/other-page")
+    foreign = call(wsgi.application, path, HTTP_REFERER="https://copycat.example/b")
+    assert replays == [True, True]
+    assert b"Not verified for this site" not in own[2]
+    assert b"Not verified for this site" in foreign[2]
+    assert counted == ["", "copycat.example"]

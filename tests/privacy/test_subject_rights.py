@@ -24,7 +24,7 @@ from privacy.unsubscribe import (
 )
 from seals import selectors
 from seals.chain import verify_chain
-from seals.models import DailyStat, Seal, SealEvent, SealStatus
+from seals.models import DailyStat, Seal, SealEvent, SealMisuseHostDay, SealStatus
 from seals.services import seal_suspend
 from tests.factories import MemberFactory, award
 
@@ -127,6 +127,9 @@ def test_export_holds_everything_about_the_member_and_nothing_about_others(issue
     award(other)
     seal_suspend(seal=seal, reason="Unpaid fee, says Ada", actor="staff")
     DailyStat.objects.create(seal=seal, day=datetime(2026, 1, 1).date(), impressions=5)
+    SealMisuseHostDay.objects.create(
+        seal=seal, day=datetime(2026, 1, 1).date(), host="copycat.example", hits=3
+    )
     privacy.data_request_create(
         issuer=issuer, kind="access", actor="a", member=member, requester_email="ada@x.example"
     )
@@ -143,6 +146,9 @@ def test_export_holds_everything_about_the_member_and_nothing_about_others(issue
     assert kinds == ["issued", "suspended"]
     assert document["seals"][0]["events"][1]["private_data"] == {"reason": "Unpaid fee, says Ada"}
     assert document["statistics"]["daily"][0]["impressions"] == 5
+    assert document["statistics"]["misuse_hosts"] == [
+        {"seal": seal.public_id, "day": "2026-01-01", "host": "copycat.example", "hits": 3}
+    ]
     assert document["data_requests"][0]["requester_email"] == "ada@x.example"
     assert "Someone Else" not in json.dumps(document)
 

@@ -1,0 +1,129 @@
+"""The edge (deploy/nginx/seal-cache.conf + seal-referer.conf) on the real nginx, in front of the
+real app (pytest-django's live server): the seal image is cached per referring *origin*.
+
+No Referer and the member's own site get the normal seal, and every page of the member's site
+shares one cache entry; a foreign site gets the misuse seal from an entry of its own; another
+port of the member's host is another site. The app is sent the Referer's origin only.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.deploy import local
+from tests.seals.public_helpers import seal_in
+
+pytestmark = [pytest.mark.nginx, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def edge(live_server, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    prefix = tmp_path / "edge"
+    upstream = urlsplit(live_server.url).port
+    assert upstream is not None
+    proc = local.start_nginx(prefix, local.edge_conf(prefix, listen=port, upstream=upstream))
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        local.stop(proc)
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    cache: str
+    vary: str
+
+
+def get(url: str, referer: str = "") -> Answer:
+    request = urllib.request.Request(url, headers={"Referer": referer} if referer else {})  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
+            return Answer(
+                response.status,
+                response.read().decode(),
+                response.headers.get("X-Cache", ""),
+                response.headers.get("Vary", ""),
+            )
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, error.read().decode(), error.headers.get("X-Cache", ""), "")
+
+
+MISUSE = "Not verified for this site"
+
+
+def test_the_edge_keeps_one_entry_per_referring_origin(edge, monkeypatch):
+    seal = seal_in("active")
+    url = f"{edge}/s/{seal.public_id}.svg"
+    seen: list[str] = []
+    from seals import public_views
+
+    judge = public_views.shown_on
+
+    def spy(request, d, domains):
+        seen.append(request.META.get("HTTP_REFERER", ""))
+        return judge(request, d, domains)
+
+    monkeypatch.setattr(public_views, "shown_on", spy)
+
+    plain = get(url)
+    assert (plain.status, plain.cache) == (200, "MISS")
+    assert ">Valid<" in plain.body and MISUSE not in plain.body
+    assert get(url).cache == "HIT"
+
+    # The member's site: one entry for all its pages, the normal seal.
+    first = get(url, "https://shop.example/products?id=7")
+    assert (first.cache, MISUSE in first.body) == ("MISS", False)
+    later = get(url, "https://shop.example/about")
+    assert (later.cache, MISUSE in later.body) == ("HIT", False)
+    assert later.vary == "Referer"  # passed on for browsers and other caches
+
+    # A foreign site: its own entry, the misuse seal, and it does not spoil the others.
+    foreign = get(url, "https://copycat.example/stolen-seal.html")
+    assert (foreign.cache, MISUSE in foreign.body) == ("MISS", True)
+    assert get(url, "https://copycat.example/other-page").cache == "HIT"
+    assert MISUSE in get(url, "https://copycat.example/").body
+    assert MISUSE not in get(url).body
+    assert get(url, "https://shop.example/").cache == "HIT"
+
+    # Another port of the member's host is another site.
+    other_port = get(url, "https://shop.example:8443/")
+    assert (other_port.cache, MISUSE in other_port.body) == ("MISS", True)
+
+    # Not an http(s) Referer: treated as none, and served from the no-Referer entry.
+    odd = get(url, "android-app://com.example.app/")
+    assert (odd.cache, MISUSE in odd.body) == ("HIT", False)
+
+    # The app saw each origin once (misses only), and never a path of the referring page.
+    assert seen == [
+        "",
+        "https://shop.example",
+        "https://copycat.example",
+        "https://shop.example:8443",
+    ]

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from console import (
     audit,
+    bulk,
     data_requests,
     imports,
     keys,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     path("members/new/", views.member_create, name="member-create"),
+    path("members/bulk/", bulk.bulk_action, name="bulk-action"),
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),

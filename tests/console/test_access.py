@@ -16,6 +16,7 @@ from tests.console.conftest import make_staff
 NOT_STAFF_ONLY = {"console:join"}
 POST_ONLY = {
     "console:staff-role",
+    "console:bulk-action",
     "console:key-revoke",
     "console:programme-delete",
     "console:issuer-logo",
@@ -64,6 +65,7 @@ def paths(world) -> dict[str, str]:
         "console:data-requests": reverse("console:data-requests"),
         "console:data-request": reverse("console:data-request", args=[world.data_request.pk]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
+        "console:bulk-action": reverse("console:bulk-action"),
         "console:imports": reverse("console:imports"),
         "console:import": reverse("console:import", args=[world.import_job.pk]),
         "console:programmes": reverse("console:programmes"),

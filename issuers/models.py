@@ -301,6 +301,9 @@ class ImportJob(TimeStamped):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    seals_awarded = models.PositiveIntegerField(default=0)
+    seals_renewed = models.PositiveIntegerField(default=0)
+    seals_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     # Where a run resumes: rows of the file whose ``phase`` is committed, moved in the same
     # transaction as each batch (all-or-nothing imports check every row before writing any).

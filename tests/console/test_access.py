@@ -17,6 +17,7 @@ NOT_STAFF_ONLY = {"console:join"}
 POST_ONLY = {
     "console:staff-role",
     "console:bulk-action",
+    "console:import-run",
     "console:key-revoke",
     "console:programme-delete",
     "console:issuer-logo",
@@ -68,6 +69,10 @@ def paths(world) -> dict[str, str]:
         "console:bulk-action": reverse("console:bulk-action"),
         "console:imports": reverse("console:imports"),
         "console:import": reverse("console:import", args=[world.import_job.pk]),
+        "console:import-run": reverse("console:import-run", args=[world.import_job.pk]),
+        "console:import-errors-csv": reverse(
+            "console:import-errors-csv", args=[world.import_job.pk]
+        ),
         "console:programmes": reverse("console:programmes"),
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),

@@ -443,7 +443,11 @@ class AuditEntry(models.Model):
     objects = IssuerScopedManager()
 
     class Meta:
-        indexes = [models.Index(fields=["issuer", "id"], name="audit_entry_order")]
+        indexes = [
+            models.Index(fields=["issuer", "id"], name="audit_entry_order"),
+            # Retention deletes by age across every issuer (privacy.retention).
+            models.Index(fields=["at"], name="audit_entry_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor}"

@@ -283,6 +283,9 @@ RETENTION_CLOSED_DATA_REQUEST_YEARS = env.int("RETENTION_CLOSED_DATA_REQUEST_YEA
 RETENTION_IMPORT_SOURCE_DAYS = env.int("RETENTION_IMPORT_SOURCE_DAYS", default=7)
 # Whole import jobs (counts and row errors, which name rows and fields but never contact values).
 RETENTION_IMPORT_JOB_DAYS = env.int("RETENTION_IMPORT_JOB_DAYS", default=90)
+# The console's account log (who changed staff, keys, webhooks): two years covers a yearly
+# audit and its follow-up; the entries name people, so they do not stay for ever.
+RETENTION_ACCOUNT_LOG_DAYS = env.int("RETENTION_ACCOUNT_LOG_DAYS", default=730)
 # An import run renews its outbox lease after every batch (about a second of work); a worker
 # that dies is presumed so this long after its last batch, and the relay (OUTBOX_RELAY_SECONDS)
 # hands the import to another worker, well within five minutes.

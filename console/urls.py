@@ -10,6 +10,7 @@ from console import (
     programmes,
     seal_actions,
     signing_keys,
+    sso,
     staff_views,
     stats,
     views,
@@ -61,6 +62,8 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="webhook"),
     path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
     path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="webhook-test"),
+    path("sso/", sso.sso_settings, name="sso"),
+    path("sso/start/", sso.sso_start, name="sso-start"),
     path("join/<str:token>/", staff_views.join, name="join"),
 ]
 

@@ -451,3 +451,28 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor}"
+
+
+class IdentityProvider(TimeStamped):
+    """An issuer's own OpenID Connect identity provider, so its staff sign in to the console
+    through it (console.sso). The secret is encrypted at rest; allauth sees it as a SocialApp
+    built from this row, never stored in allauth's own table in clear."""
+
+    issuer = models.OneToOneField(
+        Issuer, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    name = models.CharField(max_length=100)  # what the sign-in button says ("Acme SSO")
+    server_url = models.URLField(max_length=500)  # the issuer URL; discovery is read below it
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField()
+    enabled = models.BooleanField(default=True)
+
+    objects = IssuerScopedManager()
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def provider_id(self) -> str:
+        """allauth's provider id, in its URLs: /console/accounts/oidc/<provider_id>/login/."""
+        return f"issuer-{self.issuer_id}"

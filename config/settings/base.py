@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on through each issuer's own OpenID Connect provider (console.sso).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "demo",
 ]
 
@@ -387,6 +390,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trustseal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PUBLIC_BASE_URL.startswith("https:") else "http"
 # Sign-up only through an invitation (console.adapters); everyone else is turned away.
 ACCOUNT_ADAPTER = "console.adapters.AccountAdapter"
+# Apps come from each issuer's IdentityProvider; sign-in links invited staff only (console.sso).
+SOCIALACCOUNT_ADAPTER = "console.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching by address is the adapter's, per issuer
+SOCIALACCOUNT_STORE_TOKENS = False  # sign-in only: the console never calls the IdP afterwards
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 # allauth's defaults, written out so they are reviewed: failed sign-ins per IP and per account,
 # reset and confirmation mails per address.
 ACCOUNT_RATE_LIMITS = {

@@ -13,7 +13,7 @@ from seals.models import Seal, SealEvent
 from tests.console.conftest import make_staff
 
 # Console routes open to people who are not (yet) staff: the invitation link.
-NOT_STAFF_ONLY = {"console:join"}
+NOT_STAFF_ONLY = {"console:join", "console:sso-start"}
 POST_ONLY = {
     "console:staff-role",
     "console:bulk-action",
@@ -26,6 +26,7 @@ POST_ONLY = {
 }
 # Pages a viewer may not even read: owners' (API keys, webhooks), a member's whole export.
 NOT_FOR_VIEWERS = {
+    "console:sso",
     "console:member-export",
     "console:keys",
     "console:key-revoke",
@@ -93,6 +94,7 @@ def paths(world) -> dict[str, str]:
         "console:webhook-toggle": reverse("console:webhook-toggle", args=[world.endpoint.pk]),
         "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
+        "console:sso": reverse("console:sso"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
         "console:signing-keys": reverse("console:signing-keys"),
         "console:signing-key-revoke": reverse(

@@ -16,7 +16,8 @@ token and userinfo calls). What is ours:
   would name every issuer using single sign-on to anyone.
 
 SAML is not offered: allauth's ``saml`` provider needs python3-saml and its xmlsec binding (a
-compiled extension over libxmlsec1), which this deployment does not install.
+compiled extension over libxmlsec1, absent from the product's image), which the product
+neither depends on nor tests; OpenID Connect covers the common identity providers.
 """
 
 from __future__ import annotations

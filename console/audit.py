@@ -90,7 +90,7 @@ def audit_log(request: StaffRequest) -> HttpResponse:
     )
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
@@ -112,7 +112,7 @@ def _format(batch: list[SealEvent]) -> Iterator[list[str]]:
     for e in batch:
         member = e.seal.member
         yield [
-            _cell(v)
+            csv_cell(v)
             for v in (
                 e.seq,
                 e.occurred_at.isoformat(),

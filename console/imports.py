@@ -1,16 +1,25 @@
 """Imports: upload a CSV or JSON file of members and seals (the API's import service), then
 follow the job. A queued job's page refreshes itself every few seconds (a meta refresh: the
-progress bar moves with no script) until the job is done."""
+progress bar moves with no script) until the job is done.
+
+By default an upload is a dry run: its page says what the file would change (members and seals
+new, updated, unchanged) and lists the row errors (also as CSV); "Run import" then writes the
+very file checked (``seals.imports.import_confirm``), with no second upload."""
 
 from __future__ import annotations
 
+import csv
+
 from django import forms
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
+from console.audit import csv_cell
 from issuers.models import ImportJob
 from seals import imports
 
@@ -30,7 +39,12 @@ class ImportForm(forms.Form):
             (ImportJob.Mode.PARTIAL, _("write the valid rows (partial)")),
         ],
     )
-    dry_run = forms.BooleanField(label=_("Check only (dry run)"), required=False)
+    dry_run = forms.BooleanField(
+        label=_("Check first (dry run)"),
+        required=False,
+        initial=True,
+        help_text=_("See what would change and any row errors, then run the import."),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -77,5 +91,54 @@ def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "console/import.html",
-        {"job": job, "running": running, "refresh": REFRESH_SECONDS},
+        {
+            "job": job,
+            "running": running,
+            "refresh": REFRESH_SECONDS,
+            "can_run": _can_run(request, job),
+            "errors_kept": len(job.errors),
+        },
     )
+
+
+def _can_run(request: StaffRequest, job: ImportJob) -> bool:
+    """Offer "Run import" on a finished dry run that keeps its file, unless the run would
+    write nothing (all or nothing, with rows in error)."""
+    if not job.dry_run or job.state not in (ImportJob.State.SUCCEEDED, ImportJob.State.FAILED):
+        return False
+    if job.failed and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        return False
+    kept = ImportJob.objects.filter(pk=job.pk, source__isnull=False).exists()
+    return kept and request.staff.can("manager")
+
+
+@staff_view()
+@require_POST
+def import_run(request: StaffRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.defer("source").select_related("issuer"), pk=pk)
+    try:
+        new, _report = imports.import_confirm(job=job, actor=actor_of(request))
+    except DomainError as exc:  # confirmed already, or its file dropped by retention
+        messages.error(request, exc.detail)
+        return redirect("console:import", pk=job.pk)
+    return redirect("console:import", pk=new.pk)
+
+
+@staff_view()
+def import_errors_csv(request: StaffRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.defer("source"), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    writer.writerow(["row", "field", "code", "message"])
+    for error in job.errors:
+        # Messages quote the file's values: a cell a spreadsheet would run is defused.
+        writer.writerow(
+            [
+                error["row"],
+                csv_cell(error.get("field")),
+                error.get("code", ""),
+                csv_cell(error["message"]),
+            ]
+        )
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response

@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from console import (
     audit,
+    bulk,
     data_requests,
     imports,
     keys,
     programmes,
     seal_actions,
     signing_keys,
+    sso,
     staff_views,
     stats,
     views,
@@ -21,6 +23,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     path("members/new/", views.member_create, name="member-create"),
+    path("members/bulk/", bulk.bulk_action, name="bulk-action"),
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
@@ -31,6 +34,8 @@ urlpatterns = [
     path("seals/<str:seal_id>/<slug:action>/", seal_actions.seal_action, name="seal-action"),
     path("imports/", imports.import_list, name="imports"),
     path("imports/<int:pk>/", imports.import_detail, name="import"),
+    path("imports/<int:pk>/run/", imports.import_run, name="import-run"),
+    path("imports/<int:pk>/errors.csv", imports.import_errors_csv, name="import-errors-csv"),
     path("programmes/", programmes.programmes, name="programmes"),
     path("programmes/new/", programmes.programme_create, name="programme-create"),
     path("programmes/<int:pk>/", programmes.programme_edit, name="programme-edit"),
@@ -57,6 +62,8 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="webhook"),
     path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
     path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="webhook-test"),
+    path("sso/", sso.sso_settings, name="sso"),
+    path("sso/start/", sso.sso_start, name="sso-start"),
     path("join/<str:token>/", staff_views.join, name="join"),
 ]
 

@@ -18,6 +18,7 @@ from config.db_router import replica_reads
 from config.errors import DomainError
 from console.access import StaffRequest, actor_of, staff_view
 from console.actors import actor_labels
+from console.bulk import MAX_SELECTION, SelectionForm
 from console.charts import daily_views_svg
 from console.forms import MemberFilterForm, MemberForm
 from console.paging import Page, requested_page
@@ -112,6 +113,9 @@ def members(request: StaffRequest) -> HttpResponse:
             "page": page,
             "error": error,
             "query": query.urlencode(),
+            "can_write": request.staff.can("manager"),
+            "bulk_form": SelectionForm(),
+            "max_selection": MAX_SELECTION,
         },
         status=200 if valid else 400,
     )

@@ -301,6 +301,9 @@ class ImportJob(TimeStamped):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    seals_awarded = models.PositiveIntegerField(default=0)
+    seals_renewed = models.PositiveIntegerField(default=0)
+    seals_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     # Where a run resumes: rows of the file whose ``phase`` is committed, moved in the same
     # transaction as each batch (all-or-nothing imports check every row before writing any).
@@ -440,7 +443,36 @@ class AuditEntry(models.Model):
     objects = IssuerScopedManager()
 
     class Meta:
-        indexes = [models.Index(fields=["issuer", "id"], name="audit_entry_order")]
+        indexes = [
+            models.Index(fields=["issuer", "id"], name="audit_entry_order"),
+            # Retention deletes by age across every issuer (privacy.retention).
+            models.Index(fields=["at"], name="audit_entry_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor}"
+
+
+class IdentityProvider(TimeStamped):
+    """An issuer's own OpenID Connect identity provider, so its staff sign in to the console
+    through it (console.sso). The secret is encrypted at rest; allauth sees it as a SocialApp
+    built from this row, never stored in allauth's own table in clear."""
+
+    issuer = models.OneToOneField(
+        Issuer, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    name = models.CharField(max_length=100)  # what the sign-in button says ("Acme SSO")
+    server_url = models.URLField(max_length=500)  # the issuer URL; discovery is read below it
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField()
+    enabled = models.BooleanField(default=True)
+
+    objects = IssuerScopedManager()
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def provider_id(self) -> str:
+        """allauth's provider id, in its URLs: /console/accounts/oidc/<provider_id>/login/."""
+        return f"issuer-{self.issuer_id}"

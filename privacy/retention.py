@@ -12,7 +12,10 @@ twice, or after an outage with the same result:
 - data requests closed more than RETENTION_CLOSED_DATA_REQUEST_YEARS ago are deleted;
 - uploaded import files (which carry contact details in clear) are dropped from finished
   import jobs after RETENTION_IMPORT_SOURCE_DAYS; the job's counts and row errors stay until
-  the whole job is deleted, RETENTION_IMPORT_JOB_DAYS after it was created.
+  the whole job is deleted, RETENTION_IMPORT_JOB_DAYS after it was created;
+- account log entries (``AuditEntry``: who changed staff, API keys, webhooks, sign-in
+  settings) are deleted RETENTION_ACCOUNT_LOG_DAYS after they were written. They name people
+  (actor, invited addresses); seal histories, hash-chained and public, are not touched.
 Data-request reminders ride on the same job: 7 days before the due date and on it, to the
 issuer's public address, each claimed by one conditional UPDATE so it goes out once.
 """
@@ -31,7 +34,7 @@ from django.db.models import F, Sum
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 
-from issuers.models import DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
+from issuers.models import AuditEntry, DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
 from privacy.services import CLOSED_STATES, OPEN_STATES
 from seals.misuse_hosts import misuse_hosts_purge
 
@@ -130,6 +133,13 @@ def import_jobs_purge(*, now: datetime) -> int:
     return per_model.get(ImportJob._meta.label, 0)
 
 
+def account_log_purge(*, now: datetime) -> int:
+    """Delete account log entries older than RETENTION_ACCOUNT_LOG_DAYS (the ``at`` index)."""
+    cutoff = now - timedelta(days=settings.RETENTION_ACCOUNT_LOG_DAYS)
+    deleted, _ = AuditEntry.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
 # --- data-request reminders -----------------------------------------------------------------
 
 
@@ -204,6 +214,7 @@ class RetentionReport:
     data_requests_deleted: int
     import_sources_dropped: int
     import_jobs_deleted: int
+    account_log_deleted: int
     reminders: dict[str, int]
     misuse_hosts_deleted: int = 0
 
@@ -215,6 +226,7 @@ def retention_run(*, now: datetime) -> RetentionReport:
         data_requests_deleted=data_requests_purge(now=now),
         import_sources_dropped=import_sources_purge(now=now),
         import_jobs_deleted=import_jobs_purge(now=now),
+        account_log_deleted=account_log_purge(now=now),
         reminders=data_request_reminders(now=now),
         misuse_hosts_deleted=misuse_hosts_purge(before=stats_cutoff(now.date())),
     )

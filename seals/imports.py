@@ -64,7 +64,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.bulk import bulk_insert
-from config.errors import DomainError
+from config.errors import ConflictError, DomainError
 from config.tenancy import issuer_of, issuer_scope
 from issuers.countries import country_problem
 from issuers.dates import end_of, issuer_zone, start_of
@@ -126,6 +126,11 @@ class ImportReport:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     written: bool = False
+    # What the rows do to seals (a dry run counts what they would do): awarded where the
+    # member holds no live seal in the programme, renewed where the row's expiry differs.
+    seals_awarded: int = 0
+    seals_renewed: int = 0
+    seals_unchanged: int = 0
 
     def error(self, row: int, field_name: str | None, message: str, code: str = "invalid") -> None:
         if len(self.errors) < ERRORS_KEPT:
@@ -503,10 +508,10 @@ def _plan(issuer: Issuer, rows: list[_Row], report: ImportReport) -> _Plan:
     return plan
 
 
-def _write(issuer: Issuer, plan: _Plan, actor: str) -> None:
+def _write(issuer: Issuer, plan: _Plan, actor: str, report: ImportReport) -> None:
     now = timezone.now()
     _save_members(plan, now)
-    _award_or_renew(plan, _live_seals(plan, now), now, actor)
+    _award_or_renew(plan, _seal_changes(plan, now, report), now, actor)
     _record_details_changed(issuer, plan, now, actor)
 
 
@@ -527,7 +532,9 @@ def _live_seals(plan: _Plan, now: datetime) -> dict[tuple[int, int], Any]:
     """The batch's members' live seals, by (member, programme)."""
     from seals.models import Seal, SealStatus
 
+    # A member not yet saved (a dry run's new one) has no pk, and no seal to find.
     member_ids = [plan.members[row.values["external_ref"]].pk for row in plan.rows]
+    member_ids = [pk for pk in member_ids if pk is not None]
     seals = Seal.objects.filter(member_id__in=member_ids).exclude(
         status__in=[SealStatus.REVOKED, SealStatus.EXPIRED]
     )
@@ -538,23 +545,38 @@ def _live_seals(plan: _Plan, now: datetime) -> dict[tuple[int, int], Any]:
     }
 
 
-def _award_or_renew(
-    plan: _Plan, live: dict[tuple[int, int], Any], now: datetime, actor: str
-) -> None:
-    from seals.services import seal_award_many, seal_renew
+@dataclass
+class _SealChanges:
+    awards: list[tuple[Member, Programme, datetime, datetime]]
+    renewals: list[tuple[Any, datetime]]  # (seal, new expiry)
 
-    awards = []
+
+def _seal_changes(plan: _Plan, now: datetime, report: ImportReport) -> _SealChanges:
+    """What the batch does to seals, counted on the report; a dry run stops here."""
+    live = _live_seals(plan, now)
+    changes = _SealChanges([], [])
     for row in plan.rows:
         member = plan.members[row.values["external_ref"]]
-        seal = live.get((member.pk, row.programme.pk))
+        seal = live.get((member.pk, row.programme.pk)) if member.pk is not None else None
         if seal is None:
             valid_from = row.valid_from or now
             expires_at = row.expires_at or valid_from + timedelta(days=row.programme.validity_days)
-            awards.append((member, row.programme, valid_from, expires_at))
+            changes.awards.append((member, row.programme, valid_from, expires_at))
         elif row.expires_at and row.expires_at != seal.expires_at:
-            seal_renew(
-                seal=seal, expires_at=row.expires_at, reason="import", actor=actor, listed_only=True
-            )
+            changes.renewals.append((seal, row.expires_at))
+        else:
+            report.seals_unchanged += 1
+    report.seals_awarded += len(changes.awards)
+    report.seals_renewed += len(changes.renewals)
+    return changes
+
+
+def _award_or_renew(plan: _Plan, changes: _SealChanges, now: datetime, actor: str) -> None:
+    from seals.services import seal_award_many, seal_renew
+
+    for seal, expires_at in changes.renewals:
+        seal_renew(seal=seal, expires_at=expires_at, reason="import", actor=actor, listed_only=True)
+    awards = changes.awards
     # listed_only: the import announces itself once (import.completed); per-seal webhooks go
     # only to endpoints that asked for that event type by name.
     seal_award_many(awards=awards, actor=actor, listed_only=True)
@@ -622,15 +644,7 @@ class _Run:
     @classmethod
     def of(cls, job: ImportJob, source: Source, actor: str, lease: Message | None) -> _Run:
         programmes = {p.slug: p for p in Programme.objects.filter(issuer_id=job.issuer_id)}
-        report = ImportReport(
-            total=job.total,
-            processed=job.processed,
-            created=job.created,
-            updated=job.updated,
-            unchanged=job.unchanged,
-            failed=job.failed,
-            errors=list(job.errors),
-        )
+        report = _report_of(job)
         default = next(p for p in programmes.values() if p.is_default)
         return cls(job, source, actor, lease, report, programmes, default, issuer_zone(job.issuer))
 
@@ -660,8 +674,10 @@ class _Run:
             with transaction.atomic():
                 self._advance(phase=self.job.phase, cursor=batch[-1][0])
                 if writing and plan is not None:
-                    _write(self.job.issuer, plan, self.actor)
+                    _write(self.job.issuer, plan, self.actor, self.report)
                     self.report.written = True
+                elif plan is not None:  # a dry run: count what the batch would do to seals
+                    _seal_changes(plan, timezone.now(), self.report)
                 if self.lease is not None:
                     outbox.renew(self.lease)
             committed = monotonic()
@@ -712,6 +728,9 @@ class _Run:
             unchanged=report.unchanged,
             failed=report.failed,
             errors=report.errors,
+            seals_awarded=report.seals_awarded,
+            seals_renewed=report.seals_renewed,
+            seals_unchanged=report.seals_unchanged,
             updated_at=timezone.now(),
         )
         if not moved:
@@ -749,8 +768,12 @@ def import_start(
         total=total,
         phase=_first_phase(mode, dry_run),
     )
+    if total > ASYNC_THRESHOLD or dry_run:
+        # Personal data: cleared as soon as the job has run, except a dry run's, kept so that
+        # ``import_confirm`` can write the checked file (retention drops it after
+        # RETENTION_IMPORT_SOURCE_DAYS, with any other finished job's).
+        job.source = _pack(data)
     if total > ASYNC_THRESHOLD:
-        job.source = _pack(data)  # personal data: cleared as soon as the job has run
         with transaction.atomic():
             job.save()
             outbox.put(IMPORT_TOPIC, {"job_id": job.pk, "actor": actor})
@@ -840,6 +863,25 @@ def _claim(job_id: int) -> ImportJob | None:
     return ImportJob.objects.defer("source").select_related("issuer").get(pk=job_id)
 
 
+SEAL_COUNTS = ("seals_awarded", "seals_renewed", "seals_unchanged")
+
+
+def _report_of(job: ImportJob) -> ImportReport:
+    """The counts a job has recorded so far, to carry on from."""
+    return ImportReport(
+        total=job.total,
+        processed=job.processed,
+        created=job.created,
+        updated=job.updated,
+        unchanged=job.unchanged,
+        failed=job.failed,
+        errors=list(job.errors),
+        seals_awarded=job.seals_awarded,
+        seals_renewed=job.seals_renewed,
+        seals_unchanged=job.seals_unchanged,
+    )
+
+
 def _written_rows(report: ImportReport) -> int:
     return report.created + report.updated + report.unchanged
 
@@ -852,17 +894,10 @@ def _written(job: ImportJob) -> str:
 
 
 def _give_up(job: ImportJob, reason: str) -> ImportJob:
-    job.refresh_from_db(fields=["processed", "created", "updated", "unchanged", "failed", "errors"])
-    report = ImportReport(
-        total=job.total,
-        processed=job.processed,
-        created=job.created,
-        updated=job.updated,
-        unchanged=job.unchanged,
-        failed=job.failed,
-        errors=list(job.errors),
+    job.refresh_from_db(
+        fields=["processed", "created", "updated", "unchanged", "failed", "errors", *SEAL_COUNTS]
     )
-    _finish(job, report, state=ImportJob.State.FAILED, reason=reason)
+    _finish(job, _report_of(job), state=ImportJob.State.FAILED, reason=reason)
     return job
 
 
@@ -879,15 +914,23 @@ def _finish(
     outbox row: it exists exactly when the finished job does). A job another run finished
     meanwhile is left alone."""
     job.state = state or _final_state(job, report)
-    if job.state == ImportJob.State.FAILED and job.phase == ImportJob.Phase.CHECK:
-        # Rejected before writing (or a dry run that would be): it changes nothing.
+    rejected = job.state == ImportJob.State.FAILED and job.phase == ImportJob.Phase.CHECK
+    # Rejected before writing: it changes nothing. A dry run keeps its counts: they say what
+    # the valid rows would do, next to the rows that would stop it.
+    if rejected and not job.dry_run:
         report.created = report.updated = report.unchanged = 0
+        report.seals_awarded = report.seals_renewed = report.seals_unchanged = 0
     job.total, job.processed, job.failed = report.total, report.processed, report.failed
     job.created, job.updated, job.unchanged = report.created, report.updated, report.unchanged
-    job.errors, job.reason, job.source = report.errors, reason, None
+    for name in SEAL_COUNTS:
+        setattr(job, name, getattr(report, name))
+    job.errors, job.reason = report.errors, reason
     job.finished_at = timezone.now()
     fields: tuple[str, ...] = ("state", "total", "processed", "failed", "created", "updated")
-    fields += ("unchanged", "errors", "reason", "source", "finished_at")
+    fields += ("unchanged", "errors", "reason", "finished_at", *SEAL_COUNTS)
+    if not job.dry_run:  # a dry run's file stays for import_confirm (see import_start)
+        job.source = None
+        fields += ("source",)
     with transaction.atomic():
         unfinished = (ImportJob.State.QUEUED, ImportJob.State.RUNNING)
         finished = ImportJob.objects.filter(pk=job.pk, state__in=unfinished).update(
@@ -895,6 +938,25 @@ def _finish(
         )
         if finished:
             _emit_completed(job)
+
+
+def import_confirm(*, job: ImportJob, actor: str) -> tuple[ImportJob, ImportReport | None]:
+    """Import for real the file a finished dry run checked, in the dry run's mode: a new job
+    (as ``import_start``), and the dry run's copy of the file is dropped in the same
+    transaction, so a file is confirmed once. Raises ConflictError when the job is not a
+    finished dry run that still holds its file."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().filter(pk=job.pk)
+        blob = locked.values_list("source", flat=True).first()
+        finished = job.state in (ImportJob.State.SUCCEEDED, ImportJob.State.FAILED)
+        if not job.dry_run or not finished or blob is None:
+            raise ConflictError("Only a finished dry run whose file is still kept can be run.")
+        locked.update(source=None, updated_at=timezone.now())
+        with _stored_source(blob)() as stream:
+            data = stream.read()
+        return import_start(
+            issuer=job.issuer, data=data, fmt=job.format, mode=job.mode, actor=actor
+        )
 
 
 def import_completed_data(job: ImportJob) -> dict[str, Any]:

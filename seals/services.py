@@ -34,6 +34,27 @@ class SealStateError(ConflictError):
     code = "seal_state_conflict"
 
 
+def seal_action_refusal(*, action: str, status: str) -> str:
+    """Why ``action`` (suspend, reinstate, revoke, renew) does not apply to a seal whose stored
+    status is ``status``; empty when it applies. The one statement of these rules: each service
+    checks it under the row lock, and previews (the console's bulk actions) read it to say
+    beforehand what an action will do to each seal."""
+    if action == "suspend" and status in (SealStatus.REVOKED, SealStatus.SUSPENDED):
+        return f"A {status} seal cannot be suspended."
+    if action == "reinstate" and status != SealStatus.SUSPENDED:
+        return f"Only a suspended seal can be reinstated; this one is {status}."
+    if action == "revoke" and status == SealStatus.REVOKED:
+        return "The seal is already revoked; revocation is final."
+    if action == "renew" and status == SealStatus.REVOKED:
+        return "A revoked seal cannot be renewed; award a new one."
+    return ""
+
+
+def _refuse(action: str, seal: Seal) -> None:
+    if refusal := seal_action_refusal(action=action, status=seal.status):
+        raise SealStateError(refusal)
+
+
 def after_seals_change(seals: list[Seal]) -> None:
     """What committed changes do outside the database: public reads see them at once
     (DESIGN §1.1), one cache write for many seals (the status sweep) or one (a seal action).
@@ -148,8 +169,7 @@ def _set_status(seal: Seal, status: str, reason: str, now: datetime) -> None:
 @transaction.atomic
 def seal_suspend(*, seal: Seal, reason: str, actor: str) -> Seal:
     seal = _locked(seal)
-    if seal.status in (SealStatus.REVOKED, SealStatus.SUSPENDED):
-        raise SealStateError(f"A {seal.status} seal cannot be suspended.")
+    _refuse("suspend", seal)
     now = timezone.now()
     _set_status(seal, SealStatus.SUSPENDED, reason, now)
     # What the holder carries names only the revocation list (OB 3.0): see status_list_cancel.
@@ -161,8 +181,7 @@ def seal_suspend(*, seal: Seal, reason: str, actor: str) -> Seal:
 @transaction.atomic
 def seal_reinstate(*, seal: Seal, reason: str, actor: str) -> Seal:
     seal = _locked(seal)
-    if seal.status != SealStatus.SUSPENDED:
-        raise SealStateError(f"Only a suspended seal can be reinstated; this one is {seal.status}.")
+    _refuse("reinstate", seal)
     now = timezone.now()
     _set_status(seal, status_by_dates(seal, now), reason, now)
     status_list_move_if_cancelled(seal=seal)
@@ -174,8 +193,7 @@ def seal_reinstate(*, seal: Seal, reason: str, actor: str) -> Seal:
 def seal_revoke(*, seal: Seal, reason: str, actor: str) -> Seal:
     """Revocation is final: no action brings a revoked seal back."""
     seal = _locked(seal)
-    if seal.status == SealStatus.REVOKED:
-        raise SealStateError("The seal is already revoked; revocation is final.")
+    _refuse("revoke", seal)
     now = timezone.now()
     _set_status(seal, SealStatus.REVOKED, reason, now)
     _commit_change(seal, kind=SealEvent.Kind.REVOKED, actor=actor, reason=reason, now=now)
@@ -193,8 +211,7 @@ def seal_renew(
     seal = _locked(seal)
     now = timezone.now()
     ends = end_of(expires_at, _zone_for(seal.issuer_id, expires_at))
-    if seal.status == SealStatus.REVOKED:
-        raise SealStateError("A revoked seal cannot be renewed; award a new one.")
+    _refuse("renew", seal)
     if ends <= now or ends <= seal.valid_from:
         raise InvalidInputError(
             "expires_at", "expires_at must be in the future and after valid_from."

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on through each issuer's own OpenID Connect provider (console.sso).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "demo",
 ]
 
@@ -356,6 +359,9 @@ RETENTION_CLOSED_DATA_REQUEST_YEARS = env.int("RETENTION_CLOSED_DATA_REQUEST_YEA
 RETENTION_IMPORT_SOURCE_DAYS = env.int("RETENTION_IMPORT_SOURCE_DAYS", default=7)
 # Whole import jobs (counts and row errors, which name rows and fields but never contact values).
 RETENTION_IMPORT_JOB_DAYS = env.int("RETENTION_IMPORT_JOB_DAYS", default=90)
+# The console's account log (who changed staff, keys, webhooks): two years covers a yearly
+# audit and its follow-up; the entries name people, so they do not stay for ever.
+RETENTION_ACCOUNT_LOG_DAYS = env.int("RETENTION_ACCOUNT_LOG_DAYS", default=730)
 # An import run renews its outbox lease after every batch (about a second of work); a worker
 # that dies is presumed so this long after its last batch, and the relay (OUTBOX_RELAY_SECONDS)
 # hands the import to another worker, well within five minutes.
@@ -457,6 +463,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trustseal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PUBLIC_BASE_URL.startswith("https:") else "http"
 # Sign-up only through an invitation (console.adapters); everyone else is turned away.
 ACCOUNT_ADAPTER = "console.adapters.AccountAdapter"
+# Apps come from each issuer's IdentityProvider; sign-in links invited staff only (console.sso).
+SOCIALACCOUNT_ADAPTER = "console.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching by address is the adapter's, per issuer
+SOCIALACCOUNT_STORE_TOKENS = False  # sign-in only: the console never calls the IdP afterwards
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 # allauth's defaults, written out so they are reviewed: failed sign-ins per IP and per account,
 # reset and confirmation mails per address.
 ACCOUNT_RATE_LIMITS = {

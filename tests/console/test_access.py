@@ -13,9 +13,11 @@ from seals.models import Seal, SealEvent
 from tests.console.conftest import make_staff
 
 # Console routes open to people who are not (yet) staff: the invitation link.
-NOT_STAFF_ONLY = {"console:join"}
+NOT_STAFF_ONLY = {"console:join", "console:sso-start"}
 POST_ONLY = {
     "console:staff-role",
+    "console:bulk-action",
+    "console:import-run",
     "console:key-revoke",
     "console:programme-delete",
     "console:issuer-logo",
@@ -24,6 +26,7 @@ POST_ONLY = {
 }
 # Pages a viewer may not even read: owners' (API keys, webhooks), a member's whole export.
 NOT_FOR_VIEWERS = {
+    "console:sso",
     "console:member-export",
     "console:keys",
     "console:key-revoke",
@@ -64,8 +67,13 @@ def paths(world) -> dict[str, str]:
         "console:data-requests": reverse("console:data-requests"),
         "console:data-request": reverse("console:data-request", args=[world.data_request.pk]),
         "console:seal-action": reverse("console:seal-action", args=[seal, "suspend"]),
+        "console:bulk-action": reverse("console:bulk-action"),
         "console:imports": reverse("console:imports"),
         "console:import": reverse("console:import", args=[world.import_job.pk]),
+        "console:import-run": reverse("console:import-run", args=[world.import_job.pk]),
+        "console:import-errors-csv": reverse(
+            "console:import-errors-csv", args=[world.import_job.pk]
+        ),
         "console:programmes": reverse("console:programmes"),
         "console:programme-create": reverse("console:programme-create"),
         "console:programme-edit": reverse("console:programme-edit", args=[programme]),
@@ -86,6 +94,7 @@ def paths(world) -> dict[str, str]:
         "console:webhook-toggle": reverse("console:webhook-toggle", args=[world.endpoint.pk]),
         "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
+        "console:sso": reverse("console:sso"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
         "console:signing-keys": reverse("console:signing-keys"),
         "console:signing-key-revoke": reverse(

@@ -177,3 +177,23 @@ def test_the_daily_task_runs_the_retention_job(settings, monkeypatch):
         f"Data request {DataRequest.objects.get().pk} is due today"
     ]
     assert "workers.privacy_daily" in {j["task"] for j in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_account_log_entries_go_after_the_retention_period_once(issuer, settings):
+    from issuers.models import AuditEntry
+    from issuers.staff import audit_record
+
+    assert settings.RETENTION_ACCOUNT_LOG_DAYS == 730
+    with time_machine.travel(at(2024, 1, 1, 12), tick=False):
+        old = audit_record(issuer=issuer, actor="staff:1", action="staff.invited", target="a@b.c")
+    with time_machine.travel(at(2024, 1, 3, 12), tick=False):
+        kept = audit_record(issuer=issuer, actor="staff:1", action="api_key.created")
+
+    with time_machine.travel(at(2026, 1, 2, 12), tick=False):  # 732 and 730 days on
+        assert retention_run(now=datetime.now(UTC)).account_log_deleted == 1
+        assert retention_run(now=datetime.now(UTC)).account_log_deleted == 0  # idempotent
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not AuditEntry.objects.filter(pk=old.pk).exists()
+
+    settings.RETENTION_ACCOUNT_LOG_DAYS = 365
+    assert retention_run(now=at(2026, 1, 2, 12)).account_log_deleted == 1

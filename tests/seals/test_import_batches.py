@@ -24,9 +24,9 @@ def test_the_rows_are_written_in_batches_of_their_own_transaction(monkeypatch, s
     monkeypatch.setattr(core, "enqueue", lambda *args, **kwargs: None)
     written, write = [], imports._write
 
-    def counting_write(issuer, plan, actor):
+    def counting_write(issuer, plan, *rest):
         written.append((len(plan.rows), Member.objects.filter(issuer=issuer).count()))
-        return write(issuer, plan, actor)
+        return write(issuer, plan, *rest)
 
     monkeypatch.setattr(imports, "_write", counting_write)
     job, _ = imports.import_start(issuer=issuer, data=csv_bytes(good_rows(8)), fmt="csv", actor="t")

@@ -20,7 +20,7 @@ from django import forms
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 
 from issuers.domains import normalise_domain
 from issuers.events import webhook_emit
@@ -52,23 +52,23 @@ def token_names(token: str, seal_id: str) -> bool:
 
 class MisuseReportForm(forms.Form):
     site_url = forms.CharField(
-        label=_lazy("Website where you saw the seal"),
+        label=_("Website where you saw the seal"),
         max_length=500,
-        help_text=_lazy("The address of the page, e.g. https://shop.example/about"),
+        help_text=_("The address of the page, e.g. https://shop.example/about"),
     )
     message = forms.CharField(
-        label=_lazy("What is wrong?"),
+        label=_("What is wrong?"),
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     email = forms.EmailField(
-        label=_lazy("Your e-mail (optional)"),
+        label=_("Your e-mail (optional)"),
         required=False,
-        help_text=_lazy("Only if the issuer may write back to you. Nothing else is done with it."),
+        help_text=_("Only if the issuer may write back to you. Nothing else is done with it."),
     )
     # The honeypot: hidden from people by the stylesheet and labelled for screen readers as
     # one to leave empty.
-    website = forms.CharField(required=False, label=_lazy("Leave this field empty"))
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
     token = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args: object, seal_id: str, **kwargs: object) -> None:
@@ -81,20 +81,20 @@ class MisuseReportForm(forms.Form):
         try:
             parts = urlsplit(url)
             host = normalise_domain(parts.hostname or "")
-        except ValueError as exc:
-            raise forms.ValidationError(_lazy("Enter the address of a website.")) from exc
+        except (ValueError, forms.ValidationError) as exc:
+            raise forms.ValidationError(_("Enter the address of a website.")) from exc
         if parts.scheme not in ("http", "https") or not host:
-            raise forms.ValidationError(_lazy("Enter the address of a website."))
+            raise forms.ValidationError(_("Enter the address of a website."))
         self.cleaned_data["site_host"] = host
         return url
 
     def clean(self) -> dict:
         data = super().clean() or {}
         if data.get("website"):
-            raise forms.ValidationError(_lazy("This form could not be sent. Please try again."))
+            raise forms.ValidationError(_("This form could not be sent. Please try again."))
         if not token_names(self.data.get("token", ""), self.seal_id):
             raise forms.ValidationError(
-                _lazy("This form has expired. Please check your entries and send it again.")
+                _("This form has expired. Please check your entries and send it again.")
             )
         return data
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from config.errors import InvalidInputError
 from console.access import StaffRequest, staff_view
@@ -16,6 +17,7 @@ REPORTS_PER_PAGE = 50
 
 
 @staff_view()
+@require_safe  # a list to read: nothing here takes a POST
 def misuse_report_list(request: StaffRequest) -> HttpResponse:
     # The issuer's scope is open (staff_view): the manager returns its reports only.
     reports = MisuseReport.objects.select_related("seal__member", "seal__programme")

@@ -93,7 +93,7 @@ def test_the_share_links_need_no_script(client, settings):
     seal = seal_in("active")
     html = _html(client.get(f"/verify/{seal.public_id}"))
     page_url = f"{settings.PUBLIC_BASE_URL}/verify/{seal.public_id}"
-    assert f'<input id="share-url" type="url" readonly value="{page_url}">' in html
+    assert f'<input id="share-url" type="url" dir="ltr" readonly value="{page_url}">' in html
     linkedin = unescape(re.search(r'href="(https://www.linkedin.com/profile/add\?[^"]+)"', html)[1])
     query = parse_qs(urlsplit(linkedin).query)
     assert query["startTask"] == ["CERTIFICATION_NAME"]

@@ -12,13 +12,15 @@ from django.utils import timezone
 
 from config.tenancy import issuer_of, issuer_scope
 from effects import misuse_digest
+from effects.misuse import misuse_report_notify
 from effects.notices import SEND_TOPIC, notice_send
 from effects.webhooks import webhook_deliver
 from issuers.events import DELIVER_TOPIC
 from issuers.models import WebhookDelivery
 from outbox.core import Retry, handler
 from outbox.models import Message
-from seals.models import MisuseDigest, Notice
+from seals.misuse import MAIL_TOPIC as MISUSE_MAIL_TOPIC
+from seals.models import MisuseDigest, MisuseReport, Notice
 
 # One network round trip each (the HTTP timeouts in effects.webhooks, EMAIL_TIMEOUT for SMTP);
 # anything past this is a hung peer, and the run's hard time limit ends it before the lease does.
@@ -58,3 +60,12 @@ def send_misuse_digest(payload: dict[str, Any], message: Message) -> None:
         )
     if outcome.retry_at is not None:
         raise Retry(at=outcome.retry_at, reason=f"misuse digest {outcome.state}")
+
+
+@handler(MISUSE_MAIL_TOPIC, lease_seconds=SEND_LEASE_SECONDS)
+def send_misuse_mail(payload: dict[str, Any], message: Message) -> None:
+    issuer_id = issuer_of(MisuseReport, payload["report_id"], "issuer_id")
+    if issuer_id is None:
+        return  # deleted with its seal: nothing is owed
+    with issuer_scope(issuer_id):
+        misuse_report_notify(report_id=payload["report_id"])

@@ -27,6 +27,7 @@ EVENT_TYPES = (
     "member.updated",
     "import.completed",
     "notice.failed",
+    "misuse.reported",
 )
 # The outbox topic of one delivery attempt series: {"delivery_id": <WebhookDelivery pk>}.
 DELIVER_TOPIC = "webhook.deliver"

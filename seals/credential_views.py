@@ -10,18 +10,19 @@ import json
 import re
 
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from config import ratelimit
 from config.tenancy import scopes_disabled
 from issuers.models import Issuer, Programme
-from seals import snapshot
+from seals import public_pages, snapshot
 from seals.baking import bake_png, bake_svg
 from seals.credentials import (
     OB3_CONTEXTS,
@@ -111,8 +112,15 @@ def _json(data: dict, content_type: str) -> HttpResponse:
 @require_safe
 @scopes_disabled()
 def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
-    """The issuer as an OB 3.0 Profile, announcing its key set and both status lists."""
+    """The issuer as an OB 3.0 Profile, announcing its key set and both status lists; to a
+    client that prefers HTML over both JSON types (a browser), the issuer's page for people.
+    JSON-LD stays the answer to ``*/*`` and to no Accept at all: the Profile is the contract."""
     issuer = _issuer(slug)
+    wants_json = request.GET.get("format") == "json"  # the page's own link to the JSON-LD
+    if not wants_json and request.get_preferred_type(PROFILE_TYPES) == "text/html":
+        response = public_pages.issuer_page(request, issuer)
+        patch_vary_headers(response, ("Accept",))
+        return _public(response, KEYS_MAX_AGE)
     numbers = sorted(
         set(StatusList.objects.filter(issuer=issuer).values_list("number", flat=True))
     ) or [0]
@@ -136,7 +144,13 @@ def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
         profile["description"] = issuer.description
     if issuer.public_email:
         profile["email"] = issuer.public_email
-    return _public(_json(profile, JSON_LD), KEYS_MAX_AGE)
+    response = _public(_json(profile, JSON_LD), KEYS_MAX_AGE)
+    patch_vary_headers(response, ("Accept",))
+    return response
+
+
+# In the order of preference when the client's Accept ranks them equally (or says */*).
+PROFILE_TYPES = [JSON_LD, "application/json", "text/html"]
 
 
 @require_safe
@@ -329,11 +343,24 @@ def _credential_from(request: HttpRequest) -> str | dict:
     return body
 
 
-@csrf_exempt  # a public, cookie-less API: there is no session for a forged request to ride on
-@require_POST
+# Exempt from CSRF: a public, cookie-less route (there is no session for a forged request to
+# ride on), and a read-only check, page or API, that stores nothing.
+@csrf_exempt
 @scopes_disabled()
 def verify_credential_view(request: HttpRequest) -> HttpResponse:
-    """Verify a posted credential: a JWT or a JSON-LD credential with a Data Integrity proof."""
+    """``GET``: the page to check a credential by hand. ``POST``: verify a posted credential (a
+    JWT or a JSON-LD credential with a Data Integrity proof) and answer JSON, or the page when
+    it is that page's form (``?answer=page``, form-encoded or multipart)."""
+    if request.method in ("GET", "HEAD"):
+        return public_pages.credential_check_page(request)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    if request.GET.get("answer") == "page" and (request.content_type or "") in _FORMS:
+        return public_pages.credential_check_page(request)
+    return _verify_credential_api(request)
+
+
+def _verify_credential_api(request: HttpRequest) -> HttpResponse:
     # The shared per-network limiter (config/ratelimit.py): verifying costs a signature check.
     wait = ratelimit.retry_after(request, scope="verify-credential")
     if wait is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.html import format_html
@@ -60,3 +63,32 @@ def embed_snippet(seal: Seal, *, size: str = "medium", lang: str | None = None) 
         height,
         seal_alt(seal, lang),
     )
+
+
+def share_links(
+    *,
+    page_url: str,
+    seal_id: str,
+    title: str,
+    issuer_name: str,
+    issued: datetime,
+    expires: datetime | None,
+) -> dict[str, str]:
+    """Where the holder can share their verification page: LinkedIn's "add to profile"
+    (its documented Add to Profile for Certifications parameters), and an e-mail."""
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": title,
+        "organizationName": issuer_name,
+        "issueYear": str(issued.year),
+        "issueMonth": str(issued.month),
+    }
+    if expires is not None:
+        params |= {"expirationYear": str(expires.year), "expirationMonth": str(expires.month)}
+    params |= {"certUrl": page_url, "certId": seal_id}
+    mail = urlencode({"subject": title, "body": page_url}, quote_via=quote)
+    return {
+        "page": page_url,
+        "linkedin": "https://www.linkedin.com/profile/add?" + urlencode(params),
+        "email": f"mailto:?{mail}",
+    }

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from config.tenancy import IssuerScopedManager
+from issuers.encryption import EncryptedTextField
 from issuers.models import Issuer, Member, Programme
 
 # 16 random bytes = 128 bits, URL-safe base64 without padding: 22 characters.
@@ -399,3 +400,29 @@ class MisuseDigest(models.Model):
 
     def __str__(self) -> str:
         return f"misuse digest of issuer {self.issuer_id} for {self.day}"
+
+
+class MisuseReport(models.Model):
+    """A visitor's report that a seal is shown where it should not be (the verification page's
+    "Report misuse" form). Read by the issuer's staff in the console; nothing here is public."""
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="misuse_reports")
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="misuse_reports")
+    # Personal data when given (the reporter's address): encrypted at rest like a contact's.
+    reporter_email = EncryptedTextField(blank=True, default="")
+    site_url = models.CharField(max_length=500)
+    site_host = models.CharField(max_length=253, blank=True)
+    message = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set once the issuer's e-mail went out (the outbox handler skips a report already sent).
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssuerScopedManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["issuer", "created_at", "id"], name="misuse_report_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"misuse report on {self.seal_id} at {self.created_at:%Y-%m-%d}"

@@ -32,7 +32,14 @@ from config.tenancy import scopes_disabled
 from issuers.labels import issuer_kind_word
 from seals import history, i18n, page_cache, snapshot, stats
 from seals.credentials import status_token
-from seals.links import embed_snippet, image_url, lang_query, seal_alt, verify_url
+from seals.links import (
+    embed_snippet,
+    image_url,
+    lang_query,
+    seal_alt,
+    share_links,
+    verify_url,
+)
 from seals.models import Seal, SealStatus
 from seals.render import (
     FORMATS,
@@ -567,6 +574,8 @@ CSP = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 CSP_HEADER = CSP.format(style=_STYLE[1])
+# Pages with a form (report misuse, check a credential) post to this site only.
+FORM_CSP_HEADER = CSP_HEADER.replace("form-action 'none'", "form-action 'self'")
 
 
 def _page_response(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -648,7 +657,38 @@ def _verify_context(seal_id: str, snap: SealSnapshot, status: str, misuse_host: 
         "history": [{"at": e.at, "label": i18n.event_word(e.kind)} for e in snap.history],
         "links": _credential_links(snap),
         "json_url": f"/verify/{seal_id}.json",
+        "badge": _badge(seal_id),
+        "share": share_links(
+            page_url=f"{settings.PUBLIC_BASE_URL}/verify/{seal_id}",
+            seal_id=seal_id,
+            title=snap.programme.name,
+            issuer_name=snap.issuer.name,
+            issued=snap.valid_from,
+            expires=snap.expires_at,
+        ),
+        "lang_suffix": _lang_suffix(),
     }
+
+
+def _lang_suffix() -> str:
+    """``?lang=xx`` for links to the other public pages, so they speak the page's language."""
+    lang = get_language() or settings.LANGUAGE_CODE
+    return "" if lang == settings.LANGUAGE_CODE else f"?lang={lang}"
+
+
+def _badge(seal_id: str) -> dict[str, str | int]:
+    """The seal image as the embed snippet shows it (seals.links.embed_snippet): the PNG with
+    its 2x and 3x drawings in a srcset, in the page's language."""
+    width, height = SIZES[BADGE_SIZE]
+    lang = get_language() or settings.LANGUAGE_CODE
+    base = f"/s/{seal_id}.png?size={BADGE_SIZE}" + (
+        f"&lang={lang}" if lang != settings.LANGUAGE_CODE else ""
+    )
+    srcset = ", ".join(f"{base}&scale={k} {k}x" for k in SCALES if k != 1)
+    return {"src": base, "srcset": f"{base} 1x, {srcset}", "width": width, "height": height}
+
+
+BADGE_SIZE = "large"
 
 
 def no_longer_valid_page(

@@ -9,7 +9,7 @@ a plain 404.
 from django.urls import path, re_path, register_converter
 
 from config.ratelimit import rate_limited
-from seals import credential_views, public_views
+from seals import credential_views, public_pages, public_views
 from seals.certificate import certificate_pdf
 from seals.models import SEAL_ID_PATTERN
 
@@ -49,6 +49,12 @@ urlpatterns: list = [
         name="seal-verify-json",
     ),
     path("verify/<seal:seal_id>", rate_limited(public_views.verify_page), name="seal-verify"),
+    path(
+        "verify/<seal:seal_id>/report",
+        rate_limited(public_pages.misuse_report),
+        name="seal-misuse-report",
+    ),
+    path("verify/how", rate_limited(public_pages.verify_how), name="verify-how"),
     path("embed/<seal:seal_id>", rate_limited(public_views.embed), name="seal-embed"),
     path(
         "s/<seal:seal_id>/certificate.pdf",

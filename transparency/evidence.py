@@ -18,6 +18,7 @@ from django.urls import reverse
 from config.tenancy import scopes_disabled
 from issuers.models import Issuer
 from seals.history import LogEvidence
+from seals.log_state import LogState
 from transparency import merkle
 from transparency.selectors import StoredTree, checkpoint_latest
 
@@ -51,3 +52,14 @@ def log_evidence(issuer_pk: int, seqs: Sequence[int]) -> LogEvidence | None:
         checkpoint_url=settings.PUBLIC_BASE_URL + reverse("log-checkpoint", kwargs={"slug": slug}),
         leaves=leaves,
     )
+
+
+@scopes_disabled()  # a public page's read of one issuer's published log
+def log_state(issuer_pk: int) -> LogState | None:
+    """The latest checkpoint's size and time, for the public pages (seals.log_state)."""
+    checkpoint = checkpoint_latest(issuer_pk)
+    if checkpoint is None:
+        return None
+    slug = Issuer.objects.filter(pk=issuer_pk).values_list("slug", flat=True).get()
+    url = settings.PUBLIC_BASE_URL + reverse("log-checkpoint", kwargs={"slug": slug})
+    return LogState(size=checkpoint.size, at=checkpoint.created_at, checkpoint_url=url)

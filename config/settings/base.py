@@ -504,6 +504,8 @@ PUBLIC_RATE_LIMITS = {
     "search": env.int("SEARCH_RATE_LIMIT_PER_MINUTE", default=120),
     # Asking the member portal for a sign-in link: each answer may send a mail.
     "portal-sign-in": env.int("PORTAL_SIGN_IN_RATE_LIMIT_PER_MINUTE", default=10),
+    # "Report misuse" on a verification page: each report is stored and mailed to the issuer.
+    "misuse-report": env.int("MISUSE_REPORT_RATE_LIMIT_PER_MINUTE", default=5),
 }
 
 # --- Product --------------------------------------------------------------------------------

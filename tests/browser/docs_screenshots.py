@@ -50,6 +50,11 @@ VISITOR = [
     "verify-ar-375",
     "verify-de-375-dark",
     "verify-fr-1280",
+    "verify-page-en-1280",
+    "verify-page-ar-375",
+    "check-credential-result-en-1280",
+    "misuse-form-en-375",
+    "issuer-page-en-1280",
 ]
 # Run in a child process, where Django is set up against the throw-away var directory.
 SEED = """

@@ -85,6 +85,7 @@ def paths(world) -> dict[str, str]:
         "console:stats-csv": reverse("console:stats-csv"),
         "console:audit": reverse("console:audit"),
         "console:audit-csv": reverse("console:audit-csv"),
+        "console:misuse-reports": reverse("console:misuse-reports"),
         "console:account-log": reverse("console:account-log"),
         "console:staff": reverse("console:staff"),
         "console:staff-role": reverse("console:staff-role", args=[world.viewer.pk]),

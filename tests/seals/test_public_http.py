@@ -52,6 +52,9 @@ def _public_get_routes(seal) -> dict[str, str]:
         "status-list-numbered": f"/issuers/{slug}/status/suspension/0",
         "status-list-di": f"/issuers/{slug}/status/revocation.json",
         "status-list-numbered-di": f"/issuers/{slug}/status/suspension/0.json",
+        "seal-misuse-report": f"/verify/{sid}/report",
+        "verify-how": "/verify/how",
+        "verify-credential": "/verify/credential",
         "privacy": "/privacy",
         "healthz": "/healthz",
     }
@@ -70,7 +73,7 @@ def _named_public_routes() -> set[str]:
                 names.add(pattern.name)
 
     walk(get_resolver().url_patterns, False)
-    return names - {"verify-credential"}  # POST only
+    return names
 
 
 def test_every_public_get_route_is_listed_here(seal):

@@ -183,6 +183,8 @@ def test_hostile_query_values_and_headers_on_public_routes_never_break_them(clie
     value = STRINGS[key]
     sid = seal.public_id
     for path in (f"/s/{sid}.svg", f"/s/{sid}.png", f"/verify/{sid}"):
+        # The page shows the seal image itself: markup of ours, counted on the plain answer.
+        plain = client.get(path).content.lower()
         response = client.get(
             path,
             {"d": value, "lang": value, "size": value, "theme": value},
@@ -193,7 +195,10 @@ def test_hostile_query_values_and_headers_on_public_routes_never_break_them(clie
         assert not response.cookies
         if response["Content-Type"].startswith(("text/html", "image/svg")):
             for marker in ACTIVE_MARKUP:
-                assert marker not in response.content.lower(), (path, marker)
+                assert response.content.lower().count(marker) <= plain.count(marker), (
+                    path,
+                    marker,
+                )
 
 
 @pytest.mark.parametrize(

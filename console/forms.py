@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -178,6 +179,12 @@ class MemberForm(forms.Form):
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=50, required=False)
     marketing_opt_out = forms.BooleanField(label=_("Marketing opt-out"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language of mail"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        help_text=_("Expiry notices and announcements to this member speak it."),
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -207,6 +214,7 @@ class MemberForm(forms.Form):
             "contact_email": member.contact_email,
             "contact_phone": member.contact_phone,
             "marketing_opt_out": member.marketing_opt_out,
+            "language": member.language,
         }
 
 

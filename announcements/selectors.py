@@ -8,21 +8,23 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from announcements.models import Announcement, Recipient
 from issuers.models import Member
+from privacy.services import member_accepts_non_essential_mail
 from seals.models import Seal, SealStatus
 
 
 def skip_reason(member: Member) -> str:
-    """Why ``member`` gets no announcement, or ''. Erasure and restriction (GDPR art. 18) come
-    first: using the stored address at all is processing they forbid."""
+    """Why ``member`` gets no announcement, or ''. Whether is privacy's one rule for all
+    non-essential mail; the reason names the first that applies, erasure and restriction (GDPR
+    art. 18) first: using the stored address at all is processing they forbid."""
+    if member_accepts_non_essential_mail(member):
+        return ""
     if member.erased_at is not None:
         return Recipient.Reason.ERASED
     if member.restricted:
         return Recipient.Reason.RESTRICTED
     if member.marketing_opt_out:
         return Recipient.Reason.OPTED_OUT
-    if not member.contact_email:
-        return Recipient.Reason.NO_ADDRESS
-    return ""
+    return Recipient.Reason.NO_ADDRESS
 
 
 def addressed_members(announcement: Announcement) -> Q:

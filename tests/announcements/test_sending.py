@@ -21,11 +21,12 @@ from announcements.services import (
 )
 from config.errors import InvalidInputError
 from issuers.models import AuditEntry
-from issuers.services import programme_create
+from issuers.services import InUseError, programme_create
 from outbox import core as outbox
 from outbox.models import Message
 from privacy.services import member_restrict
 from privacy.unsubscribe import unsubscribe_url
+from seals.registry import programme_delete
 from seals.services import seal_revoke
 from tests.factories import MemberFactory, award
 
@@ -204,3 +205,10 @@ def test_a_programme_of_another_issuer_is_refused(issuer, other_issuer):
     foreign = programme_create(issuer=other_issuer, slug="x", name="X")
     with pytest.raises(InvalidInputError):
         announcement_create(issuer=issuer, subject="S", body="B", programme=foreign, actor="t")
+
+
+def test_a_programme_an_announcement_was_addressed_to_cannot_be_deleted(issuer):
+    gold = programme_create(issuer=issuer, slug="gold", name="Gold")
+    _announce(issuer, programme=gold)
+    with pytest.raises(InUseError):
+        programme_delete(programme=gold)

@@ -183,6 +183,7 @@ class MemberForm(forms.Form):
         label=_("Language of mail"),
         choices=settings.LANGUAGES,
         initial=settings.LANGUAGE_CODE,
+        required=False,  # not sent: left as it is (a new member gets the default)
         help_text=_("Expiry notices and announcements to this member speak it."),
     )
 
@@ -199,6 +200,12 @@ class MemberForm(forms.Form):
             return normalise_domains([d for d in lines if d])
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not cleaned.get("language"):
+            cleaned.pop("language", None)
+        return cleaned
 
     def clean_display_name(self) -> str:
         return self.cleaned_data["display_name"] or self.data.get("legal_name", "")

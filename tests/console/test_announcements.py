@@ -91,3 +91,13 @@ def test_programme_form_and_member_form_carry_the_new_settings(world, manager_cl
     assert 'name="renewal_url"' in form.content.decode()
     member_form = manager_client.get(reverse("console:member-edit", args=[world.member.pk]))
     assert 'name="language"' in member_form.content.decode()
+
+
+def test_the_member_form_sets_the_language_of_mail(world, manager_client):
+    path = reverse("console:member-edit", args=[world.member.pk])
+    data = {"legal_name": world.member.legal_name, "display_name": "", "language": "es"}
+    assert manager_client.post(path, data).status_code == 302
+    world.member.refresh_from_db()
+    assert world.member.language == "es"
+    data["language"] = "xx"
+    assert manager_client.post(path, data).status_code == 400

@@ -35,7 +35,6 @@ def main() -> None:
         os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + scratch
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    os.environ["EMAIL_URL"] = "locmem://"
 
     import django
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -178,6 +179,13 @@ class MemberForm(forms.Form):
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=50, required=False)
     marketing_opt_out = forms.BooleanField(label=_("Marketing opt-out"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language of mail"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,  # not sent: left as it is (a new member gets the default)
+        help_text=_("Expiry notices and announcements to this member speak it."),
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -193,6 +201,12 @@ class MemberForm(forms.Form):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
 
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not cleaned.get("language"):
+            cleaned.pop("language", None)
+        return cleaned
+
     def clean_display_name(self) -> str:
         return self.cleaned_data["display_name"] or self.data.get("legal_name", "")
 
@@ -207,6 +221,7 @@ class MemberForm(forms.Form):
             "contact_email": member.contact_email,
             "contact_phone": member.contact_phone,
             "marketing_opt_out": member.marketing_opt_out,
+            "language": member.language,
         }
 
 

@@ -58,6 +58,16 @@ class ProgrammeForm(forms.Form):
     criteria_url = forms.URLField(
         label=gettext_lazy("Criteria URL"), required=False, assume_scheme="https"
     )
+    renewal_url = forms.URLField(
+        label=gettext_lazy("Renewal link"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=gettext_lazy(
+            "Where members renew; expiry notices link to it. Empty: they ask members to "
+            "contact you."
+        ),
+    )
     validity_days = forms.IntegerField(
         label=gettext_lazy("Validity (days)"), min_value=1, max_value=3660, initial=365
     )
@@ -104,6 +114,7 @@ class ProgrammeForm(forms.Form):
             "name": programme.name,
             "description": programme.description,
             "criteria_url": programme.criteria_url,
+            "renewal_url": programme.renewal_url,
             "validity_days": programme.validity_days,
             "notice_days": ", ".join(str(d) for d in programme.notice_days),
             "theme": programme.theme,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from console import (
+    announcements,
     audit,
     bulk,
     data_requests,
@@ -43,6 +44,14 @@ urlpatterns = [
     path("programmes/<int:pk>/delete/", programmes.programme_delete, name="programme-delete"),
     path("programmes/<int:pk>/logo/", programmes.issuer_logo, name="issuer-logo"),
     path("programmes/preview.<slug:fmt>", programmes.programme_preview, name="programme-preview"),
+    path("announcements/", announcements.announcement_list, name="announcements"),
+    path("announcements/<int:pk>/", announcements.announcement_detail, name="announcement"),
+    path(
+        "announcements/<int:pk>/preview.html",
+        announcements.announcement_preview,
+        name="announcement-preview",
+    ),
+    path("announcements/<int:pk>/send/", announcements.announcement_send, name="announcement-send"),
     path("stats/", stats.stats_page, name="stats"),
     path("stats.csv", stats.stats_csv, name="stats-csv"),
     path("audit/", audit.audit_log, name="audit"),

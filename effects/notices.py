@@ -20,7 +20,6 @@ import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,10 +27,20 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from effects.backoff import backoff_seconds
+from effects.mail import (
+    mail_language,
+    named_once,
+    portal_url,
+    render_mail,
+    renewal_of,
+    seal_image_url,
+    sender_of,
+)
 from issuers.models import Programme
 from outbox import core as outbox
 from seals import links
@@ -193,25 +202,38 @@ def notice_recipient(notice: Notice) -> tuple[str, bool]:
 
 
 def _subject(notice: Notice) -> str:
+    """In the active language; the issuer is named once, never twice."""
     seal = notice.seal
-    programme, issuer = seal.programme.name, seal.issuer.name
-    # An issuer may name its programmes after itself ("Guild of Bakers Gold"): said once.
-    what = (
-        f"{programme} seal"
-        if issuer.casefold() in programme.casefold()
-        else f"{programme} seal from {issuer}"
-    )
+    names = {"programme": seal.programme.name, "issuer": seal.issuer.name}
+    once = named_once(names["programme"], names["issuer"])
     if notice.kind == EXPIRED:
-        return f"Your {what} has expired"
+        if once:
+            return _("Your %(programme)s seal has expired") % names
+        return _("Your %(programme)s seal from %(issuer)s has expired") % names
     days = int(notice.kind.removeprefix("expiry_").removesuffix("d"))
-    return f"Your {what} expires in {days} day{'s' if days != 1 else ''}"
+    if once:
+        return ngettext(
+            "Your %(programme)s seal expires in %(days)s day",
+            "Your %(programme)s seal expires in %(days)s days",
+            days,
+        ) % {**names, "days": days}
+    return ngettext(
+        "Your %(programme)s seal from %(issuer)s expires in %(days)s day",
+        "Your %(programme)s seal from %(issuer)s expires in %(days)s days",
+        days,
+    ) % {**names, "days": days}
 
 
 def notice_message(notice: Notice) -> EmailMultiAlternatives:
+    """Text and HTML, in the member's language (the default one when it goes to the issuer),
+    with the seal's image, the programme's renewal link (else the issuer's contact) and the
+    member portal's address."""
     seal = notice.seal
     issuer = seal.issuer
     to, to_issuer = notice_recipient(notice)
-    subject = _subject(notice)
+    lang = settings.LANGUAGE_CODE if to_issuer else mail_language(seal.member)
+    with translation.override(lang):
+        subject = _subject(notice)
     context = {
         "notice": notice,
         "seal": seal,
@@ -220,25 +242,28 @@ def notice_message(notice: Notice) -> EmailMultiAlternatives:
         "expired": notice.kind == EXPIRED,
         "expires_at": seal.expires_at,
         "to_issuer": to_issuer,
-        "verify_url": links.verify_url(seal),
+        "verify_url": links.verify_url(seal) + links.lang_query(lang, first=True),
+        "image_url": seal_image_url(seal, lang),
+        "image_alt": links.seal_alt(seal, lang),
+        "renewal": renewal_of(seal.programme, issuer),
+        "portal_url": portal_url(),
         "subject": subject,
     }
-    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    rendered = render_mail("effects/email/expiry_notice", context, lang=lang)
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string("seals/email/expiry_notice.txt", context),
-        from_email=formataddr((issuer.name, sender)),
+        body=rendered.text,
+        from_email=sender_of(issuer),
         to=[to],
         reply_to=[issuer.public_email] if issuer.public_email else None,
         headers={
             "Message-ID": notice_message_id(notice),
             "X-Trustseal-Notice": str(notice.pk),
             "Auto-Submitted": "auto-generated",
+            "Content-Language": lang,
         },
     )
-    message.attach_alternative(
-        render_to_string("seals/email/expiry_notice.html", context), "text/html"
-    )
+    message.attach_alternative(rendered.html, "text/html")
     return message
 
 

@@ -107,6 +107,8 @@ class Programme(TimeStamped):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     criteria_url = models.URLField(blank=True)
+    # Where a member renews: expiry notices link here; blank, they say "contact the issuer".
+    renewal_url = models.URLField(blank=True, default="", max_length=500)
     validity_days = models.PositiveIntegerField(default=365)
     notice_days = models.JSONField(default=default_notice_days)
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.LIGHT)
@@ -131,6 +133,17 @@ class Programme(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The product's five languages (settings.LANGUAGES), spelled out so a migration does not follow
+# a setting; tests/issuers check the two agree.
+MAIL_LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+]
 
 
 class Member(TimeStamped):
@@ -159,6 +172,8 @@ class Member(TimeStamped):
     register_listed = models.BooleanField(
         null=True, blank=True, default=None, help_text="Listed in the public register."
     )
+    # The language mail to the member speaks (expiry notices, announcements): one of LANGUAGES.
+    language = models.CharField(max_length=5, choices=MAIL_LANGUAGES, default="en")
     erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = IssuerScopedManager()

@@ -137,6 +137,7 @@ def member_create(
     contact_email: str = "",
     contact_phone: str = "",
     register_listed: bool | None = None,
+    language: str = "en",
 ) -> Member:
     member = Member(
         issuer=issuer,
@@ -150,6 +151,7 @@ def member_create(
         contact_email_hash=blind_index(contact_email),
         contact_phone=contact_phone,
         register_listed=register_listed,
+        language=language,
     )
 
     def taken() -> MemberExistsError | None:
@@ -192,6 +194,7 @@ PROGRAMME_EDITABLE = (
     "name",
     "description",
     "criteria_url",
+    "renewal_url",
     "validity_days",
     "notice_days",
     "theme",
@@ -200,7 +203,12 @@ PROGRAMME_EDITABLE = (
     "signatory_name",
     "signatory_title",
 )
-MEMBER_EDITABLE = (*Member.PROFILE_FIELDS, "marketing_opt_out", "register_listed")
+MEMBER_EDITABLE = (
+    *Member.PROFILE_FIELDS,
+    "marketing_opt_out",
+    "register_listed",
+    "language",
+)
 
 
 class InUseError(ConflictError):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from issuers.models import DataRequest
@@ -38,6 +39,17 @@ class CorrectionForm(forms.Form):
 
 class PreferencesForm(forms.Form):
     announcements = forms.BooleanField(label=_("Announcements from my issuer"), required=False)
+    register_listed = forms.BooleanField(
+        label=_("List us in the issuer's public register"),
+        required=False,
+        help_text=_("Anyone may search the register by name, number, domain and country."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of mail"),
+        choices=settings.LANGUAGES,
+        required=False,  # not sent: unchanged
+        help_text=_("Expiry notices and announcements are written in it."),
+    )
 
 
 class DataRequestForm(forms.Form):

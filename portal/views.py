@@ -6,11 +6,13 @@ import json
 import re
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -235,15 +237,31 @@ def correction(request: MemberRequest) -> HttpResponse:
 @member_view
 def preferences(request: MemberRequest) -> HttpResponse:
     member = request.member
+    # Shown as it is in effect: the member's own choice, else the issuer's default.
+    listed = (
+        member.register_listed
+        if member.register_listed is not None
+        else request.issuer.register_lists_members
+    )
     form = PreferencesForm(
-        _posted(request), initial={"announcements": not member.marketing_opt_out}
+        _posted(request),
+        initial={
+            "announcements": not member.marketing_opt_out,
+            "register_listed": listed,
+            "language": member.language,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        member_update(
-            member=member,
-            actor=member_actor(member),
-            marketing_opt_out=not form.cleaned_data["announcements"],
-        )
+        changes: dict[str, object] = {
+            "marketing_opt_out": not form.cleaned_data["announcements"],
+            "language": form.cleaned_data["language"] or member.language,
+        }
+        # Saved as the member's own choice only when it differs from what is in effect: an
+        # untouched box keeps following the issuer's default.
+        if form.cleaned_data["register_listed"] != listed:
+            changes["register_listed"] = form.cleaned_data["register_listed"]
+        member_update(member=member, actor=member_actor(member), **changes)
+        messages.success(request, _("Preferences saved."))
         return redirect("portal:preferences")
     return render(
         request,

@@ -296,6 +296,7 @@ def member_export(member: Member, *, now: datetime | None = None) -> dict[str, A
             "restricted": member.restricted,
             "marketing_opt_out": member.marketing_opt_out,
             "register_listed": member.register_listed,
+            "language": member.language,
             "erased_at": _iso(member.erased_at),
             "created_at": _iso(member.created_at),
             "updated_at": _iso(member.updated_at),

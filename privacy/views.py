@@ -12,6 +12,7 @@ import hashlib
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -33,7 +34,9 @@ _CSP = (
 
 
 def _page(template: str, context: dict, status: int = 200) -> HttpResponse:
-    body = render_to_string(template, {**context, "css": _CSS})
+    # The portal page a member signs in to (a link, not a session: nothing here reads one).
+    preferences = settings.PUBLIC_BASE_URL + reverse("portal:preferences")
+    body = render_to_string(template, {**context, "css": _CSS, "preferences_url": preferences})
     response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = _CSP
     response["Referrer-Policy"] = "no-referrer"

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
 from config.errors import ConflictError
@@ -137,7 +137,11 @@ def programme_delete(*, programme: Programme) -> None:
         raise InUseError(
             "The programme has seals; revoke them instead (seal history is kept for ever)."
         )
-    programme.delete()
+    try:
+        programme.delete()
+    except ProtectedError as exc:
+        # Announcements addressed to its members keep it (their record says to whom they went).
+        raise InUseError("Announcements were addressed to this programme's members.") from exc
 
 
 # The row, its webhook's outbox row and the seals' history events commit together or not at all.

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "effects",
     "privacy",
     "transparency",
+    "announcements",
     "workers",
     "console",
     "portal",
@@ -394,6 +395,8 @@ LOCALE_PATHS = [
     BASE_DIR / "seals" / "locale",
     BASE_DIR / "issuers" / "locale",
     BASE_DIR / "console" / "locale",
+    BASE_DIR / "effects" / "locale",
+    BASE_DIR / "portal" / "locale",
 ]
 TIME_ZONE = "UTC"
 USE_I18N = True

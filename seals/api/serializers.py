@@ -207,6 +207,7 @@ class ProgrammeSerializer(StrictModelSerializer):
             "name",
             "description",
             "criteria_url",
+            "renewal_url",
             "validity_days",
             "notice_days",
             "theme",
@@ -226,6 +227,10 @@ class ProgrammeSerializer(StrictModelSerializer):
                 "line labelled with the issuer's name."
             },
             "signatory_title": {"help_text": "The signatory's title, printed under the name."},
+            "renewal_url": {
+                "help_text": "Where members renew: expiry notices link here. Blank, they ask "
+                "members to contact the issuer (its public e-mail and website)."
+            },
         }
         # Uniqueness of the slug is checked by the service's full_clean.
         validators: list = []
@@ -282,6 +287,7 @@ class MemberSerializer(StrictModelSerializer):
             "contact_phone",
             "marketing_opt_out",
             "register_listed",
+            "language",
             "restricted",
             "erased_at",
             "seals",
@@ -295,6 +301,10 @@ class MemberSerializer(StrictModelSerializer):
                 "help_text": "In the issuer's public register: true, false, or null to follow "
                 "the issuer's register_lists_members. Restricted and erased members are never "
                 "listed."
+            },
+            "language": {
+                "help_text": "The language of mail to the member (expiry notices, "
+                "announcements): en, fr, de, es or ar."
             },
         }
         validators: list = []

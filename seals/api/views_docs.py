@@ -92,6 +92,7 @@ PROGRAMME_EXAMPLE = {
     "name": "Master Baker",
     "description": "Bakeries run by a certified master baker.",
     "criteria_url": "https://bakers.example/master-baker",
+    "renewal_url": "https://bakers.example/renew",
     "validity_days": 365,
     "notice_days": [30, 7, 1],
     "theme": "light",
@@ -161,6 +162,7 @@ MEMBER_EXAMPLE = {
     "contact_phone": "+44 20 7946 0000",
     "marketing_opt_out": False,
     "register_listed": None,
+    "language": "en",
     "restricted": False,
     "erased_at": None,
     "seals": [

@@ -8,6 +8,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
+from announcements.models import Announcement
+from announcements.services import announcement_create
 from effects.webhooks import webhook_endpoint_create
 from issuers.models import (
     ApiKey,
@@ -41,6 +43,7 @@ class World:
     import_job: ImportJob
     endpoint: WebhookEndpoint
     data_request: DataRequest
+    announcement: Announcement
 
 
 def make_staff(issuer: Issuer, email: str, role: str) -> StaffMember:
@@ -69,6 +72,9 @@ def world(db) -> World:
         import_job=ImportJob.objects.create(issuer=issuer, format="csv", total=0),
         endpoint=webhook_endpoint_create(issuer=issuer, url="https://hooks.a.example/in").endpoint,
         data_request=data_request_create(issuer=issuer, kind="access", actor="test", member=member),
+        announcement=announcement_create(
+            issuer=issuer, subject="Annual meeting", body="On 3 May.", programme=None, actor="t"
+        ),
     )
 
 

@@ -23,6 +23,7 @@ POST_ONLY = {
     "console:issuer-logo",
     "console:webhook-toggle",
     "console:webhook-test",
+    "console:announcement-send",
 }
 # Pages a viewer may not even read: owners' (API keys, webhooks), a member's whole export.
 NOT_FOR_VIEWERS = {
@@ -81,6 +82,14 @@ def paths(world) -> dict[str, str]:
         "console:issuer-logo": reverse("console:issuer-logo", args=[programme]),
         "console:programme-preview": reverse("console:programme-preview", args=["svg"])
         + f"?programme={programme}&name=P&theme=dark&accent_colour=%23112233&wording=W",
+        "console:announcements": reverse("console:announcements"),
+        "console:announcement": reverse("console:announcement", args=[world.announcement.pk]),
+        "console:announcement-preview": reverse(
+            "console:announcement-preview", args=[world.announcement.pk]
+        ),
+        "console:announcement-send": reverse(
+            "console:announcement-send", args=[world.announcement.pk]
+        ),
         "console:stats": reverse("console:stats"),
         "console:stats-csv": reverse("console:stats-csv"),
         "console:audit": reverse("console:audit"),

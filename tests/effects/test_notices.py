@@ -82,7 +82,7 @@ def test_the_message_is_html_and_text_in_the_issuers_name_with_a_stable_message_
     assert message.extra_headers["Message-ID"] == notice_message_id(notice)
     assert "expires in 7 days" in message.subject
     assert message.alternatives[0].mimetype == "text/html"
-    assert "even if you opted out of marketing" in message.body
+    assert "even if you opted out of announcements" in message.body
     notice.refresh_from_db()
     assert (notice.state, notice.attempts, notice.recipient_is_issuer) == ("sent", 1, False)
 

@@ -26,7 +26,11 @@ NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 # --- catalogs -------------------------------------------------------------------------------
 def test_every_language_has_a_catalog_in_each_app():
     found = {(p.parts[-5], p.parts[-3]) for p in catalogs()}
-    assert found == {(app, lang) for app in ("seals", "issuers", "console") for lang in LANGS}
+    assert found == {
+        (app, lang)
+        for app in ("seals", "issuers", "console", "effects", "portal")
+        for lang in LANGS
+    }
     assert [code for code, _name in settings.LANGUAGES] == list(LANGS)
 
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AnnouncementsConfig(AppConfig):
+    name = "announcements"
+
+    def ready(self) -> None:
+        from announcements import handlers  # noqa: F401 - registers the outbox handler

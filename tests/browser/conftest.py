@@ -31,18 +31,26 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    f"--host-resolver-rules=MAP {MEMBER_HOST} 127.0.0.1, MAP {FOREIGN_HOST} 127.0.0.1",
 ]
 
 
+def _host_rules(port: int) -> str:
+    # The member's and the copycat's sites are at the default port of their host names, as real
+    # sites are: the seal compares the Referer's host *and* port with the member's domains, and
+    # a domain entry means its default port. Chromium sends both names to the local site's port.
+    rules = (f"MAP {host} 127.0.0.1:{port}" for host in (MEMBER_HOST, FOREIGN_HOST))
+    return "--host-resolver-rules=" + ", ".join(rules)
+
+
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(member_site):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"needs browser: apt-get install -y chromium ({CHROMIUM})")
     from playwright.sync_api import sync_playwright
 
+    args = [*FLAGS, _host_rules(member_site.port)]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         yield browser
         browser.close()
 
@@ -86,7 +94,7 @@ class MemberSite:
             "<h1>Acme Bakery</h1><p>Fresh bread since 1901. We are members of:</p>"
             f"{snippet}<footer><p>© Acme Bakery</p></footer></body></html>"
         )
-        return f"http://{host}:{self.port}/{name}"
+        return f"http://{host}/{name}"
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,12 @@ import time
 import pytest
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
+from effects.notices import SEND_TOPIC, notices_plan
 from effects.webhooks import webhook_endpoint_create
 from outbox.models import Message
+from seals.models import Notice
 from seals.services import seal_revoke
 from tests.factories import MemberFactory, award
 from tests.replication.engines import wait_for
@@ -69,6 +72,7 @@ def test_killing_the_redis_primary_under_load_keeps_every_answer_true(sentinel_c
     old_master = engines.master_port()
     webhook_endpoint_create(issuer=issuer, url="https://hooks.example/seals")
     seal = award(MemberFactory(issuer=issuer))
+    expiring = award(MemberFactory(issuer=issuer), days=5)  # within the nearest notice threshold
     assert _statuses(seal.public_id) == ["active", "active"]
     assert _broker_round_trip(engines, 1) == {"n": 1}
 
@@ -90,6 +94,7 @@ def test_killing_the_redis_primary_under_load_keeps_every_answer_true(sentinel_c
         engines.kill(old_master)
         revoked_seal = seal_revoke(seal=seal, reason="fraud", actor="test")  # mid-failover
         revoked.set()
+        planned = notices_plan(now=timezone.now())  # the expiry notice falls due mid-failover too
         wait_for(lambda: engines.master_port() != old_master, within=20, what="the failover")
         time.sleep(1.0)  # the load goes on against the new primary
     finally:
@@ -120,6 +125,11 @@ def test_killing_the_redis_primary_under_load_keeps_every_answer_true(sentinel_c
     owed = Message.objects.filter(topic__startswith="webhook")
     assert owed.exists(), list(Message.objects.values_list("topic", flat=True))
     assert revoked_seal.status == "revoked"
+    # And the notice that fell due: its row and its outbox message, whatever Redis did.
+    assert planned.created >= 1
+    # The nearest threshold's notice is owed; the larger ones it passed are skipped.
+    notice = Notice.objects.get(seal=expiring, state=Notice.State.PENDING)
+    assert Message.objects.filter(topic=SEND_TOPIC, key=str(notice.pk)).exists()
 
 
 def _broker_round_trip(engines, n: int) -> object:

@@ -274,3 +274,22 @@ def test_each_referring_site_is_replayed_as_its_own_answer(monkeypatch, replays)
     assert b"Not verified for this site" not in own[2]
     assert b"Not verified for this site" in foreign[2]
     assert counted == ["", "copycat.example"]
+
+
+def test_the_badge_on_our_own_page_is_replayed_uncounted(monkeypatch, replays):
+    # The verification page's <img> sends that page as Referer: Django counts nothing for it,
+    # so neither does its replay; a foreign site's answer is still counted.
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.png?size=large"
+    ours = f"http://testserver/verify/{seal.public_id}"
+    _warm(path, replays, HTTP_REFERER=ours)
+    _warm(path, replays, HTTP_REFERER="https://copycat.example/")
+    counted: list[tuple] = []
+    monkeypatch.setattr(
+        stats, "count", lambda public_id, *kinds, day, host="": counted.append((kinds, host))
+    )
+    _refuse_django(monkeypatch)
+    call(wsgi.application, path, HTTP_REFERER=ours)
+    call(wsgi.application, path, HTTP_REFERER="https://copycat.example/")
+    assert replays == [True, True]
+    assert counted == [((stats.IMPRESSION, stats.MISUSE), "copycat.example")]

@@ -59,6 +59,7 @@ from seals.shown_on import (
     OURS,
     ShownOn,
     also_ours,
+    display_host,
     judge_host,
     judge_origin,
     referer_origin,
@@ -257,11 +258,21 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         else:
             stats.count(seal_id, *counted, day=day, host=site.host)
     shown = images.variant(fmt, size, scale)
-    etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language())
+    # The misuse card names the site it is shown on: its recorded host (IDNA, never a path),
+    # drawn in Unicode. An address or a name that is no hostname is recorded as nothing, so
+    # it is drawn as nothing too: no image, cache key or ETag ever holds an IP address.
+    drawn_site = display_host(site.host) if state == MISUSE and site.host else ""
+    # The site is a part of the ETag (and so of the cache key) only when one is drawn, so the
+    # other answers keep the ETag the prerender and the baked badge compute for them.
+    named = (drawn_site,) if drawn_site else ()
+    etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language(), *named)
     if _not_modified(request, etag):
         response: SealImageResponse | SealImageNotModified = SealImageNotModified()
     else:
-        body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme, scale))
+        body = _cached_bytes(
+            etag,
+            lambda: _render_seal(snap, state, day, fmt, size, theme, scale, drawn_site),
+        )
         response = SealImageResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = cache_control(now, snap.next_change(now))

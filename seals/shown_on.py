@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from issuers.domains import normalise_domain
+from issuers.domains import display_domain, normalise_domain
 
 # Keep equal to the map in deploy/nginx/seal-referer.conf (tests/seals/test_shown_on.py).
 REFERER_ORIGIN = re.compile(r"https?://[^/?#]+", re.IGNORECASE)
@@ -117,6 +117,14 @@ def judge_origin(
     if not ascii_host:
         return ShownOn(True, name)
     return ShownOn(True, name, ascii_host if port == default else f"{ascii_host}:{port}")
+
+
+def display_host(host: str) -> str:
+    """A recorded host (``ShownOn.host``: A-label, ``:port`` when not the default) as people
+    read it, as the certificate shows a member's domains: ``xn--bckerei-5wa.example:8443`` is
+    ``bäckerei.example:8443``. Never more than host and port: a recorded host holds no path."""
+    name, colon, port = host.partition(":")
+    return display_domain(name) + colon + port
 
 
 def judge_host(host: str, domains: tuple[str, ...] | list[str]) -> ShownOn:

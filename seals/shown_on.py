@@ -119,6 +119,8 @@ def judge_origin(
     return ShownOn(True, name, ascii_host if port == default else f"{ascii_host}:{port}")
 
 
+# Once per process per host, as _ascii_host: a copied seal's site asks for its card on every hit.
+@functools.lru_cache(maxsize=4096)
 def display_host(host: str) -> str:
     """A recorded host (``ShownOn.host``: A-label, ``:port`` when not the default) as people
     read it, as the certificate shows a member's domains: ``xn--bckerei-5wa.example:8443`` is

@@ -232,6 +232,7 @@ member_erase = extend_schema_view(
                     "events_erased": 4,
                     "seals_revoked": 0,
                     "data_requests_blanked": 1,
+                    "misuse_reports_deleted": 0,
                 },
                 response_only=True,
             ),

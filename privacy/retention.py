@@ -15,7 +15,11 @@ twice, or after an outage with the same result:
   the whole job is deleted, RETENTION_IMPORT_JOB_DAYS after it was created;
 - account log entries (``AuditEntry``: who changed staff, API keys, webhooks, sign-in
   settings) are deleted RETENTION_ACCOUNT_LOG_DAYS after they were written. They name people
-  (actor, invited addresses); seal histories, hash-chained and public, are not touched.
+  (actor, invited addresses); seal histories, hash-chained and public, are not touched;
+- misuse reports (a visitor's message and e-mail address) are deleted whole
+  RETENTION_MISUSE_REPORT_DAYS after they were made. Deleted rather than blanked: what would
+  be left (a URL and its host) is already in the per-host misuse records, kept as long as the
+  statistics, and a row with its personal fields blanked would only look like a report.
 Data-request reminders ride on the same job: 7 days before the due date and on it, to the
 issuer's public address, each claimed by one conditional UPDATE so it goes out once.
 """
@@ -37,6 +41,7 @@ from django.template.loader import render_to_string
 from issuers.models import AuditEntry, DataRequest, ImportJob, WebhookAttempt, WebhookDelivery
 from privacy.services import CLOSED_STATES, OPEN_STATES
 from seals.misuse_hosts import misuse_hosts_purge
+from seals.models import MisuseReport
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +145,14 @@ def account_log_purge(*, now: datetime) -> int:
     return deleted
 
 
+def misuse_reports_purge(*, now: datetime) -> int:
+    """Delete misuse reports made more than RETENTION_MISUSE_REPORT_DAYS ago, of every issuer
+    (the ``created_at`` index serves the filter)."""
+    cutoff = now - timedelta(days=settings.RETENTION_MISUSE_REPORT_DAYS)
+    deleted, _ = MisuseReport.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 # --- data-request reminders -----------------------------------------------------------------
 
 
@@ -217,6 +230,7 @@ class RetentionReport:
     account_log_deleted: int
     reminders: dict[str, int]
     misuse_hosts_deleted: int = 0
+    misuse_reports_deleted: int = 0
 
 
 def retention_run(*, now: datetime) -> RetentionReport:
@@ -229,4 +243,5 @@ def retention_run(*, now: datetime) -> RetentionReport:
         account_log_deleted=account_log_purge(now=now),
         reminders=data_request_reminders(now=now),
         misuse_hosts_deleted=misuse_hosts_purge(before=stats_cutoff(now.date())),
+        misuse_reports_deleted=misuse_reports_purge(now=now),
     )

@@ -111,6 +111,7 @@ class ErasureReportSerializer(serializers.Serializer):
     events_erased = serializers.IntegerField()
     seals_revoked = serializers.IntegerField()
     data_requests_blanked = serializers.IntegerField()
+    misuse_reports_deleted = serializers.IntegerField()
 
 
 class MemberFlagsSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ from issuers.services import MemberErasedError
 from seals.chain import record_event
 from seals.models import (
     DailyStat,
+    MisuseReport,
     MonthlyStat,
     Notice,
     Seal,
@@ -385,6 +386,7 @@ class ErasureReport:
     events_erased: int
     seals_revoked: int
     data_requests_blanked: int
+    misuse_reports_deleted: int = 0
 
 
 @transaction.atomic
@@ -402,7 +404,9 @@ def member_erase(
     2. destroy the private payloads of the member's seal events (``erase_private_data``: they sit
        outside the hashed part, so the issuer's chain still verifies) and the free-text status
        reasons of its seals;
-    3. blank the requester details of the member's data requests;
+    3. blank the requester details of the member's data requests, and delete the misuse
+       reports about its seals (the reporters' messages and addresses: kept for the issuer to
+       follow up a copied seal, which an erased member no longer has);
     4. corporate: names become a neutral placeholder, domains and country are cleared, every seal
        not yet revoked is revoked with reason ``erased`` through ``seal_revoke``;
     5. record an ``erased`` event on each seal (field groups only) and stamp ``erased_at``.
@@ -438,6 +442,7 @@ def member_erase(
         .exclude(requester_name="", requester_email="")
         .update(requester_name="", requester_email="")
     )
+    reports_deleted, _ = MisuseReport.objects.filter(seal__member=member).delete()
     revoked = 0
     if corporate:
         for seal in seals:
@@ -466,6 +471,7 @@ def member_erase(
         events_erased=events_erased,
         seals_revoked=revoked,
         data_requests_blanked=blanked,
+        misuse_reports_deleted=reports_deleted,
     )
 
 

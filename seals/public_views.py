@@ -54,7 +54,16 @@ from seals.render import (
     render,
 )
 from seals.render.layout import UNKNOWN, status_words
-from seals.shown_on import NOWHERE, ShownOn, judge_host, judge_origin, referer_origin
+from seals.shown_on import (
+    NOWHERE,
+    OURS,
+    ShownOn,
+    also_ours,
+    display_host,
+    judge_host,
+    judge_origin,
+    referer_origin,
+)
 from seals.snapshot_types import SealSnapshot
 from seals.status import effective_status
 from seals.verdict import (
@@ -240,13 +249,30 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
         # expired or pending one shows that, wherever it is shown (it is still counted).
         state = MISUSE if misuse and status == SealStatus.ACTIVE else status
         counted = (stats.IMPRESSION, stats.MISUSE) if misuse else (stats.IMPRESSION,)
-        stats.count(seal_id, *counted, day=day, host=site.host)
+        if site.own:
+            # Shown on one of this service's own pages (the verification page's badge, the
+            # embed preview, console and portal): nobody saw it on a site, nothing counted.
+            # The replay repeats ``counted`` and the edge keys on the Referer's origin, so
+            # neither counts it either.
+            counted = ()
+        else:
+            stats.count(seal_id, *counted, day=day, host=site.host)
     shown = images.variant(fmt, size, scale)
-    etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language())
+    # The misuse card names the site it is shown on: its recorded host (IDNA, never a path),
+    # drawn in Unicode. An address or a name that is no hostname is recorded as nothing, so
+    # it is drawn as nothing too: no image, cache key or ETag ever holds an IP address.
+    drawn_site = display_host(site.host) if state == MISUSE and site.host else ""
+    # The site is a part of the ETag (and so of the cache key) only when one is drawn, so the
+    # other answers keep the ETag the prerender and the baked badge compute for them.
+    named = (drawn_site,) if drawn_site else ()
+    etag = _etag(seal_id, snap.digest, state, day, shown, size, theme, get_language(), *named)
     if _not_modified(request, etag):
         response: SealImageResponse | SealImageNotModified = SealImageNotModified()
     else:
-        body = _cached_bytes(etag, lambda: _render_seal(snap, state, day, fmt, size, theme, scale))
+        body = _cached_bytes(
+            etag,
+            lambda: _render_seal(snap, state, day, fmt, size, theme, scale, drawn_site),
+        )
         response = SealImageResponse(body, content_type=FORMATS[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = cache_control(now, snap.next_change(now))
@@ -257,7 +283,9 @@ def seal_image(request: HttpRequest, seal_id: str, fmt: str) -> HttpResponse:
     # the Referer's origin as the edge does (deploy/nginx/seal-referer.conf) must not hand one
     # site's answer to another. The edge ignores this header and keys on the origin instead.
     response["Vary"] = "Referer"
-    response.image_basis = ImageBasis(seal_id, snap.digest, status, day, counted, site.host)
+    response.image_basis = ImageBasis(
+        seal_id, snap.digest, status, day, counted, site.host if counted else ""
+    )
     return _finish(response)
 
 
@@ -271,6 +299,8 @@ def shown_on(request: HttpRequest, d: str, domains: tuple[str, ...] | list[str])
         )
         if by_referer.foreign:
             return by_referer
+        if by_referer.own:
+            return also_ours(judge_host(d, domains), True) if d else OURS
     return judge_host(d, domains) if d else NOWHERE
 
 

@@ -7,6 +7,8 @@ The rule (docs/public.md, "Where the seal is shown"):
   it for its cache key (``deploy/nginx/seal-referer.conf``: ``REFERER_ORIGIN`` below is the
   same pattern), so an answer the edge keeps never depends on more than its key holds;
 - no ``Referer``, or one that is not an http(s) URL, or this service itself: nothing to judge;
+  this service itself is marked ``own``: the seal is on one of our pages (the verification
+  page's badge, the embed preview, the console and portal), so the request is no impression;
 - a member's domain entries are bare host names (``issuers.domains``) meaning that host or a
   subdomain *on the scheme's default port*: ``https://shop.example:8443`` is another site than
   ``https://shop.example``, as browsers hold it (RFC 6454), and so it is foreign;
@@ -22,13 +24,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from issuers.domains import normalise_domain
+from issuers.domains import display_domain, normalise_domain
 
 # Keep equal to the map in deploy/nginx/seal-referer.conf (tests/seals/test_shown_on.py).
 REFERER_ORIGIN = re.compile(r"https?://[^/?#]+", re.IGNORECASE)
@@ -39,14 +41,17 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 class ShownOn:
     """``foreign``: not one of the member's sites. ``name``: the site as the visitor's browser
     named it (for the verification page's warning). ``host``: what the statistics record, or
-    "" when nothing may be (not foreign, an IP literal, not a hostname)."""
+    "" when nothing may be (not foreign, an IP literal, not a hostname). ``own``: the Referer
+    is this service itself (one of our pages shows the seal; not counted as an impression)."""
 
     foreign: bool
     name: str = ""
     host: str = ""
+    own: bool = False
 
 
 NOWHERE = ShownOn(False)
+OURS = ShownOn(False, own=True)
 
 
 def referer_origin(referer: str) -> str:
@@ -101,7 +106,7 @@ def judge_origin(
     port = explicit or default
     own = _own(settings.PUBLIC_BASE_URL, request_host, scheme)
     if (host, port) in own:
-        return NOWHERE
+        return OURS
     ascii_host = _ascii_host(host)
     # Another port of this service's own host is named with its port even when that port is
     # the scheme's default: the bare host would read as this service.
@@ -112,6 +117,16 @@ def judge_origin(
     if not ascii_host:
         return ShownOn(True, name)
     return ShownOn(True, name, ascii_host if port == default else f"{ascii_host}:{port}")
+
+
+# Once per process per host, as _ascii_host: a copied seal's site asks for its card on every hit.
+@functools.lru_cache(maxsize=4096)
+def display_host(host: str) -> str:
+    """A recorded host (``ShownOn.host``: A-label, ``:port`` when not the default) as people
+    read it, as the certificate shows a member's domains: ``xn--bckerei-5wa.example:8443`` is
+    ``bäckerei.example:8443``. Never more than host and port: a recorded host holds no path."""
+    name, colon, port = host.partition(":")
+    return display_domain(name) + colon + port
 
 
 def judge_host(host: str, domains: tuple[str, ...] | list[str]) -> ShownOn:
@@ -139,4 +154,9 @@ def shown_on(
     )
     if by_referer.foreign:
         return by_referer
-    return judge_host(d, domains)
+    return also_ours(judge_host(d, domains), by_referer.own)
+
+
+def also_ours(site: ShownOn, own: bool) -> ShownOn:
+    """``site`` (the ``?d=`` verdict) marked as shown on our own page when the Referer was."""
+    return replace(site, own=True) if own and not site.own else site

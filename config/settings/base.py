@@ -363,6 +363,9 @@ RETENTION_IMPORT_JOB_DAYS = env.int("RETENTION_IMPORT_JOB_DAYS", default=90)
 # The console's account log (who changed staff, keys, webhooks): two years covers a yearly
 # audit and its follow-up; the entries name people, so they do not stay for ever.
 RETENTION_ACCOUNT_LOG_DAYS = env.int("RETENTION_ACCOUNT_LOG_DAYS", default=730)
+# Misuse reports (a visitor's message and, when given, e-mail address): a year lets the issuer
+# follow a copied seal up and see it come back; past that the report is deleted whole.
+RETENTION_MISUSE_REPORT_DAYS = env.int("RETENTION_MISUSE_REPORT_DAYS", default=365)
 # An import run renews its outbox lease after every batch (about a second of work); a worker
 # that dies is presumed so this long after its last batch, and the relay (OUTBOX_RELAY_SECONDS)
 # hands the import to another worker, well within five minutes.

@@ -181,3 +181,24 @@ def fit(text: str, size: float, bold: bool, max_width: float) -> str:
         else:
             hi = mid - 1
     return text[:lo].rstrip() + "…"
+
+
+def fit_middle(text: str, size: float, bold: bool, max_width: float, *, least: int = 8) -> str:
+    """``text`` cut in the middle with an ellipsis so it fits ``max_width`` pixels, keeping
+    more of its end than its start (a host name's end, ``….example``, says whose it is); ""
+    when fewer than ``least`` of its characters would be left, which would name nothing."""
+    if text_width(text, size, bold) <= max_width:
+        return text
+
+    def cut(kept: int) -> str:
+        head = kept // 4  # three quarters from the end: the registrable name and its TLD
+        return text[:head] + "…" + text[len(text) - (kept - head) :]
+
+    lo, hi = 0, len(text) - 1
+    while lo < hi:  # the most characters kept that fit with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if text_width(cut(mid), size, bold) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return cut(lo) if lo >= least else ""

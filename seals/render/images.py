@@ -1,7 +1,8 @@
 """Seal image bytes: their ETag, their two cache layers, and rendering them ahead of visitors.
 
 The ETag names everything the bytes depend on (design version, seal, snapshot digest, state,
-day, format, size, theme, language), so it is also the cache key: an in-process LRU first (a
+day, format, size, theme, language, and the foreign site a misuse card names), so it is also
+the cache key (one site's misuse card is never another's): an in-process LRU first (a
 Redis round trip costs more than a whole hit), then the shared cache, then a render.
 
 ``seal_images_prerender`` fills the shared cache for the variants an embed shows by default,
@@ -103,7 +104,8 @@ def cached_image(etag: str, produce: Callable[[], bytes]) -> bytes:
     return body
 
 
-def card_for(snap: SealSnapshot, state: str, day: date) -> Card:
+def card_for(snap: SealSnapshot, state: str, day: date, site: str = "") -> Card:
+    """``site``: the foreign site a misuse card names (ignored for every other state)."""
     if state == NO_LONGER_VALID:
         return Card(state=state)
     return Card(
@@ -115,13 +117,21 @@ def card_for(snap: SealSnapshot, state: str, day: date) -> Card:
         has_logo=bool(snap.issuer.logo_version),
         wording=snap.programme.wording,
         accent=snap.programme.accent_colour or DEFAULT_ACCENT,
+        site=site,
     )
 
 
 def render_seal(
-    snap: SealSnapshot, state: str, day: date, fmt: str, size: str, theme: str, scale: int = 1
+    snap: SealSnapshot,
+    state: str,
+    day: date,
+    fmt: str,
+    size: str,
+    theme: str,
+    scale: int = 1,
+    site: str = "",
 ) -> bytes:
-    card = card_for(snap, state, day)
+    card = card_for(snap, state, day, site)
     return render(
         card,
         fmt=fmt,

@@ -26,7 +26,8 @@ from seals.render import fonts
 # Bump when the drawing changes: it is part of every image ETag and cache key.
 # 3: names cleaned of characters XML 1.0 forbids; right-to-left lines anchored at their end.
 # 4: the badge (rosette, logo, wording, status band, "Click to verify"), scales, embedded font.
-DESIGN_VERSION = "4"
+# 5: the misuse card names the site it is shown on.
+DESIGN_VERSION = "5"
 
 SIZES: dict[str, tuple[int, int]] = {"small": (160, 48), "medium": (240, 72), "large": (320, 96)}
 THEMES = ("light", "dark")
@@ -150,6 +151,31 @@ class Card:
     # The programme's design: its wording (the programme's name when blank) and accent colour.
     wording: str = ""
     accent: str = DEFAULT_ACCENT
+    # The foreign site a ``misuse`` card is shown on, as people read it (Unicode, ``:port``
+    # when not the default; seals.shown_on.display_host), or "" to name none.
+    site: str = ""
+
+
+def not_valid_on(site: str) -> str:
+    return _("Not valid on %(host)s") % {"host": site}
+
+
+def _site_line(site: str, size: float, room: float) -> str:
+    """ "Not valid on <site>" fitted to ``room`` at ``size``: the site cut in its middle when
+    it is long, "" when too little of it would be left to name it (seals.render.fonts)."""
+    whole = not_valid_on(site)
+    if fonts.text_width(whole, size, False) <= room:
+        return whole
+    budget = room - fonts.text_width(not_valid_on(""), size, False)
+    while budget > 0:
+        cut = fonts.fit_middle(site, size, False, budget)
+        if not cut:
+            return ""
+        line = not_valid_on(cut)
+        if fonts.text_width(line, size, False) <= room:
+            return line
+        budget -= 1  # the phrase's pieces kerned against each other: a pixel less room
+    return ""
 
 
 # What separates the status word from "checked <date>": a character, not a pixel offset, so a
@@ -268,6 +294,7 @@ def build(card: Card, *, size: str, theme: str, scale: float = 1) -> Drawing:
         programme=clean_text(card.programme),
         member=clean_text(card.member),
         wording=clean_text(card.wording),
+        site=clean_text(card.site) if card.state == MISUSE else "",
     )
     width, height = SIZES[size]
     m = _METRICS[size]
@@ -337,7 +364,16 @@ def build(card: Card, *, size: str, theme: str, scale: float = 1) -> Drawing:
         texts.append(
             replace(line(m.rows[1], card.wording or card.programme, m.wording, text), on=bg)
         )
-    if m.issuer:
+    # On a misuse card the site it is shown on takes the issuer's row (the issuer is still in
+    # the label): where there is no such row (small), or too little of the host would be
+    # left, the band's "Not verified for this site" says it alone.
+    site_line = _site_line(card.site, m.issuer, right - x0) if card.site and m.issuer else ""
+    if site_line and m.issuer:
+        # Lifted off the band when its script reaches lower than a name's (Arabic's "غير").
+        _top, bottom = fonts.ink_rows(site_line, m.issuer, False)
+        y = min(m.rows[2], m.band_top - bottom - 0.5)
+        texts.append(Text(x0, y, site_line, m.issuer, text, on=bg, end=right))
+    elif m.issuer:
         texts.append(replace(line(m.rows[2], card.issuer, m.issuer, muted), on=bg))
     status = band_line(m.band_rows[0], word, m.word, True)
     texts.append(status)
@@ -367,7 +403,7 @@ def build(card: Card, *, size: str, theme: str, scale: float = 1) -> Drawing:
         "member": card.member,
         "programme": card.programme,
         "issuer": card.issuer,
-        "status": word,
+        "status": not_valid_on(card.site) if card.site else word,
         "tail": tail,
     }
     return _finish(drawing, scale)

@@ -127,3 +127,36 @@ def test_the_edge_keeps_one_entry_per_referring_origin(edge, monkeypatch):
         "https://copycat.example",
         "https://shop.example:8443",
     ]
+
+
+def test_through_the_edge_each_site_gets_its_own_named_card_and_our_page_counts_nothing(
+    edge, monkeypatch, settings
+):
+    from seals import public_views, stats
+
+    # The edge's own address is this service's public one, as in production.
+    settings.PUBLIC_BASE_URL = edge
+    counted: list[tuple[tuple[str, ...], str]] = []
+    monkeypatch.setattr(
+        public_views.stats,
+        "count",
+        lambda public_id, *kinds, day, host="": counted.append((kinds, host)),
+    )
+    seal = seal_in("active")
+    url = f"{edge}/s/{seal.public_id}.svg?size=large"
+
+    one = get(url, "https://copycat.example/page")
+    other = get(url, "https://fake-shop.example/page")
+    assert "Not valid on copycat.example" in one.body and "fake-shop" not in one.body
+    assert "Not valid on fake-shop.example" in other.body and "copycat" not in other.body
+    assert get(url, "https://copycat.example/other").body == one.body  # its own entry
+
+    # The verification page's own badge: the page is its Referer. Not an impression, on the
+    # miss that reaches the app as on the hits that do not.
+    ours = get(url, f"{edge}/verify/{seal.public_id}")
+    assert (ours.status, ours.cache, ">Valid<" in ours.body) == (200, "MISS", True)
+    assert get(url, f"{edge}/verify/{seal.public_id}").cache == "HIT"
+    assert counted == [
+        ((stats.IMPRESSION, stats.MISUSE), "copycat.example"),
+        ((stats.IMPRESSION, stats.MISUSE), "fake-shop.example"),
+    ]

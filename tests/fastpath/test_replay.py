@@ -274,3 +274,47 @@ def test_each_referring_site_is_replayed_as_its_own_answer(monkeypatch, replays)
     assert b"Not verified for this site" not in own[2]
     assert b"Not verified for this site" in foreign[2]
     assert counted == ["", "copycat.example"]
+
+
+def test_the_badge_on_our_own_page_is_replayed_uncounted(monkeypatch, replays):
+    # The verification page's <img> sends that page as Referer: Django counts nothing for it,
+    # so neither does its replay; a foreign site's answer is still counted.
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.png?size=large"
+    ours = f"http://testserver/verify/{seal.public_id}"
+    _warm(path, replays, HTTP_REFERER=ours)
+    _warm(path, replays, HTTP_REFERER="https://copycat.example/")
+    counted: list[tuple] = []
+    monkeypatch.setattr(
+        stats, "count", lambda public_id, *kinds, day, host="": counted.append((kinds, host))
+    )
+    _refuse_django(monkeypatch)
+    call(wsgi.application, path, HTTP_REFERER=ours)
+    call(wsgi.application, path, HTTP_REFERER="https://copycat.example/")
+    assert replays == [True, True]
+    assert counted == [((stats.IMPRESSION, stats.MISUSE), "copycat.example")]
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_one_foreign_sites_misuse_seal_is_never_replayed_to_another(monkeypatch, replays, fmt):
+    # The misuse card names its site, and the replay key holds the Referer's origin (and the
+    # query, so ?d=): each site is replayed its own card, and a site never learnt goes to
+    # Django, which draws that site's own.
+    seal = seal_in("active")
+    path = f"/s/{seal.public_id}.{fmt}?size=large"
+    _warm(path, replays, HTTP_REFERER="https://copycat.example/a")
+    _warm(path, replays, HTTP_REFERER="https://fake-shop.example/a")
+    learnt = {
+        host: call(wsgi.application, path, HTTP_REFERER=f"https://{host}/b")[2]
+        for host in ("copycat.example", "fake-shop.example")
+    }
+    assert replays == [True, True]
+    assert learnt["copycat.example"] != learnt["fake-shop.example"]
+    if fmt == "svg":
+        assert b"Not valid on copycat.example" in learnt["copycat.example"]
+        assert b"fake-shop" not in learnt["copycat.example"]
+        assert b"Not valid on fake-shop.example" in learnt["fake-shop.example"]
+    replays.clear()
+    third = call(wsgi.application, path, HTTP_REFERER="https://third.example/")[2]
+    assert replays == [False]
+    assert third not in learnt.values()

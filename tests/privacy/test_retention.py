@@ -197,3 +197,46 @@ def test_account_log_entries_go_after_the_retention_period_once(issuer, settings
 
     settings.RETENTION_ACCOUNT_LOG_DAYS = 365
     assert retention_run(now=at(2026, 1, 2, 12)).account_log_deleted == 1
+
+
+def _misuse_report(seal, email: str = "reporter@visitor.example"):
+    from seals.misuse import misuse_report_create
+
+    return misuse_report_create(
+        seal=seal,
+        site_url="https://copycat.example/about",
+        site_host="copycat.example",
+        message="This shop is not a member.",
+        reporter_email=email,
+    )
+
+
+def test_misuse_reports_go_a_year_after_they_were_made(issuer, settings):
+    from seals.models import MisuseReport
+
+    seal = award(MemberFactory(issuer=issuer))
+    with time_machine.travel(at(2025, 3, 1, 12), tick=False):
+        old = _misuse_report(seal)
+    with time_machine.travel(at(2025, 9, 1, 12), tick=False):
+        recent = _misuse_report(seal, email="")
+
+    assert settings.RETENTION_MISUSE_REPORT_DAYS == 365
+    with time_machine.travel(at(2026, 3, 1, 11), tick=False):  # a year less an hour
+        assert retention_run(now=at(2026, 3, 1, 11)).misuse_reports_deleted == 0
+    with time_machine.travel(at(2026, 3, 1, 13), tick=False):
+        assert retention_run(now=at(2026, 3, 1, 13)).misuse_reports_deleted == 1
+        assert retention_run(now=at(2026, 3, 1, 14)).misuse_reports_deleted == 0  # twice
+    assert list(MisuseReport.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not MisuseReport.objects.filter(pk=old.pk).exists()
+
+
+def test_the_misuse_report_period_is_a_setting(issuer, settings):
+    from seals.models import MisuseReport
+
+    settings.RETENTION_MISUSE_REPORT_DAYS = 30
+    seal = award(MemberFactory(issuer=issuer))
+    with time_machine.travel(at(2026, 1, 1), tick=False):
+        _misuse_report(seal)
+    assert retention_run(now=at(2026, 1, 30)).misuse_reports_deleted == 0
+    assert retention_run(now=at(2026, 2, 1)).misuse_reports_deleted == 1
+    assert not MisuseReport.objects.exists()

@@ -297,6 +297,26 @@ def test_corporate_erasure_revokes_with_reason_erased_and_keeps_the_chain(issuer
     assert verify_chain(issuer).ok
 
 
+@pytest.mark.parametrize("corporate", [False, True])
+def test_erasure_deletes_the_misuse_reports_about_the_members_seals(issuer, corporate):
+    from seals.misuse import misuse_report_create
+    from seals.models import MisuseReport
+
+    member, other = MemberFactory(issuer=issuer), MemberFactory(issuer=issuer)
+    seal, kept_seal = award(member), award(other)
+    for s in (seal, seal, kept_seal):
+        misuse_report_create(
+            seal=s,
+            site_url="https://copycat.example/",
+            site_host="copycat.example",
+            message="Not a member.",
+            reporter_email="reporter@visitor.example",
+        )
+    report = privacy.member_erase(member=member, corporate=corporate, actor="a")
+    assert report.misuse_reports_deleted == 2
+    assert list(MisuseReport.objects.values_list("seal_id", flat=True)) == [kept_seal.pk]
+
+
 def test_it_refuses_to_erase_twice(issuer):
     member = MemberFactory(issuer=issuer)
     privacy.member_erase(member=member, corporate=False, actor="a")

@@ -93,6 +93,15 @@ def test_the_docs_images_of_the_badge_at_every_size_in_english_and_arabic():
     pages["seal-states.png"] = _sheet(states, columns=len(STATES) // 2 + 1).quantize(64)
     # Each state is a picture of its own.
     assert len({img.tobytes() for img in states}) == len(states)
+    # The misuse card naming the site, at every size, a short host and a long one (cut in its
+    # middle at medium and large, left out at small), in English and Arabic.
+    misuse = [
+        _png(replace(CARDS[lang], state="misuse", site=site), lang, size, scale=2)
+        for lang in CARDS
+        for site in ("copycat.example", "very-long-copycat-shop-name.store.example")
+        for size in SIZES
+    ]
+    pages["seal-misuse.png"] = _sheet(misuse, columns=len(SIZES)).quantize(64)
     if os.environ.get("TRUSTSEAL_WRITE_DOCS_IMAGES") == "1":
         DOCS.mkdir(exist_ok=True)
         for name, img in pages.items():

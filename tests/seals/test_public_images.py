@@ -295,6 +295,53 @@ def test_a_foreign_d_host_shows_the_not_verified_variant(client):
     assert ">Valid<" in own
 
 
+def test_the_misuse_seal_names_the_foreign_site_never_a_path(client):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg?size=large"
+    by_referer = client.get(url, HTTP_REFERER="https://copycat.example/stolen/seal.html")
+    assert "Not valid on copycat.example" in by_referer.content.decode()
+    assert "stolen" not in by_referer.content.decode()
+    by_d = client.get(url + "&d=fake-shop.example").content.decode()
+    assert "Not valid on fake-shop.example" in by_d
+    other_port = client.get(url, HTTP_REFERER="https://copycat.example:8443/").content.decode()
+    assert "Not valid on copycat.example:8443" in other_port
+
+
+def test_an_idn_site_is_named_in_unicode(client):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg?size=large"
+    body = client.get(url, HTTP_REFERER="https://xn--bckerei-5wa.example/").content.decode()
+    assert "Not valid on bäckerei.example" in body and "xn--" not in body
+
+
+def test_an_address_is_never_drawn_on_the_misuse_seal(client):
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.svg?size=large"
+    plain = client.get(url, HTTP_REFERER="https://copycat.example/")
+    by_ip = client.get(url, HTTP_REFERER="http://203.0.113.7/")
+    body = by_ip.content.decode()
+    assert "Not verified for this site" in body
+    assert "203.0.113.7" not in body and "Not valid on" not in body
+    assert by_ip["ETag"] != plain["ETag"]
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_each_foreign_site_gets_its_own_misuse_image(client, fmt):
+    # Cached per site: the ETag (the cache key of both in-process and shared caches) names it,
+    # so one site's card is never served to another, from either cache.
+    seal = seal_in("active")
+    url = f"/s/{seal.public_id}.{fmt}?size=medium"
+    answers = {
+        host: client.get(url, HTTP_REFERER=f"https://{host}/")
+        for host in ("copycat.example", "fake-shop.example")
+    }
+    again = client.get(url, HTTP_REFERER="https://copycat.example/other")
+    one, other = answers["copycat.example"], answers["fake-shop.example"]
+    assert one["ETag"] != other["ETag"]
+    assert one.content != other.content
+    assert (again["ETag"], again.content) == (one["ETag"], one.content)
+
+
 @pytest.mark.parametrize(
     ("status", "words"),
     [

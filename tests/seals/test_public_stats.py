@@ -219,3 +219,24 @@ def test_two_processes_counting_at_once_lose_no_count():
     for other in others:
         _finished(other)
     assert stats._totals(day)[f"{public_id}:i"] == 900
+
+
+def test_the_badge_on_this_services_own_pages_is_not_an_impression(client, settings):
+    # The verification page shows the seal's own image: its request carries the page's URL as
+    # Referer (this service's origin). A page view is one verification view, not also an
+    # impression; nor is the embed preview or a console or portal page showing the badge.
+    with time_machine.travel(datetime(2030, 3, 1, 10, tzinfo=UTC), tick=False):
+        seal = seal_in("active")
+        image = f"/s/{seal.public_id}.png?size=large"
+        page = f"/verify/{seal.public_id}"
+        client.get(page)
+        client.get(image, HTTP_REFERER=f"http://testserver{page}")
+        client.get(image, HTTP_REFERER=f"{settings.PUBLIC_BASE_URL}{page}")
+        client.get(image + "&scale=2", HTTP_REFERER="http://testserver/portal/")
+        # Even with a ?d= naming another site: nobody saw it there.
+        client.get(image + "&d=copycat.example", HTTP_REFERER=f"http://testserver{page}")
+        # Another port of this service's host is another site, counted.
+        client.get(image, HTTP_REFERER="http://testserver:8081/")
+        stats.flush_counts(now=datetime(2030, 3, 1, 10, 1, tzinfo=UTC))
+    row = DailyStat.objects.get(seal=seal)
+    assert (row.impressions, row.verification_views, row.misuse_hits) == (1, 1, 1)

@@ -213,6 +213,12 @@ CARDS = [
     )
     for logo in (False, True)
 ] + [Card(state="not_found"), Card(state="no_longer_valid")]
+# The misuse card naming the site it is shown on: short, Unicode, with a port, very long.
+SITES = ("copycat.example", "bäckerei.example:8443", "shop-" * 40 + "copycat.example")
+CARDS += [
+    Card(state="misuse", issuer="Guild", programme="Baker", member="Ab", checked=DAY, site=site)
+    for site in SITES
+]
 
 
 def _overlap(a: tuple, b: tuple) -> bool:
@@ -300,8 +306,11 @@ BADGE = Card(
 def test_every_text_is_at_least_9_px_and_4_5_to_1_against_what_it_is_drawn_on(size, theme):
     for lang in ("en", "ar"):
         with translation.override(lang):
-            for state in STATES:
-                drawing = build(replace(BADGE, state=state), size=size, theme=theme)
+            badges = [replace(BADGE, state=state) for state in STATES]
+            badges += [replace(BADGE, state="misuse", site=site) for site in SITES]
+            for badge in badges:
+                state = badge.state
+                drawing = build(badge, size=size, theme=theme)
                 for t in drawing.texts:
                     assert t.size >= layout.MIN_TEXT_PX, (state, t)
                     # What the text sits on, read back from the drawing's own shapes.
@@ -404,3 +413,72 @@ def test_the_embedded_subset_holds_exactly_the_glyphs_drawn():
     assert set(font.getBestCmap()) == {ord(c) for c in "Dupont"}
     # The face drawn plain in both formats: no layout tables to space glyphs differently.
     assert "GPOS" not in font and "GSUB" not in font
+
+
+# --- the misuse card names the site ---------------------------------------------------------
+def _drawn(card: Card, size: str) -> list[str]:
+    return [t.text for t in build(card, size=size, theme="light").texts]
+
+
+@pytest.mark.parametrize("size", ["medium", "large"])
+def test_the_misuse_card_names_the_site_it_is_shown_on_in_its_svg(size):
+    card = replace(BADGE, state="misuse", site="copycat.example")
+    with translation.override("en"):
+        assert "Not valid on copycat.example" in _drawn(card, size)
+        root = _parse(render(card, fmt="svg", size=size, theme="light"))
+    drawn = ["".join(el.itertext()) for el in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert any("Not valid on copycat.example" in text for text in drawn)
+    # It takes the issuer's row; the issuer is still in the accessible label.
+    assert BADGE.issuer not in _drawn(card, size)
+    title = root.find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and "Not valid on copycat.example" in (title.text or "")
+
+
+def test_the_site_is_drawn_in_the_cards_language():
+    card = replace(BADGE, state="misuse", site="copycat.example")
+    for lang, phrase in (
+        ("de", "Nicht gültig auf"),
+        ("fr", "Non valable sur"),
+        ("ar", "غير صالح على"),
+    ):
+        with translation.override(lang):
+            assert f"{phrase} copycat.example" in _drawn(card, "large")
+
+
+def test_a_long_site_is_cut_in_its_middle_keeping_its_end():
+    site = "shop-" * 40 + "copycat.example"
+    with translation.override("en"):
+        line = next(
+            t
+            for t in _drawn(replace(BADGE, state="misuse", site=site), "medium")
+            if t.startswith("Not valid on ")
+        )
+    host = line.removeprefix("Not valid on ")
+    assert "…" in host and host.endswith("copycat.example") and host.startswith("shop")
+    assert len(host) < len(site)
+
+
+def test_the_small_card_has_no_room_for_the_site_and_leaves_it_out():
+    card = replace(BADGE, state="misuse", site="copycat.example")
+    with translation.override("en"):
+        drawing = build(card, size="small", theme="light")
+    assert not any("copycat" in t.text for t in drawing.texts)
+    assert "Not valid on copycat.example" in drawing.label  # still said to screen readers
+
+
+def test_only_the_misuse_card_names_a_site():
+    with translation.override("en"):
+        for state in ("active", "revoked", "not_found"):
+            drawing = build(
+                replace(BADGE, state=state, site="copycat.example"), size="large", theme="light"
+            )
+            assert not any("copycat" in t.text for t in drawing.texts)
+            assert "copycat" not in drawing.label
+
+
+def test_a_png_of_the_misuse_card_differs_per_site():
+    one, other = (
+        render(replace(BADGE, state="misuse", site=site), fmt="png", size="medium", theme="light")
+        for site in ("copycat.example", "fake-shop.example")
+    )
+    assert one != other

@@ -93,3 +93,32 @@ def test_a_d_that_is_no_hostname_is_misuse_but_not_recorded():
 def test_an_origin_without_a_host_is_nowhere():
     site = judge_origin("http://", DOMAINS, request_host="testserver", scheme="http")
     assert site.foreign is False
+
+
+def test_this_services_own_origin_is_marked_ours_and_another_port_is_not():
+    for referer in ("http://127.0.0.1:8000/verify/x", "http://testserver/console/"):
+        site = shown_on(referer, "", DOMAINS, request_host="testserver", scheme="http")
+        assert (site.foreign, site.own) == (False, True)
+    # With a foreign ?d= on our own page: misuse drawn, still our page (counted by nobody).
+    site = shown_on(
+        "http://testserver/x", "copycat.example", DOMAINS, request_host="testserver", scheme="http"
+    )
+    assert (site.foreign, site.own, site.host) == (True, True, "copycat.example")
+    for referer in ("", "https://shop.example/", "http://testserver:81/"):
+        site = shown_on(referer, "", DOMAINS, request_host="testserver", scheme="http")
+        assert site.own is False
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("copycat.example", "copycat.example"),
+        ("xn--bckerei-5wa.example", "bäckerei.example"),
+        ("xn--bckerei-5wa.example:8443", "bäckerei.example:8443"),
+        ("xn--zz.example", "xn--zz.example"),  # does not decode: shown as recorded
+    ],
+)
+def test_a_recorded_host_is_displayed_in_unicode_with_its_port(host, shown):
+    from seals.shown_on import display_host
+
+    assert display_host(host) == shown

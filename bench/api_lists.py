@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # sets sys.path and DJANGO_SETTINGS_MODULE
 
 ISSUER_SLUG = "bench-lists"
 # fmt: off
@@ -77,7 +74,7 @@ CONTACTS = [
 MEMBERS_SQL = """
 INSERT INTO issuers_member (
     issuer_id, external_ref, legal_name, display_name, domains, country, contact_name,
-    contact_email, contact_email_hash, contact_phone, restricted, marketing_opt_out,
+    contact_email, contact_email_hash, contact_phone, restricted, marketing_opt_out, language,
     created_at, updated_at)
 SELECT %(issuer)s, 'M-' || lpad(n::text, 7, '0'),
     initcap(place) || ' ' || noun || ' ' || trade || ' Ltd',
@@ -87,7 +84,7 @@ SELECT %(issuer)s, 'M-' || lpad(n::text, 7, '0'),
             'www.' || place || '-' || n || '.example', 'shop.' || place || '-' || n || '.example')
         ELSE jsonb_build_array(place || '-' || lower(noun) || '-' || n || '.example') END,
     'GB', (%(names)s::text[])[contact], (%(emails)s::text[])[contact],
-    (%(hashes)s::text[])[contact], (%(phones)s::text[])[contact], false, n %% 7 = 0,
+    (%(hashes)s::text[])[contact], (%(phones)s::text[])[contact], false, n %% 7 = 0, 'en',
     %(end)s - (%(size)s - n) * %(step)s - interval '1 minute',
     %(end)s - (%(size)s - n) * %(step)s
 FROM generate_series(1, %(size)s) AS n, LATERAL (SELECT
@@ -154,31 +151,6 @@ class Fixture:
     external_ref: str
     place: str
     domain: str
-
-
-def _admin(statement: str, *args: object) -> list[tuple]:
-    """Run one statement against the server's ``postgres`` database (outside any scratch one)."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        cursor = conn.execute(statement, args or None)
-        return cursor.fetchall() if cursor.description else []
-
-
-def _use_database(name: str) -> None:
-    from django.db import connection
-
-    connection.close()
-    connection.settings_dict["NAME"] = name
 
 
 def _seed(size: int, now: datetime) -> None:
@@ -322,32 +294,7 @@ def _endpoints(fx: Fixture) -> list[tuple[str, str]]:
     ]
 
 
-@dataclass(frozen=True)
-class Timing:
-    name: str
-    p50: float
-    p95: float
-    worst: float
-    cpu: float | None  # ms per request: this process + its database backend
-    queries: int
-    rows: int
-    sql: list[str]  # the list and prefetch queries of one request
-
-
-def _backend_cpu() -> float | None:
-    """CPU seconds used so far by the database backend serving this process (PostgreSQL on the
-    same host), from /proc. Parallel query workers are other processes and not counted."""
-    from django.db import connection
-
-    try:
-        with open(f"/proc/{connection.connection.info.backend_pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
+def _measure(fx: Fixture, name: str, path: str, repeat: int) -> common.Timing:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -357,29 +304,13 @@ def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
         first = client.get(path[len("next:") :])
         assert first.status_code == 200, (path, first.status_code, first.content[:300])
         path = first.json()["next"]
-    for _ in range(2):  # warm: connection, caches, plans
-        response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code, response.content[:300])
-    times = []
-    # CPU time does not grow with the neighbours' load as wall time does (a shared box).
-    backend_before, own_before = _backend_cpu(), time.process_time()
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-    backend_after, own_after = _backend_cpu(), time.process_time()
-    cpu = None
-    if backend_before is not None and backend_after is not None:
-        cpu = (backend_after - backend_before + own_after - own_before) * 1000 / repeat
+    times, cpu = common.time_requests(client, path, repeat)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
-    times.sort()
-    return Timing(
-        name=name,
-        p50=statistics.median(times),
-        p95=times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-        worst=times[-1],
-        cpu=cpu,
+    return common.timing(
+        name,
+        times,
+        cpu,
         queries=len(captured.captured_queries),
         rows=len(response.json()["results"]),
         sql=[
@@ -390,103 +321,32 @@ def _measure(fx: Fixture, name: str, path: str, repeat: int) -> Timing:
     )
 
 
-def _explain(sql: str) -> str:
-    from django.db import connection
+def open_seeded(size: int, base_name: str, args: argparse.Namespace) -> Fixture:
+    """The seeded scratch database of ``size`` (bench/common.py) and its sample rows."""
+    now = common.open_database(
+        size, base_name=base_name, reuse=args.reuse, slug=ISSUER_SLUG, seed=_seed
+    )
+    return _fixture(size, now)
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
-
-def run(size: int, *, base_name: str, repeat: int, reuse: bool, keep: bool, explain: bool):
-    from django.core.management import call_command
-    from django.db import connection
-
-    from issuers.models import Issuer
-
-    name = f"{base_name}_bench_{size}"
-    exists = bool(_admin("SELECT 1 FROM pg_database WHERE datname = %s", name))
-    if exists and not reuse:
-        _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
-    if not (exists and reuse):
-        _admin(f'CREATE DATABASE "{name}"')
-    _use_database(name)
-    # One connection for the whole run, so its backend's CPU time can be read (_backend_cpu).
-    connection.settings_dict["CONN_MAX_AGE"] = None
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    migrated = time.perf_counter() - started
-    now = datetime.now(UTC)
-    seeded = Issuer.objects.filter(slug=ISSUER_SLUG).first()
-    if seeded is None:
-        started = time.perf_counter()
-        _seed(size, now)
-        print(f"\n{size:,}: seeded {name} in {time.perf_counter() - started:.1f} s", flush=True)
-    else:
-        now = seeded.created_at  # the seed's clock, so the statuses it wrote still hold
-        print(f"\n{size:,}: reused {name}, migrate took {migrated:.1f} s", flush=True)
-    fx = _fixture(size, now)
+def run(size: int, base_name: str, args: argparse.Namespace) -> list[common.Timing]:
+    fx = open_seeded(size, base_name, args)
     # On a shared box the neighbours' load is part of every figure: say what it was.
     print(f"  load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     for label, path in _endpoints(fx):
-        timing = _measure(fx, label, path, repeat)
-        results.append(timing)
-        cpu = "-" if timing.cpu is None else f"{timing.cpu:.1f}"
-        print(
-            f"  {label:40} p50 {timing.p50:7.1f} ms  p95 {timing.p95:7.1f} ms  CPU {cpu:>6} ms  "
-            f"({timing.queries} queries, {timing.rows} rows)",
-            flush=True,
-        )
-        for sql in timing.sql if explain else ():
-            print("    " + _explain(sql).replace("\n", "\n    "))
-    connection.close()
-    if not keep:
-        _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        results.append(_measure(fx, label, path, args.repeat))
+        common.report(results[-1], width=40, explain_sql=args.explain)
+    common.close_database(size, base_name=base_name, keep=args.keep)
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN the list queries")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("bench/api_lists.py needs DATABASE_URL=postgres://... (the target is PostgreSQL)")
-    import django
-
-    django.setup()
+def _setup() -> None:
     from django.conf import settings
-    from django.db import connection
 
     # One key makes every request here: the per-key throttle would otherwise be what is timed.
     settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"api_key": "100000000/minute"}
-    base_name = connection.settings_dict["NAME"]
-    table: dict[int, list[Timing]] = {}
-    for size in sizes:
-        table[size] = run(
-            size,
-            base_name=base_name,
-            repeat=args.repeat,
-            reuse=args.reuse,
-            keep=args.keep,
-            explain=args.explain,
-        )
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
-    header = " | ".join(f"{size:,}: p50 / p95 (CPU) ms" for size in sizes)
-    print(f"\n| endpoint | {header} |")
-    print("| --- |" + " ---: |" * len(sizes))
-
-    def cell(t: Timing) -> str:
-        return f"{t.p50:.1f} / {t.p95:.1f} ({'-' if t.cpu is None else f'{t.cpu:.1f}'})"
-
-    for i, timing in enumerate(table[sizes[0]]):
-        print(f"| {timing.name} | {' | '.join(cell(table[s][i]) for s in sizes)} |")
 
 
 if __name__ == "__main__":
-    main()
+    common.main("bench/api_lists.py", run, first_column="endpoint", setup=_setup)

@@ -84,11 +84,13 @@ def members(request: StaffRequest) -> HttpResponse:
     valid = not form.is_bound or form.is_valid()
     order = (form.cleaned_data.get("sort") if form.is_bound and valid else "") or "display_name"
     unique = order.lstrip("-") == "external_ref"
+    # The list shows no contact: not decrypting three fields per row (the member page does)
+    # saves about a tenth of the page's CPU.
     queryset = selectors.members_list(
         issuer=request.issuer,
         filters=form.selector_filters() if form.is_bound and valid else {},
         now=timezone.now(),
-    )
+    ).defer(*Member.CONTACT_FIELDS)
     error = ""
     if not valid:  # the form says what is wrong; a list ignoring the filters would mislead
         page = Page(items=[], next_cursor=None)

@@ -26,10 +26,10 @@ ROWS = 20_000  # enough that PostgreSQL's planner weighs an index range against 
 SEED_MEMBERS = """
 INSERT INTO issuers_member (
     issuer_id, external_ref, legal_name, display_name, domains, country, contact_name,
-    contact_email, contact_email_hash, contact_phone, restricted, marketing_opt_out,
+    contact_email, contact_email_hash, contact_phone, restricted, marketing_opt_out, language,
     created_at, updated_at)
 SELECT %(issuer)s, 'R-' || n, 'Legal ' || md5(n::text) || ' Ltd', 'Shop ' || (n %% 700),
-    jsonb_build_array('m' || n || '.example'), 'GB', '', '', '', '', false, false,
+    jsonb_build_array('m' || n || '.example'), 'GB', '', '', '', '', false, false, 'en',
     %(now)s - n * interval '1 minute', %(now)s - n * interval '1 minute'
 FROM generate_series(1, %(rows)s) AS n
 """

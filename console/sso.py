@@ -181,9 +181,7 @@ def _staff_by_verified_email(issuer_id: int, sociallogin: SocialLogin) -> StaffM
     from allauth.account.models import EmailAddress
 
     asserted = _is_saml(sociallogin.account.provider)
-    addresses = {
-        a.email.lower() for a in sociallogin.email_addresses if a.verified or asserted
-    }
+    addresses = {a.email.lower() for a in sociallogin.email_addresses if a.verified or asserted}
     if not addresses:
         return None
     same_address = Q()

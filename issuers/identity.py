@@ -81,7 +81,8 @@ def saml_certificate_parse(text: str) -> x509.Certificate:
     garbled paste fails on the settings page rather than at every sign-in."""
     body = text.strip()
     if "-----BEGIN" not in body:
-        body = "-----BEGIN CERTIFICATE-----\n" + "".join(body.split()) + "\n-----END CERTIFICATE-----"
+        base64_body = "".join(body.split())
+        body = f"-----BEGIN CERTIFICATE-----\n{base64_body}\n-----END CERTIFICATE-----"
     try:
         return x509.load_pem_x509_certificate(body.encode("ascii"))
     except (ValueError, UnicodeEncodeError):

@@ -28,6 +28,7 @@ from issuers.models import AuditEntry, SamlIdentityProvider
 HOST = "console.example"  # python3-saml refuses single-label hosts such as "testserver"
 IDP_ENTITY = "https://idp.a.example/saml"
 IDP_SSO = "https://idp.a.example/saml/sso"
+EMAIL_NAMEID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
 
 class FakeIdp:
@@ -67,7 +68,32 @@ class FakeIdp:
             return (now + dt.timedelta(minutes=delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         assertion_id = "_" + uuid.uuid4().hex
-        assertion = f"""<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{assertion_id}" Version="2.0" IssueInstant="{at(0)}"><saml:Issuer>{self.entity_id}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{email}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{at(5)}" Recipient="{acs}" InResponseTo="{in_response_to}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{at(-1)}" NotOnOrAfter="{at(5)}"><saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{at(0)}" SessionIndex="{assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="urn:oid:2.5.4.42"><saml:AttributeValue>Pat</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>"""
+        assertion = "".join(
+            [
+                '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"',
+                f' ID="{assertion_id}" Version="2.0" IssueInstant="{at(0)}">',
+                f"<saml:Issuer>{self.entity_id}</saml:Issuer>",
+                "<saml:Subject>",
+                f'<saml:NameID Format="{EMAIL_NAMEID}">{email}</saml:NameID>',
+                '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">',
+                f'<saml:SubjectConfirmationData NotOnOrAfter="{at(5)}" Recipient="{acs}"',
+                f' InResponseTo="{in_response_to}"/>',
+                "</saml:SubjectConfirmation></saml:Subject>",
+                f'<saml:Conditions NotBefore="{at(-1)}" NotOnOrAfter="{at(5)}">',
+                "<saml:AudienceRestriction>",
+                f"<saml:Audience>{audience}</saml:Audience>",
+                "</saml:AudienceRestriction></saml:Conditions>",
+                f'<saml:AuthnStatement AuthnInstant="{at(0)}" SessionIndex="{assertion_id}">',
+                "<saml:AuthnContext><saml:AuthnContextClassRef>",
+                "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+                "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>",
+                "<saml:AttributeStatement>",
+                '<saml:Attribute Name="urn:oid:2.5.4.42">',
+                "<saml:AttributeValue>Pat</saml:AttributeValue>",
+                "</saml:Attribute></saml:AttributeStatement>",
+                "</saml:Assertion>",
+            ]
+        )
         signed = OneLogin_Saml2_Utils.add_sign(
             assertion,
             self.key_pem,
@@ -203,9 +229,7 @@ def test_another_issuers_idp_cannot_sign_in_this_issuers_staff(world, idp):
     configure(world.other_issuer, theirs)
     make_staff(world.other_issuer, "owner@b.example", StaffRole.OWNER)
     # Through their own ACS, our staff's address finds no one on their staff.
-    client, response = sign_in(
-        world, theirs, email="manager@a.example", issuer=world.other_issuer
-    )
+    client, response = sign_in(world, theirs, email="manager@a.example", issuer=world.other_issuer)
     assert response.status_code == 403 and "_auth_user_id" not in client.session
     # Through our ACS, their signature is not our IdP's.
     client, response = sign_in(world, theirs, email="manager@a.example")

@@ -47,6 +47,7 @@ from issuers.identity import (
     SamlProviderInput,
     identity_provider_delete,
     identity_provider_set,
+    saml_certificate_parse,
     saml_provider_delete,
     saml_provider_set,
 )
@@ -303,6 +304,18 @@ class SamlProviderForm(forms.Form):
         ),
     )
     enabled = forms.BooleanField(label=_("Staff may sign in with it"), required=False)
+
+    def clean_x509cert(self) -> str:
+        # The service refuses it too (issuers.identity); checked here for words in the
+        # person's language.
+        text = self.cleaned_data["x509cert"]
+        try:
+            saml_certificate_parse(text)
+        except DomainError:
+            raise forms.ValidationError(
+                _("This is not an X.509 certificate in PEM form.")
+            ) from None
+        return text
 
     def clean_sso_url(self) -> str:
         url = self.cleaned_data["sso_url"]

@@ -60,8 +60,17 @@ class FakeIdp:
             serialization.NoEncryption(),
         ).decode()
 
-    def response(self, *, email: str, acs: str, audience: str, in_response_to: str) -> str:
+    def response(
+        self,
+        *,
+        email: str,
+        acs: str,
+        audience: str,
+        in_response_to: str,
+        attributes: dict[str, str] | None = None,
+    ) -> str:
         """A Response with one signed Assertion for ``email`` (NameID in e-mail format)."""
+        attributes = attributes or {"urn:oid:2.5.4.42": "Pat"}
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
         def at(delta: int) -> str:
@@ -88,9 +97,12 @@ class FakeIdp:
                 "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
                 "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>",
                 "<saml:AttributeStatement>",
-                '<saml:Attribute Name="urn:oid:2.5.4.42">',
-                "<saml:AttributeValue>Pat</saml:AttributeValue>",
-                "</saml:Attribute></saml:AttributeStatement>",
+                *(
+                    f'<saml:Attribute Name="{name}"><saml:AttributeValue>{value}'
+                    "</saml:AttributeValue></saml:Attribute>"
+                    for name, value in attributes.items()
+                ),
+                "</saml:AttributeStatement>",
                 "</saml:Assertion>",
             ]
         )
@@ -165,12 +177,18 @@ def post_to_acs(client: Client, issuer, xml: str):
     )
 
 
-def sign_in(world, signer: FakeIdp, *, email: str, issuer=None):
+def sign_in(world, signer: FakeIdp, *, email: str, issuer=None, attributes=None):
     issuer = issuer or world.issuer
     client = Client(HTTP_HOST=HOST)
     request_id = start(client, issuer)
     acs, audience = urls_of(issuer)
-    xml = signer.response(email=email, acs=acs, audience=audience, in_response_to=request_id)
+    xml = signer.response(
+        email=email,
+        acs=acs,
+        audience=audience,
+        in_response_to=request_id,
+        attributes=attributes,
+    )
     return client, post_to_acs(client, issuer, xml)
 
 
@@ -193,11 +211,30 @@ def test_a_staff_member_signs_in_through_the_idp_and_lands_on_the_dashboard(worl
     )
 
 
-def test_the_owners_email_attribute_is_read(world, idp):
-    configure(world.issuer, idp, email_attribute="urn:oid:2.5.4.42")  # "Pat": not an address
-    client, response = sign_in(world, idp, email="manager@a.example")
-    assert response.status_code == 403
-    assert "_auth_user_id" not in client.session
+def test_the_owners_email_attribute_is_read_before_the_nameid(world, idp):
+    configure(world.issuer, idp, email_attribute="urn:example:mail")
+    attributes = {"urn:example:mail": "manager@a.example"}
+    client, response = sign_in(world, idp, email="u-7@a.example", attributes=attributes)
+    assert response.redirect_chain[-1][0] == reverse("console:dashboard")
+    assert int(client.session["_auth_user_id"]) == world.manager.user.pk
+    # Named but missing from the assertion: an e-mail NameID is the fallback (allauth's rule).
+    configure(world.issuer, idp, email_attribute="urn:example:absent")
+    client, response = sign_in(world, idp, email="viewer@a.example", attributes=attributes)
+    assert int(client.session["_auth_user_id"]) == world.viewer.user.pk
+
+
+def test_the_start_page_offers_both_protocols_when_both_are_set(world, idp):
+    from issuers.identity import IdentityProviderInput, identity_provider_set
+
+    identity_provider_set(
+        issuer=world.issuer,
+        data=IdentityProviderInput("Acme OIDC", "https://idp.a.example", "c", "s", True),
+        actor="test",
+    )
+    page = Client().get(reverse("console:sso-start"), {"organisation": world.issuer.slug})
+    body = page.content.decode()
+    assert "Continue with Acme OIDC" in body and "Continue with Acme SAML" in body
+    assert reverse("saml_login", args=[f"issuer-{world.issuer.pk}"]) in body
 
 
 def test_an_unknown_email_is_refused_and_no_account_is_made(world, idp):

@@ -1,11 +1,17 @@
-"""Single sign-on for an issuer's staff through the issuer's own OpenID Connect provider.
+"""Single sign-on for an issuer's staff through the issuer's own OpenID Connect or SAML provider.
 
-allauth's ``openid_connect`` provider does the protocol (discovery, the authorization code, the
-token and userinfo calls). What is ours:
+allauth's ``openid_connect`` provider does that protocol (discovery, the authorization code, the
+token and userinfo calls), and its ``saml`` provider (python3-saml over xmlsec) the other: the
+AuthnRequest, and at the ACS the response's signature, audience, destination, validity window
+and InResponseTo. What is ours:
 
-- ``SocialAccountAdapter.list_apps``: allauth's apps are built from ``IdentityProvider`` rows
-  (one per issuer, its secret encrypted at rest), not kept in allauth's SocialApp table, where
-  the secret would sit in clear. The provider id is ``issuer-<id>``.
+- ``SocialAccountAdapter.list_apps``: allauth's apps are built from ``IdentityProvider`` and
+  ``SamlIdentityProvider`` rows (one of each per issuer at most; the OIDC secret encrypted at
+  rest), not kept in allauth's SocialApp table, where the secret would sit in clear. The
+  provider ids are ``issuer-<id>`` (OIDC) and ``issuer-<id>-saml``; SAML's URLs name the
+  issuer as ``issuer-<id>`` (allauth's "organization slug", the app's client id).
+- an issuer may have both: an organisation moving from one protocol to the other keeps both
+  for a while; each links its own accounts (by its own subject), and the start page offers each.
 - who may sign in (``pre_social_login``): a person already on the staff of the issuer whose
   provider vouched for them, matched by an e-mail address the provider says it verified.
   Nobody is ever made staff by signing in: an identity provider proves who someone is, not
@@ -15,9 +21,6 @@ token and userinfo calls). What is ours:
   where a person names their organisation. The sign-in page does not list providers: that list
   would name every issuer using single sign-on to anyone.
 
-SAML is not offered: allauth's ``saml`` provider needs python3-saml and its xmlsec binding (a
-compiled extension over libxmlsec1, absent from the product's image), which the product
-neither depends on nor tests; OpenID Connect covers the common identity providers.
 """
 
 from __future__ import annotations
@@ -32,16 +35,28 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from config.tenancy import scopes_disabled
 from console.access import StaffRequest, actor_of, staff_view
 from console.forms import add_service_error
-from issuers.identity import IdentityProviderInput, identity_provider_delete, identity_provider_set
-from issuers.models import IdentityProvider, Issuer, StaffMember, StaffRole
+from issuers.identity import (
+    IdentityProviderInput,
+    SamlProviderInput,
+    identity_provider_delete,
+    identity_provider_set,
+    saml_certificate_parse,
+    saml_provider_delete,
+    saml_provider_set,
+)
+from issuers.models import IdentityProvider, Issuer, SamlIdentityProvider, StaffMember, StaffRole
 
 PROVIDER_PREFIX = "issuer-"
+SAML_SUFFIX = "-saml"
+# An e-mail NameID: what allauth reads the address from when no attribute carries it.
+NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
 
 def _app_of(provider: IdentityProvider) -> SocialApp:
@@ -56,26 +71,80 @@ def _app_of(provider: IdentityProvider) -> SocialApp:
     )
 
 
+def _saml_app_of(provider: SamlIdentityProvider) -> SocialApp:
+    from allauth.socialaccount.providers.saml.provider import SAMLProvider
+
+    mapping: dict[str, list[str]] = dict(SAMLProvider.default_attribute_mapping)
+    if provider.email_attribute:
+        mapping["email"] = [provider.email_attribute]
+    # Whether an address is verified is the adapter's decision, never an IdP attribute.
+    mapping.pop("email_verified", None)
+    return SocialApp(
+        provider="saml",
+        provider_id=provider.provider_id,
+        name=provider.name,
+        client_id=provider.organization_slug,
+        settings={
+            "idp": {
+                "entity_id": provider.entity_id,
+                "sso_url": provider.sso_url,
+                "x509cert": provider.x509cert,
+            },
+            "attribute_mapping": mapping,
+            "advanced": {
+                "strict": True,
+                # The assertion itself signed, not only the envelope around it: a signed
+                # Response can be made to wrap an assertion nobody signed.
+                "want_assertion_signed": True,
+                # Sign-in starts here only: an unsolicited response has no InResponseTo to
+                # tie it to a browser that asked, so a stolen one could be replayed.
+                "reject_idp_initiated_sso": True,
+                "name_id_format": NAMEID_EMAIL,
+            },
+        },
+    )
+
+
 def _issuer_id_of(provider_id: str) -> int | None:
-    number = provider_id.removeprefix(PROVIDER_PREFIX)
+    number = provider_id.removeprefix(PROVIDER_PREFIX).removesuffix(SAML_SUFFIX)
     return int(number) if provider_id.startswith(PROVIDER_PREFIX) and number.isdigit() else None
+
+
+def _is_saml(provider_id: str) -> bool:
+    return provider_id.endswith(SAML_SUFFIX)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest, provider: Any = None, client_id: Any = None
     ) -> list[SocialApp]:
-        # Sign-in happens before anyone's issuer is known: a lookup across issuers.
+        # Sign-in happens before anyone's issuer is known: a lookup across issuers. allauth
+        # asks by protocol ("openid_connect", "saml"), by provider id, or by client id (for
+        # SAML, the issuer named in the URL).
+        name = str(provider) if provider else ""
+        issuer_id = _issuer_id_of(name)
+        if name and issuer_id is None and name not in ("openid_connect", "saml"):
+            return []
+        apps: list[SocialApp] = []
         with scopes_disabled():
-            rows = IdentityProvider.objects.filter(enabled=True).select_related("issuer")
-            if provider and provider != "openid_connect":
-                issuer_id = _issuer_id_of(str(provider))
-                if issuer_id is None:
-                    return []
-                rows = rows.filter(issuer_id=issuer_id)
-            if client_id:
-                rows = rows.filter(client_id=client_id)
-            return [_app_of(row) for row in rows]
+            if name in ("", "openid_connect") or (issuer_id and not _is_saml(name)):
+                oidc = IdentityProvider.objects.filter(enabled=True)
+                if issuer_id:
+                    oidc = oidc.filter(issuer_id=issuer_id)
+                if client_id:
+                    oidc = oidc.filter(client_id=client_id)
+                apps += [_app_of(row) for row in oidc]
+            if name in ("", "saml") or (issuer_id and _is_saml(name)):
+                saml = SamlIdentityProvider.objects.filter(enabled=True)
+                if issuer_id:
+                    saml = saml.filter(issuer_id=issuer_id)
+                if client_id:
+                    slug_issuer = _issuer_id_of(str(client_id))
+                    if slug_issuer is None:
+                        return apps
+                    saml = saml.filter(issuer_id=slug_issuer)
+                apps += [_saml_app_of(row) for row in saml]
+        return apps
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return False  # see pre_social_login: staff are invited, never made by signing in
@@ -103,10 +172,17 @@ def _staff_of(issuer_id: int, *, user_id: int) -> StaffMember | None:
 def _staff_by_verified_email(issuer_id: int, sociallogin: SocialLogin) -> StaffMember | None:
     """The issuer's staff member whose address the provider verified. Both sides verified:
     the provider says it checked the address, and allauth's record of the person's address
-    is verified too (the invitation was accepted from it)."""
+    is verified too (the invitation was accepted from it).
+
+    SAML has no "verified" claim: the IdP's signed assertion of the address is its word for
+    it. That word is taken only from the issuer's own IdP: the SAML app allauth checked the
+    response with was built from this issuer's row alone (its certificate, its entity id, an
+    audience and destination naming this issuer's ACS), so no other issuer's IdP, nor one
+    signing with another key, gets this far."""
     from allauth.account.models import EmailAddress
 
-    addresses = {a.email.lower() for a in sociallogin.email_addresses if a.verified}
+    asserted = _is_saml(sociallogin.account.provider)
+    addresses = {a.email.lower() for a in sociallogin.email_addresses if a.verified or asserted}
     if not addresses:
         return None
     same_address = Q()
@@ -199,6 +275,106 @@ def sso_settings(request: StaffRequest) -> HttpResponse:
     )
 
 
+class SamlProviderForm(forms.Form):
+    name = forms.CharField(label=_("Name on the sign-in button"), max_length=100)
+    entity_id = forms.CharField(
+        label=_("Identity provider entity ID"),
+        max_length=500,
+        help_text=_("The Issuer of its assertions, as its metadata states it."),
+    )
+    sso_url = forms.URLField(
+        label=_("Single sign-on URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Its HTTP-Redirect single sign-on service."),
+    )
+    x509cert = forms.CharField(
+        label=_("Signing certificate"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("PEM, as the provider gives it for download. It is public, not a secret."),
+    )
+    email_attribute = forms.CharField(
+        label=_("E-mail attribute"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Leave empty for the standard ones (mail, emailaddress), then a NameID "
+            "in e-mail format."
+        ),
+    )
+    enabled = forms.BooleanField(label=_("Staff may sign in with it"), required=False)
+
+    def clean_x509cert(self) -> str:
+        # The service refuses it too (issuers.identity); checked here for words in the
+        # person's language.
+        text = self.cleaned_data["x509cert"]
+        try:
+            saml_certificate_parse(text)
+        except DomainError:
+            raise forms.ValidationError(
+                _("This is not an X.509 certificate in PEM form.")
+            ) from None
+        return text
+
+    def clean_sso_url(self) -> str:
+        url = self.cleaned_data["sso_url"]
+        if not url.startswith("https://"):
+            raise forms.ValidationError(_("The single sign-on URL must use https."))
+        return url
+
+
+@staff_view(read=StaffRole.OWNER, write=StaffRole.OWNER)
+def sso_saml_settings(request: StaffRequest) -> HttpResponse:
+    current = SamlIdentityProvider.objects.filter(issuer=request.issuer).first()
+    status = 200
+    if request.method == "POST" and "delete" in request.POST:
+        saml_provider_delete(issuer=request.issuer, actor=actor_of(request))
+        messages.success(request, _("SAML single sign-on removed."))
+        return redirect("console:sso-saml")
+    if request.method == "POST":
+        form = SamlProviderForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                saml_provider_set(
+                    issuer=request.issuer,
+                    data=SamlProviderInput(**form.cleaned_data),
+                    actor=actor_of(request),
+                )
+            except DomainError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("SAML single sign-on saved."))
+                return redirect("console:sso-saml")
+    else:
+        initial = (
+            {
+                "name": current.name,
+                "entity_id": current.entity_id,
+                "sso_url": current.sso_url,
+                "x509cert": current.x509cert,
+                "email_attribute": current.email_attribute,
+                "enabled": current.enabled,
+            }
+            if current
+            else {"enabled": True}
+        )
+        form = SamlProviderForm(initial=initial)
+    slug = SamlIdentityProvider(issuer=request.issuer).organization_slug
+    # What the owner registers with their IdP: the metadata URL is also the SP's entity id.
+    urls = {
+        "metadata": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
+        "acs": request.build_absolute_uri(reverse("saml_acs", args=[slug])),
+    }
+    return render(
+        request,
+        "console/sso_saml.html",
+        {"form": form, "current": current, "urls": urls},
+        status=status,
+    )
+
+
 class StartForm(forms.Form):
     organisation = forms.SlugField(
         label=_("Your organisation's short name"),
@@ -211,18 +387,16 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     """Open to anyone (not signed in yet): find the organisation's provider, then a button
     that starts allauth's flow (a POST, as allauth asks, so a link cannot start it)."""
     form = StartForm(request.GET or None)
-    provider = None
+    provider = saml = None
     status = 200
     if form.is_bound:
         if form.is_valid():
             with scopes_disabled():
                 issuer = Issuer.objects.filter(slug=form.cleaned_data["organisation"]).first()
-                provider = (
-                    IdentityProvider.objects.filter(issuer=issuer, enabled=True).first()
-                    if issuer
-                    else None
-                )
-            if provider is None:
+                if issuer:
+                    provider = IdentityProvider.objects.filter(issuer=issuer, enabled=True).first()
+                    saml = SamlIdentityProvider.objects.filter(issuer=issuer, enabled=True).first()
+            if provider is None and saml is None:
                 status = 404
                 form.add_error(
                     "organisation", _("No organisation by that name signs in with single sign-on.")
@@ -230,5 +404,8 @@ def sso_start(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     return render(
-        request, "console/sso_start.html", {"form": form, "provider": provider}, status=status
+        request,
+        "console/sso_start.html",
+        {"form": form, "provider": provider, "saml": saml},
+        status=status,
     )

@@ -74,6 +74,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/toggle/", webhooks.endpoint_toggle, name="webhook-toggle"),
     path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="webhook-test"),
     path("sso/", sso.sso_settings, name="sso"),
+    path("sso/saml/", sso.sso_saml_settings, name="sso-saml"),
     path("sso/start/", sso.sso_start, name="sso-start"),
     path("join/<str:token>/", staff_views.join, name="join"),
 ]

@@ -491,3 +491,38 @@ class IdentityProvider(TimeStamped):
     def provider_id(self) -> str:
         """allauth's provider id, in its URLs: /console/accounts/oidc/<provider_id>/login/."""
         return f"issuer-{self.issuer_id}"
+
+
+class SamlIdentityProvider(TimeStamped):
+    """An issuer's own SAML 2.0 identity provider, beside (or instead of) its OpenID Connect one:
+    an organisation moving from one to the other keeps both for a while, and the start page
+    offers each. Nothing here is secret: the IdP's certificate is public, and the product's
+    service provider signs nothing (requests go unsigned, as most IdPs accept). allauth sees
+    it as a SocialApp built from this row (console.sso), never kept in allauth's table."""
+
+    issuer = models.OneToOneField(
+        Issuer, on_delete=models.CASCADE, related_name="saml_identity_provider"
+    )
+    name = models.CharField(max_length=100)  # what the sign-in button says
+    entity_id = models.CharField(max_length=500)  # the IdP's entity id, the assertions' Issuer
+    sso_url = models.URLField(max_length=500)  # its HTTP-Redirect single sign-on service
+    x509cert = models.TextField()  # its signing certificate, PEM
+    # The attribute carrying the e-mail address; empty: allauth's standard ones, then a NameID
+    # in the emailAddress format.
+    email_attribute = models.CharField(max_length=255, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    objects = IssuerScopedManager()
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def provider_id(self) -> str:
+        """allauth's provider id; the SocialAccount rows of people linked through it carry it."""
+        return f"issuer-{self.issuer_id}-saml"
+
+    @property
+    def organization_slug(self) -> str:
+        """The name in allauth's SAML URLs: /console/accounts/saml/<organization_slug>/acs/."""
+        return f"issuer-{self.issuer_id}"

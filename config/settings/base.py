@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     # Single sign-on through each issuer's own OpenID Connect provider (console.sso).
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "demo",
 ]
 

@@ -28,6 +28,7 @@ POST_ONLY = {
 # Pages a viewer may not even read: owners' (API keys, webhooks), a member's whole export.
 NOT_FOR_VIEWERS = {
     "console:sso",
+    "console:sso-saml",
     "console:member-export",
     "console:keys",
     "console:key-revoke",
@@ -105,6 +106,7 @@ def paths(world) -> dict[str, str]:
         "console:webhook-test": reverse("console:webhook-test", args=[world.endpoint.pk]),
         "console:keys": reverse("console:keys"),
         "console:sso": reverse("console:sso"),
+        "console:sso-saml": reverse("console:sso-saml"),
         "console:key-revoke": reverse("console:key-revoke", args=[world.api_key.pk]),
         "console:signing-keys": reverse("console:signing-keys"),
         "console:signing-key-revoke": reverse(

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The console (and its allauth pages) in the person's language; public routes untouched.
     "console.locale_middleware.ConsoleLocaleMiddleware",
+    # Then, once signed in to the portal, its member's language (unless one was picked).
+    "portal.locale_middleware.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -399,6 +399,7 @@ LOCALE_PATHS = [
     BASE_DIR / "console" / "locale",
     BASE_DIR / "effects" / "locale",
     BASE_DIR / "portal" / "locale",
+    BASE_DIR / "privacy" / "locale",
 ]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -12,7 +12,9 @@ worker's task modules, takes its peak-RSS mark (Linux ``/proc/self/clear_refs``)
 message as ``workers.outbox_run`` would (``outbox.core.run``) and reports seconds, rows/s and
 its peak RSS above that mark. Goals: 100,000 rows in under 60 s on PostgreSQL; a worker within
 150 MB above its baseline for 200,000 rows. Then the same file again (every row an update
-without change).
+without change). Last, a dry run of the file with every row's country wrong: every row error
+stored (``ImportRowError``, a batch's errors with its commit), and the time to read them all
+back as the CSV download and the API list do.
 """
 
 from __future__ import annotations
@@ -47,14 +49,18 @@ def _row(i: int) -> list[str]:
     ]
 
 
-def generate(rows: int, fmt: str = "csv") -> bytes:
+def generate(rows: int, fmt: str = "csv", *, bad: bool = False) -> bytes:
     if fmt == "json":
         return json.dumps([dict(zip(COLUMNS, _row(i), strict=True)) for i in range(rows)]).encode()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(_row(i) for i in range(rows))
+    writer.writerows(_bad(_row(i)) if bad else _row(i) for i in range(rows))
     return b"\xef\xbb\xbf" + out.getvalue().encode()
+
+
+def _bad(row: list[str]) -> list[str]:
+    return [*row[:3], "Great Britain", *row[4:]]
 
 
 def _status_kb(name: str) -> int:
@@ -163,6 +169,28 @@ def main() -> None:
             assert worker["outcome"] == "done" and job.state == "succeeded", (
                 worker,
                 job.errors[:3],
+            )
+        if args.format == "csv":
+            bad = generate(args.rows, bad=True)
+            started = time.perf_counter()
+            job, _ = imports.import_start(
+                issuer=issuer, data=bad, fmt="csv", dry_run=True, actor="bench"
+            )
+            message = Message.objects.get(topic=imports.IMPORT_TOPIC, payload__job_id=job.pk)
+            subprocess.run(
+                [sys.executable, __file__, "--run-message", str(message.pk)],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
+            ran = time.perf_counter() - started
+            job = ImportJob.objects.defer("source").get(pk=job.pk)
+            started = time.perf_counter()
+            read = sum(1 for _ in imports.import_row_errors(job=job).iterator(chunk_size=2000))
+            listed = time.perf_counter() - started
+            print(
+                f"dry run, every row bad: {ran:.1f} s, {job.error_count} errors stored "
+                f"({len(job.errors)} on the job); all {read} read back in {listed:.2f} s"
             )
         if not args.keep:
             # SealEvent is append-only at the ORM level; a bench issuer's history goes by raw SQL.

@@ -142,6 +142,7 @@ def member_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "member": member,
             "seals": seals,
             "history": history,
+            "check_links": links.check_urls(member.domains),
             "actors": actor_labels(e.actor for e in history),
             "can_write": request.staff.can("manager"),
         },

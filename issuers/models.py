@@ -319,7 +319,8 @@ class ImportJob(TimeStamped):
     seals_awarded = models.PositiveIntegerField(default=0)
     seals_renewed = models.PositiveIntegerField(default=0)
     seals_unchanged = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)
+    errors = models.JSONField(default=list)  # the first 100 of error_count (ImportRowError)
+    error_count = models.PositiveIntegerField(default=0)
     # Where a run resumes: rows of the file whose ``phase`` is committed, moved in the same
     # transaction as each batch (all-or-nothing imports check every row before writing any).
     phase = models.CharField(max_length=5, choices=Phase.choices, default=Phase.CHECK)
@@ -332,6 +333,25 @@ class ImportJob(TimeStamped):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
+
+
+class ImportRowError(models.Model):
+    """Every row error of an import (``ImportJob.errors`` holds only the first 100, for the
+    job's own answer). One narrow row each, appended in the same transaction as the batch that
+    found it, so a resumed run neither loses nor repeats one; a list of them pages by id.
+    Deleted with the job. Messages never quote a contact's value (seals.imports)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()  # 0: the file as a whole
+    field = models.CharField(max_length=40, blank=True, default="")
+    code = models.CharField(max_length=40)
+    message = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "id"], name="import_row_error_job_id")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
 
 
 class IdempotencyRecord(models.Model):

@@ -22,6 +22,8 @@ from issuers.models import Issuer, Member
 
 CONTACT_KEY = "portal_contact"
 MEMBER_KEY = "portal_member"
+# current_member's answer for this request: the language middleware and the view both ask.
+_MEMO = "_portal_member"
 
 View = Callable[..., HttpResponse]
 
@@ -36,6 +38,7 @@ class MemberRequest(HttpRequest):
 def sign_in(request: HttpRequest, *, email_hash: str, member: Member | None) -> None:
     # A new session key at every sign-in, so a key planted before it (fixation) is worthless.
     request.session.cycle_key()
+    _forget(request)
     request.session[CONTACT_KEY] = email_hash
     if member is None:
         request.session.pop(MEMBER_KEY, None)
@@ -44,6 +47,7 @@ def sign_in(request: HttpRequest, *, email_hash: str, member: Member | None) -> 
 
 
 def choose(request: HttpRequest, member: Member) -> None:
+    _forget(request)
     request.session[MEMBER_KEY] = member.pk
 
 
@@ -52,6 +56,11 @@ def sign_out(request: HttpRequest) -> None:
     request.session.pop(CONTACT_KEY, None)
     request.session.pop(MEMBER_KEY, None)
     request.session.cycle_key()
+    _forget(request)
+
+
+def _forget(request: HttpRequest) -> None:
+    request.__dict__.pop(_MEMO, None)
 
 
 def contact_of(request: HttpRequest) -> str:
@@ -60,6 +69,12 @@ def contact_of(request: HttpRequest) -> str:
 
 
 def current_member(request: HttpRequest) -> Member | None:
+    if _MEMO not in request.__dict__:
+        request.__dict__[_MEMO] = _load_member(request)
+    return request.__dict__[_MEMO]
+
+
+def _load_member(request: HttpRequest) -> Member | None:
     email_hash = contact_of(request)
     member_id = request.session.get(MEMBER_KEY)
     if not email_hash or not isinstance(member_id, int):

@@ -158,6 +158,7 @@ def seal_detail(request: MemberRequest, seal_id: str) -> HttpResponse:
             "snippet": links.embed_snippet(seal),
             "certificate_url": base + reverse("seal-certificate", args=[seal.public_id]),
             "badge_url": base + reverse("seal-badge-png", args=[seal.public_id]),
+            "check_links": links.check_urls(request.member.domains),
             "history": SealEvent.objects.filter(seal=seal).order_by("-seq")[:100],
             "stats": seal_stats_daily(seal=seal, date_from=date_from, date_to=date_to),
             "misuse_hosts": seal_misuse_hosts(seal=seal, date_from=date_from, date_to=date_to),

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from config.tenancy import scopes_disabled
 from issuers.models import Member
 
 SALT = "trustseal.unsubscribe.marketing"
@@ -32,6 +33,13 @@ def member_id_from_token(token: str) -> int | None:
         return None
     member_id = payload.get("m") if isinstance(payload, dict) else None
     return member_id if isinstance(member_id, int) else None
+
+
+def member_language(member_id: int) -> str | None:
+    """The language the member's mail speaks (``Member.language``), or None when it is gone.
+    Any issuer's member: the caller holds a token signed for it."""
+    with scopes_disabled():
+        return Member.objects.filter(pk=member_id).values_list("language", flat=True).first()
 
 
 def unsubscribe_url(member: Member) -> str:

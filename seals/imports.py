@@ -59,7 +59,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -71,7 +71,7 @@ from issuers.dates import end_of, issuer_zone, start_of
 from issuers.domains import normalise_domains
 from issuers.encryption import blind_index
 from issuers.events import webhook_emit
-from issuers.models import ImportJob, Issuer, Member, Programme
+from issuers.models import ImportJob, ImportRowError, Issuer, Member, Programme
 from issuers.text import text_problem
 from outbox import core as outbox
 from outbox.models import Message
@@ -90,6 +90,8 @@ MAX_LENGTH = {
 }
 ASYNC_THRESHOLD = 1000
 MAX_ROWS = 200_000
+# Row errors in the job's own answer (``ImportJob.errors``); every one is also stored as an
+# ImportRowError, listed and downloaded in full.
 ERRORS_KEPT = 100
 # Personal data: an error on contact_name, contact_email or contact_phone names the
 # field and the problem, never the value. Errors are stored in clear on the ImportJob and
@@ -124,7 +126,10 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # the first ERRORS_KEPT
+    error_count: int = 0  # every error found, stored or not yet
+    # Every error found since the last ``_store_errors``: written with the batch that found it.
+    unstored: list[dict[str, Any]] = field(default_factory=list)
     written: bool = False
     # What the rows do to seals (a dry run counts what they would do): awarded where the
     # member holds no live seal in the programme, renewed where the row's expiry differs.
@@ -133,8 +138,33 @@ class ImportReport:
     seals_unchanged: int = 0
 
     def error(self, row: int, field_name: str | None, message: str, code: str = "invalid") -> None:
+        error = {"row": row, "field": field_name, "message": message, "code": code}
+        self.error_count += 1
         if len(self.errors) < ERRORS_KEPT:
-            self.errors.append({"row": row, "field": field_name, "message": message, "code": code})
+            self.errors.append(error)
+        self.unstored.append(error)
+
+
+def _store_errors(job: ImportJob, report: ImportReport) -> None:
+    """Append the errors found since the last call to the job's full list. Called inside the
+    transaction that moves the job's cursor past the rows that had them: a run that dies
+    before its commit leaves neither, and the next run finds them again."""
+    if not report.unstored:
+        return
+    ImportRowError.objects.bulk_create(
+        [
+            ImportRowError(
+                job_id=job.pk,
+                row=error["row"],
+                field=error["field"] or "",
+                code=error["code"],
+                message=error["message"],
+            )
+            for error in report.unstored
+        ],
+        batch_size=1000,
+    )
+    report.unstored.clear()
 
 
 @dataclass
@@ -678,6 +708,7 @@ class _Run:
                     self.report.written = True
                 elif plan is not None:  # a dry run: count what the batch would do to seals
                     _seal_changes(plan, timezone.now(), self.report)
+                _store_errors(self.job, self.report)
                 if self.lease is not None:
                     outbox.renew(self.lease)
             committed = monotonic()
@@ -728,6 +759,7 @@ class _Run:
             unchanged=report.unchanged,
             failed=report.failed,
             errors=report.errors,
+            error_count=report.error_count,
             seals_awarded=report.seals_awarded,
             seals_renewed=report.seals_renewed,
             seals_unchanged=report.seals_unchanged,
@@ -876,6 +908,7 @@ def _report_of(job: ImportJob) -> ImportReport:
         unchanged=job.unchanged,
         failed=job.failed,
         errors=list(job.errors),
+        error_count=job.error_count,
         seals_awarded=job.seals_awarded,
         seals_renewed=job.seals_renewed,
         seals_unchanged=job.seals_unchanged,
@@ -895,7 +928,10 @@ def _written(job: ImportJob) -> str:
 
 def _give_up(job: ImportJob, reason: str) -> ImportJob:
     job.refresh_from_db(
-        fields=["processed", "created", "updated", "unchanged", "failed", "errors", *SEAL_COUNTS]
+        fields=[
+            *("processed", "created", "updated", "unchanged", "failed", "errors", "error_count"),
+            *SEAL_COUNTS,
+        ]
     )
     _finish(job, _report_of(job), state=ImportJob.State.FAILED, reason=reason)
     return job
@@ -924,10 +960,10 @@ def _finish(
     job.created, job.updated, job.unchanged = report.created, report.updated, report.unchanged
     for name in SEAL_COUNTS:
         setattr(job, name, getattr(report, name))
-    job.errors, job.reason = report.errors, reason
+    job.errors, job.error_count, job.reason = report.errors, report.error_count, reason
     job.finished_at = timezone.now()
     fields: tuple[str, ...] = ("state", "total", "processed", "failed", "created", "updated")
-    fields += ("unchanged", "errors", "reason", "finished_at", *SEAL_COUNTS)
+    fields += ("unchanged", "errors", "error_count", "reason", "finished_at", *SEAL_COUNTS)
     if not job.dry_run:  # a dry run's file stays for import_confirm (see import_start)
         job.source = None
         fields += ("source",)
@@ -937,6 +973,7 @@ def _finish(
             updated_at=job.finished_at, **{name: getattr(job, name) for name in fields}
         )
         if finished:
+            _store_errors(job, report)
             _emit_completed(job)
 
 
@@ -957,6 +994,11 @@ def import_confirm(*, job: ImportJob, actor: str) -> tuple[ImportJob, ImportRepo
         return import_start(
             issuer=job.issuer, data=data, fmt=job.format, mode=job.mode, actor=actor
         )
+
+
+def import_row_errors(*, job: ImportJob) -> QuerySet[ImportRowError]:
+    """Every row error of ``job``, in the order the rows were checked."""
+    return ImportRowError.objects.filter(job_id=job.pk).order_by("id")
 
 
 def import_completed_data(job: ImportJob) -> dict[str, Any]:

@@ -22,6 +22,17 @@ def verify_url(seal: Seal) -> str:
     return f"{settings.PUBLIC_BASE_URL}/verify/{seal.public_id}"
 
 
+def check_url(domain: str | None = None) -> str:
+    """``/check`` ("which seals are valid for this website?"), asked about ``domain``."""
+    query = f"?{urlencode({'domain': domain})}" if domain else ""
+    return f"{settings.PUBLIC_BASE_URL}/check{query}"
+
+
+def check_urls(domains: list[str]) -> list[tuple[str, str]]:
+    """(domain, its /check URL) for each of a member's domains, for the pages that link them."""
+    return [(domain, check_url(domain)) for domain in domains]
+
+
 def lang_query(lang: str | None, *, first: bool = False) -> str:
     """``&lang=fr`` (``?lang=fr`` when ``first``), or nothing for the default language."""
     if not lang:

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The console (and its allauth pages) in the person's language; public routes untouched.
     "console.locale_middleware.ConsoleLocaleMiddleware",
+    # Then, once signed in to the portal, its member's language (unless one was picked).
+    "portal.locale_middleware.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -401,6 +403,7 @@ LOCALE_PATHS = [
     BASE_DIR / "console" / "locale",
     BASE_DIR / "effects" / "locale",
     BASE_DIR / "portal" / "locale",
+    BASE_DIR / "privacy" / "locale",
 ]
 TIME_ZONE = "UTC"
 USE_I18N = True

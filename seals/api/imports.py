@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.problems import problem_body
-from issuers.api.base import IssuerRequest, IssuerViewSet
+from issuers.api.base import ApiCursorPagination, IssuerRequest, IssuerViewSet
 from issuers.models import ImportJob
 from seals import imports
 from seals.api import imports_docs as docs
@@ -36,6 +37,14 @@ class JSONRawParser(RawParser):
     media_type = "application/json"
 
 
+class RowErrorPagination(ApiCursorPagination):
+    # In the file's order (errors are stored as the rows are checked), with no ?ordering=.
+    ordering = ("id",)  # type: ignore[assignment]  # one key: ids are unique
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        return self.ordering
+
+
 @docs.import_jobs
 class ImportViewSet(
     IssuerViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
@@ -47,6 +56,12 @@ class ImportViewSet(
 
     def get_queryset(self) -> QuerySet[ImportJob]:
         return super().get_queryset().defer("source")
+
+    @action(detail=True, methods=["get"], pagination_class=RowErrorPagination)
+    def errors(self, request: Request, pk: str) -> Response:
+        """Every row error of the import, in the file's order (the job keeps the first 100)."""
+        page = self.paginate_queryset(imports.import_row_errors(job=self.get_object()))
+        return self.get_paginated_response(s.ImportRowErrorSerializer(page, many=True).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         request = self.request  # the same object, typed with what the base set on it

@@ -29,7 +29,11 @@ JOB_EXAMPLE = {
     "updated": 2500,
     "unchanged": 500,
     "failed": 0,
+    "seals_awarded": 9000,
+    "seals_renewed": 1800,
+    "seals_unchanged": 1200,
     "errors": [],
+    "error_count": 0,
     "phase": "write",
     "attempts": 1,
     "reason": "",
@@ -41,6 +45,38 @@ CSV_EXAMPLE = (
     "GB-0042,Crumb & Co Ltd,Crumb & Co,crumb.example shop.crumb.example,GB,ada@crumb.example,"
     "member,2027-01-31\n"
 )
+
+DRY_RUN_EXAMPLE = {
+    **JOB_EXAMPLE,
+    "id": 9,
+    "state": "succeeded",
+    "dry_run": True,
+    "total": 3000,
+    "processed": 3000,
+    "created": 2000,
+    "updated": 400,
+    "unchanged": 350,
+    "failed": 250,
+    "seals_awarded": 2000,
+    "seals_renewed": 300,
+    "seals_unchanged": 450,
+    "errors": [
+        {
+            "row": 12,
+            "field": "contact_email",
+            "message": "Enter a valid email address.",
+            "code": "invalid",
+        }
+    ],
+    "error_count": 250,
+    "phase": "check",
+    "finished_at": "2026-03-01T08:00:09Z",
+}
+ERRORS_PAGE_EXAMPLE = {
+    "next": "https://seals.example.org/api/v1/imports/9/errors?cursor=cD0xMDA%3D",
+    "previous": None,
+    "results": DRY_RUN_EXAMPLE["errors"],
+}
 
 
 import_jobs = extend_schema_view(
@@ -58,7 +94,18 @@ import_jobs = extend_schema_view(
         "last batch (`attempts` counts the runs); one that cannot finish is `failed` with a "
         "`reason`.",
         tags=["imports"],
-        examples=[OpenApiExample("Running", value=JOB_EXAMPLE, response_only=True)],
+        examples=[
+            OpenApiExample("Running", value=JOB_EXAMPLE, response_only=True),
+            OpenApiExample("A finished dry run", value=DRY_RUN_EXAMPLE, response_only=True),
+        ],
+    ),
+    errors=extend_schema(
+        summary="Every row error of an import",
+        description="The job's `errors` holds the first 100; this lists all `error_count` of "
+        "them, in the file's order, 50 a page (`limit` up to 200), cursor-paginated.",
+        tags=["imports"],
+        responses={200: s.ImportRowErrorSerializer(many=True)},
+        examples=[OpenApiExample("Row errors", value=ERRORS_PAGE_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
         summary="Import members and their seals (upsert by external_ref)",

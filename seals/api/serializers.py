@@ -470,10 +470,27 @@ class ImportErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+class ImportRowErrorSerializer(serializers.Serializer):
+    """One of every row error of an import (``GET /imports/{id}/errors``), the shape of
+    ``ImportErrorSerializer``."""
+
+    row = serializers.IntegerField(help_text="1 = the first data row (CSV line 2); 0 = file.")
+    field = serializers.SerializerMethodField()
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+    def get_field(self, error: Any) -> str | None:
+        return error.field or None
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     # A declared field, moved off the class by DRF's metaclass: it does not shadow the
     # `errors` property at run time, which the stubs cannot know.
-    errors = ImportErrorSerializer(many=True, help_text="The first 100 row errors.")  # type: ignore[assignment]
+    errors = ImportErrorSerializer(  # type: ignore[assignment]
+        many=True,
+        help_text="The first 100 row errors; all of them (error_count) are listed at "
+        "/api/v1/imports/{id}/errors.",
+    )
 
     class Meta:
         model = ImportJob
@@ -489,7 +506,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "updated",
             "unchanged",
             "failed",
+            "seals_awarded",
+            "seals_renewed",
+            "seals_unchanged",
             "errors",
+            "error_count",
             "phase",
             "attempts",
             "reason",
@@ -508,6 +529,19 @@ class ImportJobSerializer(serializers.ModelSerializer):
                 "worker stopped."
             },
             "reason": {"help_text": "Why the import as a whole failed, when it did."},
+            "error_count": {"help_text": "How many row errors the import found: all are kept."},
+            # A dry run counts what the import would do, as the console shows it.
+            "seals_awarded": {
+                "help_text": "Seals awarded (dry run: that would be): the member held no live "
+                "seal in the row's programme."
+            },
+            "seals_renewed": {
+                "help_text": "Seals renewed (dry run: that would be): the row's expires_at "
+                "differs from the live seal's."
+            },
+            "seals_unchanged": {
+                "help_text": "Live seals the rows leave as they are (dry run: would leave)."
+            },
         }
 
 

@@ -109,6 +109,28 @@ def test_the_row_errors_download_as_csv_defused(world, manager_client):
     assert lines[1].startswith("1,legal_name,")
 
 
+def test_the_page_shows_the_first_100_errors_and_the_csv_has_all_of_them(world, manager_client):
+    rows = good_rows(160)
+    for row in rows[:130]:
+        row[4] = "Great Britain"
+    rows[159][1] = ""
+    upload(manager_client, csv_bytes(rows), dry_run="on")
+    job = ImportJob.objects.filter(dry_run=True).get()
+    assert (job.failed, job.error_count) == (131, 131)
+
+    page = manager_client.get(reverse("console:import", args=[job.pk])).content.decode()
+    assert page.count("<tr><td>") == 100
+    assert "31 more in the CSV." in page
+    response = manager_client.get(reverse("console:import-errors-csv", args=[job.pk]))
+    lines = response.content.decode().splitlines()
+    assert len(lines) == 1 + 131
+    assert lines[-1].startswith("160,legal_name,")
+    german = manager_client.get(
+        reverse("console:import", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "31 weitere in der CSV-Datei." in german
+
+
 def test_a_viewer_cannot_run_an_import(world, manager_client, viewer_client):
     job = dry_run_with_every_kind_of_row(world, manager_client)
     assert (

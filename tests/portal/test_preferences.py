@@ -43,7 +43,8 @@ def test_the_member_chooses_the_language_of_its_mail(signed_in, member):
     assert bad.status_code == 200 and reload(member).language == "fr"
 
 
-def test_the_portal_speaks_the_visitors_language(signed_in):
-    page = signed_in.get(reverse("portal:preferences"), HTTP_ACCEPT_LANGUAGE="de")
+def test_the_portal_speaks_the_language_chosen_for_the_members_mail(signed_in, member):
+    signed_in.post(reverse("portal:preferences"), {"announcements": "on", "language": "de"})
+    page = signed_in.get(reverse("portal:preferences"), HTTP_ACCEPT_LANGUAGE="fr")
     html = page.content.decode()
     assert "Kommunikationseinstellungen" in html and "Mitteilungen meines Ausstellers" in html

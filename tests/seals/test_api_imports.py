@@ -213,6 +213,39 @@ def test_a_job_in_all_or_nothing_mode_reports_the_first_100_errors(api):
     assert import_job_run(job_id=job_id, actor="test").state == "failed"  # runs once only
 
 
+def test_every_row_error_is_kept_and_listed_page_by_page(api, settings):
+    settings.IMPORT_BATCH_ROWS = 100  # errors found over several batches, each stored with it
+    rows = good_rows(ASYNC_THRESHOLD + 200)
+    for row in rows[:230]:
+        row[4] = "Great Britain"
+    rows[1100][1] = ""  # one more, far down the file
+    job_id = post_csv(api, csv_bytes(rows), dry_run="true").json()["id"]
+
+    import_job_run(job_id=job_id, actor="test")
+
+    body = api.get(f"/imports/{job_id}").json()
+    assert (body["failed"], body["error_count"], len(body["errors"])) == (231, 231, 100)
+    # The dry run's seal counts, as the console shows them: the valid rows would award.
+    assert (body["seals_awarded"], body["seals_renewed"], body["seals_unchanged"]) == (969, 0, 0)
+    listed, url = [], f"/api/v1/imports/{job_id}/errors?limit=200"
+    while url:
+        page = api.client.get(url).json()
+        listed += page["results"]
+        url = page["next"]
+    assert len(listed) == 231
+    assert [e["row"] for e in listed] == [*range(1, 231), 1101]
+    assert listed[0] == {"row": 1, "field": "country", "message": NOT_A_COUNTRY, "code": "invalid"}
+    assert listed[-1]["field"] == "legal_name"
+    assert listed[:100] == body["errors"]
+
+
+def test_the_row_error_list_is_the_callers_own(api, other_api):
+    rows = [["R-1", "", "m.example", "c@m.example", "GB", "2030-01-31"]]
+    job_id = post_csv(api, csv_bytes(rows)).json()["import_id"]  # the 422 names the job
+    assert api.get(f"/imports/{job_id}/errors").json()["results"][0]["field"] == "legal_name"
+    assert other_api.get(f"/imports/{job_id}/errors").status_code == 404
+
+
 def test_another_issuers_import_is_404(api, other_api):
     job_id = post_csv(api, csv_bytes(good_rows(1))).json()["id"]
 

@@ -28,7 +28,7 @@ def test_every_language_has_a_catalog_in_each_app():
     found = {(p.parts[-5], p.parts[-3]) for p in catalogs()}
     assert found == {
         (app, lang)
-        for app in ("seals", "issuers", "console", "effects", "portal")
+        for app in ("seals", "issuers", "console", "effects", "portal", "privacy")
         for lang in LANGS
     }
     assert [code for code, _name in settings.LANGUAGES] == list(LANGS)

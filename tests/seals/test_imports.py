@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from effects.webhooks import webhook_endpoint_create
-from issuers.models import ImportJob, Member, WebhookDelivery
+from issuers.models import ImportJob, ImportRowError, Member, WebhookDelivery
 from outbox import core
 from outbox.models import Message
 from seals import imports, services
@@ -101,6 +101,34 @@ def test_a_run_that_dies_mid_batch_resumes_from_its_last_committed_batch(
     assert completed.payload["data"]["counts"]["created"] == 70
     assert not Message.objects.filter(pk=message.pk).exists()
     assert job.source is None
+
+
+def test_a_resumed_run_neither_loses_nor_repeats_a_row_error(
+    issuer, small_batches, monkeypatch, settings
+):
+    rows = good_rows(70)
+    for number in (3, 25, 30, 60):
+        rows[number - 1][4] = "Great Britain"
+    job, message = queue(issuer, rows, mode="partial")
+    real = die_in_second_award(monkeypatch)
+    with pytest.raises(WorkerDied):
+        core.run(message.pk)
+    # The first batch's error committed with it; the dead batch's went with its transaction.
+    assert list(ImportRowError.objects.values_list("row", flat=True)) == [3]
+    monkeypatch.setattr(services, "seal_award_many", real)
+
+    assert core.run(message.pk, now=after_lease(settings)) == "done"
+
+    job.refresh_from_db()
+    assert (job.state, job.failed, job.error_count) == ("succeeded", 4, 4)
+    stored = ImportRowError.objects.filter(job=job).order_by("id")
+    assert list(stored.values_list("row", "field", "code")) == [
+        (3, "country", "invalid"),
+        (25, "country", "invalid"),
+        (30, "country", "invalid"),
+        (60, "country", "invalid"),
+    ]
+    assert [e["row"] for e in job.errors] == [3, 25, 30, 60]
 
 
 def test_a_resumed_run_still_finds_duplicates_of_rows_before_its_cursor(

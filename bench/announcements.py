@@ -46,19 +46,10 @@ def main() -> None:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     if scratch:
-        import psycopg
+        from common import admin
 
-        db = settings.DATABASES["default"]
-        with psycopg.connect(
-            host=db["HOST"] or None,
-            port=db["PORT"] or None,
-            user=db["USER"] or None,
-            password=db["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{scratch}"')
+        admin(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{scratch}"')
     call_command("migrate", verbosity=0)
 
     from announcements.models import Recipient

@@ -35,20 +35,10 @@ def _scratch_database() -> str:
 
 
 def _recreate(name: str) -> None:
-    import psycopg
-    from django.conf import settings
+    from common import admin  # bench/common.py, beside this script
 
-    db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
@@ -88,6 +78,7 @@ def build(seals: int, due: int, issuers: int = 20) -> datetime:
                 "contact_phone",
                 "restricted",
                 "marketing_opt_out",
+                "language",
                 "created_at",
                 "updated_at",
             ],
@@ -106,6 +97,7 @@ def build(seals: int, due: int, issuers: int = 20) -> datetime:
                     "",
                     "f",
                     "f",
+                    "en",
                     now.isoformat(),
                     now.isoformat(),
                 )
@@ -185,13 +177,15 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from config.tenancy import scopes_disabled
+
     _recreate(name)
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    now = build(args.seals, args.due)
+    with scopes_disabled():  # the fixture writes every issuer's rows, as a migration would
+        now = build(args.seals, args.due)
     print(f"fixture: {args.seals:,} seals, {args.due:,} due, {time.perf_counter() - started:.1f} s")
 
-    from config.tenancy import scopes_disabled
     from seals.models import SealEvent
     from seals.transitions import seals_refresh_status
 

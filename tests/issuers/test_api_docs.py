@@ -88,6 +88,11 @@ def test_every_command_of_the_walkthrough_runs(live_server, tmp_path):
     assert '[3,"domains"' in out and '[3,"contact_email"' in out  # per-row errors, row 3
     assert '"suspended"' in out and '"active"' in out
     assert "2030-01-31T00:00:00Z" in out
+    # The dry run's counts the guide shows are the ones it prints.
+    assert (
+        '{"created":0,"updated":0,"unchanged":2,"seals_awarded":0,"seals_renewed":0,'
+        '"seals_unchanged":2,"error_count":2}'
+    ) in out
     assert "<a href=" in out and "<img src=" in out
     assert '"code":"not_found"' in out
     assert '"counted":true' in out and '"days":30}' in out  # the default 30-day window

@@ -179,6 +179,7 @@ def test_every_periodic_job_goes_through_the_beat_job_locks(settings, monkeypatc
     monkeypatch.setattr("workers.base.run_beat_job", lambda name, job: seen.append(name))
     for module in (
         "credential_tasks",
+        "misuse_tasks",
         "notice_tasks",
         "outbox_tasks",
         "privacy_tasks",

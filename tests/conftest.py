@@ -102,6 +102,21 @@ def _clear_cache():
 
 
 @pytest.fixture
+def one_rate_window():
+    """Time held still at the start of the next rate-limit window (config.ratelimit counts per
+    fixed minute), so a test's requests cannot straddle a boundary and see the count restart."""
+    import time
+
+    import time_machine
+
+    from config.ratelimit import WINDOW_SECONDS
+
+    start = (int(time.time()) // WINDOW_SECONDS + 1) * WINDOW_SECONDS + 1
+    with time_machine.travel(start, tick=False):
+        yield
+
+
+@pytest.fixture
 def issuer(db):
     from tests.factories import IssuerFactory
 

@@ -98,6 +98,7 @@ def test_links_per_address_are_limited_with_the_same_answer(member):
     assert {a.content for a in answers} == {answers[0].content}
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_requests_per_network_are_rate_limited(settings, member):
     settings.PUBLIC_RATE_LIMITS = {**settings.PUBLIC_RATE_LIMITS, "portal-sign-in": 2}
     client = Client()

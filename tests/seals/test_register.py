@@ -285,6 +285,7 @@ def test_post_is_refused(client, register):
     assert client.post(f"/issuers/{register.slug}/register").status_code == 405
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_it_is_rate_limited_per_network(client, register, settings):
     settings.PUBLIC_RATE_LIMITS = {**settings.PUBLIC_RATE_LIMITS, "search": 2}
     codes = [client.get(f"/issuers/{register.slug}/register").status_code for _ in range(3)]

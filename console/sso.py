@@ -25,6 +25,8 @@ and InResponseTo. What is ours:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -230,48 +232,20 @@ class IdentityProviderForm(forms.Form):
 @staff_view(read=StaffRole.OWNER, write=StaffRole.OWNER)
 def sso_settings(request: StaffRequest) -> HttpResponse:
     current = IdentityProvider.objects.filter(issuer=request.issuer).first()
-    status = 200
-    if request.method == "POST" and "delete" in request.POST:
-        identity_provider_delete(issuer=request.issuer, actor=actor_of(request))
-        messages.success(request, _("Single sign-on removed."))
-        return redirect("console:sso")
-    if request.method == "POST":
-        form = IdentityProviderForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                identity_provider_set(
-                    issuer=request.issuer,
-                    data=IdentityProviderInput(**form.cleaned_data),
-                    actor=actor_of(request),
-                )
-            except DomainError as exc:
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("Single sign-on saved."))
-                return redirect("console:sso")
-    else:
-        initial = (
-            {
-                "name": current.name,
-                "server_url": current.server_url,
-                "client_id": current.client_id,
-                "enabled": current.enabled,
-            }
-            if current
-            else {"enabled": True}
-        )
-        form = IdentityProviderForm(initial=initial)
     callback = (
         request.build_absolute_uri(f"/console/accounts/oidc/{current.provider_id}/login/callback/")
         if current
         else ""
     )
-    return render(
+    return _provider_settings(
         request,
-        "console/sso.html",
-        {"form": form, "current": current, "callback": callback},
-        status=status,
+        current,
+        _OIDC_PAGE,
+        save=lambda data: identity_provider_set(
+            issuer=request.issuer, data=IdentityProviderInput(**data), actor=actor_of(request)
+        ),
+        delete=lambda: identity_provider_delete(issuer=request.issuer, actor=actor_of(request)),
+        context={"callback": callback},
     )
 
 
@@ -327,51 +301,91 @@ class SamlProviderForm(forms.Form):
 @staff_view(read=StaffRole.OWNER, write=StaffRole.OWNER)
 def sso_saml_settings(request: StaffRequest) -> HttpResponse:
     current = SamlIdentityProvider.objects.filter(issuer=request.issuer).first()
-    status = 200
-    if request.method == "POST" and "delete" in request.POST:
-        saml_provider_delete(issuer=request.issuer, actor=actor_of(request))
-        messages.success(request, _("SAML single sign-on removed."))
-        return redirect("console:sso-saml")
-    if request.method == "POST":
-        form = SamlProviderForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                saml_provider_set(
-                    issuer=request.issuer,
-                    data=SamlProviderInput(**form.cleaned_data),
-                    actor=actor_of(request),
-                )
-            except DomainError as exc:
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("SAML single sign-on saved."))
-                return redirect("console:sso-saml")
-    else:
-        initial = (
-            {
-                "name": current.name,
-                "entity_id": current.entity_id,
-                "sso_url": current.sso_url,
-                "x509cert": current.x509cert,
-                "email_attribute": current.email_attribute,
-                "enabled": current.enabled,
-            }
-            if current
-            else {"enabled": True}
-        )
-        form = SamlProviderForm(initial=initial)
     slug = SamlIdentityProvider(issuer=request.issuer).organization_slug
     # What the owner registers with their IdP: the metadata URL is also the SP's entity id.
     urls = {
         "metadata": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
         "acs": request.build_absolute_uri(reverse("saml_acs", args=[slug])),
     }
-    return render(
+    return _provider_settings(
         request,
-        "console/sso_saml.html",
-        {"form": form, "current": current, "urls": urls},
-        status=status,
+        current,
+        _SAML_PAGE,
+        save=lambda data: saml_provider_set(
+            issuer=request.issuer, data=SamlProviderInput(**data), actor=actor_of(request)
+        ),
+        delete=lambda: saml_provider_delete(issuer=request.issuer, actor=actor_of(request)),
+        context={"urls": urls},
+    )
+
+
+@dataclass(frozen=True)
+class _ProviderPage:
+    """What differs between the OIDC and the SAML settings pages; the flow is one."""
+
+    form: type[forms.Form]
+    template: str
+    url_name: str
+    saved: str
+    removed: str
+
+
+_OIDC_PAGE = _ProviderPage(
+    form=IdentityProviderForm,
+    template="console/sso.html",
+    url_name="console:sso",
+    saved=_("Single sign-on saved."),
+    removed=_("Single sign-on removed."),
+)
+_SAML_PAGE = _ProviderPage(
+    form=SamlProviderForm,
+    template="console/sso_saml.html",
+    url_name="console:sso-saml",
+    saved=_("SAML single sign-on saved."),
+    removed=_("SAML single sign-on removed."),
+)
+
+
+def _provider_settings(
+    request: StaffRequest,
+    current: IdentityProvider | SamlIdentityProvider | None,
+    page: _ProviderPage,
+    *,
+    save: Callable[[dict[str, Any]], object],
+    delete: Callable[[], object],
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Show, save or remove one kind of identity provider; the services hold every rule."""
+    status = 200
+    if request.method == "POST" and "delete" in request.POST:
+        delete()
+        messages.success(request, page.removed)
+        return redirect(page.url_name)
+    if request.method == "POST":
+        form = page.form(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except DomainError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, page.saved)
+                return redirect(page.url_name)
+    else:
+        # The stored provider as the form shows it; the OIDC secret is never shown back.
+        initial = (
+            {
+                name: getattr(current, name)
+                for name in page.form.base_fields
+                if name != "client_secret"
+            }
+            if current
+            else {"enabled": True}
+        )
+        form = page.form(initial=initial)
+    return render(
+        request, page.template, {"form": form, "current": current, **context}, status=status
     )
 
 

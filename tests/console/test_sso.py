@@ -147,6 +147,7 @@ def test_the_owner_sets_it_up_and_the_secret_is_encrypted(world, owner_client):
     assert "s3cret" not in stored
     page = owner_client.get(reverse("console:sso")).content.decode()
     assert "s3cret" not in page and f"/oidc/issuer-{world.issuer.pk}/login/callback/" in page
+    assert 'value="console-client"' in page and 'value="Acme SSO"' in page  # the stored ones
     # An empty secret keeps the stored one.
     owner_client.post(reverse("console:sso"), {**data, "client_secret": "", "name": "Acme"})
     provider.refresh_from_db()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -54,6 +54,9 @@ from issuers.identity import (
     saml_provider_set,
 )
 from issuers.models import IdentityProvider, Issuer, SamlIdentityProvider, StaffMember, StaffRole
+
+if TYPE_CHECKING:  # a type of the stubs only
+    from django_stubs_ext import StrOrPromise
 
 PROVIDER_PREFIX = "issuer-"
 SAML_SUFFIX = "-saml"
@@ -326,8 +329,8 @@ class _ProviderPage:
     form: type[forms.Form]
     template: str
     url_name: str
-    saved: str
-    removed: str
+    saved: StrOrPromise
+    removed: StrOrPromise
 
 
 _OIDC_PAGE = _ProviderPage(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -19,3 +23,15 @@ def _load_local():
 
 
 local = _load_local()
+
+
+@contextlib.contextmanager
+def running_edge(prefix: Path, *, upstream: int) -> Iterator[str]:
+    """The edge config ``make serve`` runs, on the real nginx in front of ``upstream``; its URL."""
+    port = free_port()
+    proc = local.start_nginx(prefix, local.edge_conf(prefix, listen=port, upstream=upstream))
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        local.stop(proc)

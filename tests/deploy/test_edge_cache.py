@@ -27,17 +27,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy import local
+from tests.deploy import local, running_edge
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -114,22 +109,8 @@ def origin() -> Iterator[Origin]:
 @pytest.fixture
 def edge(origin: Origin, tmp_path: Path) -> Iterator[str]:
     """nginx with the edge config ``make serve`` runs, in front of the stub origin."""
-    port = _free_port()
-    prefix = tmp_path / "edge"
-    proc = local.start_nginx(prefix, local.edge_conf(prefix, listen=port, upstream=origin.port))
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        local.stop(proc)
+    with running_edge(tmp_path / "edge", upstream=origin.port) as url:
+        yield url
 
 
 @dataclass
@@ -272,7 +253,7 @@ def test_the_compose_config_is_one_nginx_accepts(tmp_path):
         "/etc/nginx/seal-referer.conf": str(ROOT / "deploy" / "nginx" / "seal-referer.conf"),
         "/var/cache/nginx/seals": str(tmp_path / "cache"),
         "server web:8000;": "server 127.0.0.1:9;",
-        "listen 80;": f"listen 127.0.0.1:{_free_port()};",
+        "listen 80;": f"listen 127.0.0.1:{free_port()};",
         "access_log /dev/stdout": f"access_log {tmp_path}/access.log",
     }.items():
         assert container in conf

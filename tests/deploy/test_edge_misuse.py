@@ -8,8 +8,6 @@ port of the member's host is another site. The app is sent the Referer's origin 
 
 from __future__ import annotations
 
-import socket
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,38 +17,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.deploy import local
+from tests.deploy import running_edge
 from tests.seals.public_helpers import seal_in
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def edge(live_server, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    prefix = tmp_path / "edge"
     upstream = urlsplit(live_server.url).port
     assert upstream is not None
-    proc = local.start_nginx(prefix, local.edge_conf(prefix, listen=port, upstream=upstream))
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        local.stop(proc)
+    with running_edge(tmp_path / "edge", upstream=upstream) as url:
+        yield url
 
 
 @dataclass

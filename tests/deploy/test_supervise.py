@@ -19,14 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPERVISE = [sys.executable, str(ROOT / "deploy" / "supervise.py")]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
@@ -114,7 +110,7 @@ class PrivateRedis:
     """A redis-server of this test's own on a free loopback port, stopped and started at will."""
 
     def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.folder = folder
         self.process: subprocess.Popen | None = None
 
@@ -169,7 +165,7 @@ def test_web_worker_and_beat_ride_out_a_redis_outage(tmp_path, issuer, settings)
         pytest.fail("needs redis-server (apt-get install -y redis-server)")
     redis = PrivateRedis(tmp_path)
     redis.start()
-    port, receiver_port = _free_port(), _free_port()
+    port, receiver_port = free_port(), free_port()
     key = apikey_create(issuer=issuer, name="outage").plaintext
     endpoint = webhook_endpoint_create(
         issuer=issuer, url=f"http://127.0.0.1:{receiver_port}/hook"

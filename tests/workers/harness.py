@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,18 +30,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    """A free local port, so two test runs on one machine do not collide."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-SMTP_PORT = _free_port()
-HTTP_PORT = _free_port()
+SMTP_PORT = free_port()
+HTTP_PORT = free_port()
 KILL_POINTS = ("before_claim", "after_claim", "after_send", "before_ack")
 # Bounds, not expectations: the campaign waits for each kill and for the drain, and these only
 # stop it when something is wrong. A worker takes ~2 s to start and die on a quiet box, several

@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.replication]
 def sentinel_cache(settings, redis_sentinels):
     settings.REDIS_SENTINELS = redis_sentinels.sentinels
     settings.REDIS_CONFIGURED = True
+    # One reader asks as fast as it can: far past the per-network limit, which would answer 429.
+    settings.PUBLIC_RATE_LIMITS = dict.fromkeys(settings.PUBLIC_RATE_LIMITS, 0)
     settings.CACHES = {
         "default": {
             "BACKEND": "fastpath.cache.RedisCache",
@@ -103,7 +105,8 @@ def test_killing_the_redis_primary_under_load_keeps_every_answer_true(sentinel_c
 
     after = [statuses for was_revoked, statuses in answers if was_revoked]
     assert after, "no answer was given after the revocation"
-    assert all(s == ["revoked", "revoked"] for s in after), after
+    wrong = [(i, s) for i, s in enumerate(after) if s != ["revoked", "revoked"]]
+    assert not wrong, f"{len(wrong)} of {len(after)} answers after the revocation: {wrong[:10]}"
     assert any(s == ["active", "active"] for was, s in answers if not was)
     # The app follows the new primary: its writes land there, its tracking reads from there.
     new_master = engines.master_port()

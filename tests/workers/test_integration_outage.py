@@ -29,7 +29,7 @@ from tests.workers.harness import (
     HTTP_PORT,
     ROOT,
     HttpReceiver,
-    _free_port,
+    free_port,
     process_env,
     start_beat,
     start_worker,
@@ -59,7 +59,7 @@ class PrivateRedis:
     """redis-server on its own loopback port, without persistence, stopped and started at will."""
 
     def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.folder = folder
         self.process: subprocess.Popen | None = None
 
@@ -109,7 +109,7 @@ def test_seal_actions_during_a_redis_outage_answer_2xx_and_their_webhooks_arrive
     monkeypatch.setattr(outbox, "enqueue", no_broker_here)
     redis_server = PrivateRedis(run_dir)
     redis_server.start()
-    web_port = _free_port()
+    web_port = free_port()
     env = {
         "CELERY_BROKER_URL": redis_server.url(0),
         # The cache too: the whole Redis goes away, as it does in production.

@@ -65,18 +65,20 @@ from demo.management.commands.demo import DEMO_MEMBERS, DEMO_SLUG, _demo_member
 from issuers.models import Issuer
 from issuers.services import programme_default
 from seals.services import seal_award
+from config.tenancy import scopes_disabled
 
-issuer = Issuer.objects.get(slug=DEMO_SLUG)
-refs = {"active": "DEMO-ACTIVE", "expired": "DEMO-EXPIRED", "suspended": "DEMO-SUSPENDED",
-        "revoked": "DEMO-REVOKED"}
-ids = {s: issuer.members.get(external_ref=r).seals.get().public_id for s, r in refs.items()}
-member = _demo_member(issuer, "DEMO-PENDING", "Greenway Gardens", "greenway.example")
-seal = member.seals.first() or seal_award(
-    member=member, programme=programme_default(issuer), actor="demo",
-    valid_from=timezone.now() + timedelta(days=10),
-    expires_at=timezone.now() + timedelta(days=375),
-)
-ids["pending"] = seal.public_id
+with scopes_disabled():  # a script, outside any request: every issuer's rows
+    issuer = Issuer.objects.get(slug=DEMO_SLUG)
+    refs = {"active": "DEMO-ACTIVE", "expired": "DEMO-EXPIRED", "suspended": "DEMO-SUSPENDED",
+            "revoked": "DEMO-REVOKED"}
+    ids = {s: issuer.members.get(external_ref=r).seals.get().public_id for s, r in refs.items()}
+    member = _demo_member(issuer, "DEMO-PENDING", "Greenway Gardens", "greenway.example")
+    seal = member.seals.first() or seal_award(
+        member=member, programme=programme_default(issuer), actor="demo",
+        valid_from=timezone.now() + timedelta(days=10),
+        expires_at=timezone.now() + timedelta(days=375),
+    )
+    ids["pending"] = seal.public_id
 print(json.dumps(ids))
 """
 
@@ -88,14 +90,16 @@ def _free_port() -> int:
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(  # noqa: S603 - this interpreter, our manage.py, fixed arguments
+    done = subprocess.run(  # noqa: S603 - this interpreter, our manage.py, fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if done.returncode:
+        sys.exit(f"manage.py {args[0]} failed:\n{done.stderr}")
+    return done.stdout
 
 
 def _wait(url: str) -> None:

@@ -97,3 +97,23 @@ def announcements_recent(limit: int = 100) -> QuerySet[Announcement]:
         )
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def member_announcements(member: Member) -> list[dict[str, object]]:
+    """Each announcement addressed to ``member``, for its data export: what it said, whether it
+    was sent or why not (the export's ``announcements`` section, privacy.export_sections)."""
+    rows = (
+        Recipient.objects.filter(member=member)
+        .select_related("announcement")
+        .order_by("announcement__planned_at", "pk")
+    )
+    return [
+        {
+            "subject": r.announcement.subject,
+            "body": r.announcement.body,
+            "state": r.state,
+            "skipped_because": r.reason or None,
+            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        }
+        for r in rows
+    ]

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.spreadsheet import csv_cell
 from console.access import StaffRequest, staff_view
 from console.actors import actor_labels
 from console.forms import AuditFilterForm
@@ -34,8 +35,6 @@ CSV_COLUMNS = [
     "data",
     "hash",
 ]
-# A cell a spreadsheet would run as a formula (OWASP "CSV injection") gets a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _events(form: AuditFilterForm, zone: ZoneInfo) -> QuerySet[SealEvent]:
@@ -88,11 +87,6 @@ def audit_log(request: StaffRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
-
-
-def csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _rows(events: QuerySet[SealEvent]) -> Iterator[list[str]]:

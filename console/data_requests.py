@@ -24,6 +24,7 @@ from issuers.dates import issuer_zone, start_of
 from issuers.models import DataRequest, Member, StaffRole
 from issuers.text import validate_multi_line_text
 from privacy import services as privacy
+from privacy.export_csv import export_zip
 
 
 class DataRequestForm(forms.Form):
@@ -149,6 +150,18 @@ def member_export(request: StaffRequest, pk: int) -> HttpResponse:
     body = json.dumps(privacy.member_export(member), indent=2, ensure_ascii=False, default=str)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="member-{member.pk}.json"'
+    return response
+
+
+@staff_view(read=StaffRole.MANAGER)
+@never_cache
+def member_export_csv(request: StaffRequest, pk: int) -> HttpResponse:
+    """The same export as CSV files, one per table, in a ZIP."""
+    member = get_object_or_404(Member, pk=pk)
+    response = HttpResponse(
+        export_zip(privacy.member_export(member)), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="member-{member.pk}.zip"'
     return response
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
+from config.spreadsheet import csv_cell
 from console.access import StaffRequest, actor_of, staff_view
-from console.audit import csv_cell
 from issuers.models import ImportJob
 from seals import imports
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("members/<int:pk>/edit/", views.member_edit, name="member-edit"),
     path("members/<int:pk>/award/", seal_actions.seal_award, name="seal-award"),
     path("members/<int:pk>/export/", data_requests.member_export, name="member-export"),
+    path("members/<int:pk>/export.zip", data_requests.member_export_csv, name="member-export-csv"),
     path("members/<int:pk>/erase/", data_requests.member_erase, name="member-erase"),
     path("data-requests/", data_requests.data_request_list, name="data-requests"),
     path("data-requests/<int:pk>/", data_requests.data_request_detail, name="data-request"),

@@ -16,4 +16,5 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("data-requests/", views.data_requests, name="data-requests"),
     path("export.json", views.export, name="export"),
+    path("export.zip", views.export_csv, name="export-csv"),
 ]

@@ -30,6 +30,7 @@ from portal.services import (
     sign_in_link_redeem,
     sign_in_link_request,
 )
+from privacy.export_csv import export_zip
 from privacy.services import data_request_create, member_export
 from privacy.unsubscribe import unsubscribe_url
 from seals import links
@@ -308,7 +309,21 @@ def export(request: MemberRequest) -> HttpResponse:
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False), content_type="application/json"
     )
-    # The issuer's reference may hold anything; a header may not.
-    filename = "member-" + re.sub(r"[^A-Za-z0-9._-]", "_", request.member.external_ref) + ".json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(request)}.json"'
     return response
+
+
+@never_cache
+@member_view
+def export_csv(request: MemberRequest) -> HttpResponse:
+    """The same export as CSV files, one per table, in a ZIP (portability, art. 20)."""
+    response = HttpResponse(
+        export_zip(member_export(request.member)), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(request)}.zip"'
+    return response
+
+
+def _export_name(request: MemberRequest) -> str:
+    # The issuer's reference may hold anything; a header may not.
+    return "member-" + re.sub(r"[^A-Za-z0-9._-]", "_", request.member.external_ref)

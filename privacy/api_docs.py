@@ -134,6 +134,15 @@ EXPORT_EXAMPLE = {
             "audit": DATA_REQUEST_EXAMPLE["audit"],
         }
     ],
+    "announcements": [
+        {
+            "subject": "Renewals open for 2027",
+            "body": "Dear members,\n\nrenewals for 2027 are open.",
+            "state": "sent",
+            "skipped_because": None,
+            "sent_at": "2026-02-10T08:00:00Z",
+        }
+    ],
 }
 FLAGS_EXAMPLE = {"id": 42, "restricted": False, "marketing_opt_out": False, "erased_at": None}
 

@@ -24,6 +24,7 @@ from config.errors import ConflictError, InvalidInputError
 from issuers.encryption import blind_index
 from issuers.models import DataRequest, Issuer, Member
 from issuers.services import MemberErasedError
+from privacy import export_sections
 from seals.chain import record_event
 from seals.models import (
     DailyStat,
@@ -373,6 +374,7 @@ def member_export(member: Member, *, now: datetime | None = None) -> dict[str, A
             }
             for r in DataRequest.objects.filter(member=member).order_by("received_at", "id")
         ],
+        **export_sections.collect(member),
     }
 
 

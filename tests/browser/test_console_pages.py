@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 NOT_HTML = {
     "console:member-export",
+    "console:member-export-csv",
     "console:programme-preview",
     "console:stats-csv",
     "console:audit-csv",

@@ -30,6 +30,7 @@ NOT_FOR_VIEWERS = {
     "console:sso",
     "console:sso-saml",
     "console:member-export",
+    "console:member-export-csv",
     "console:keys",
     "console:key-revoke",
     "console:signing-keys",
@@ -65,6 +66,7 @@ def paths(world) -> dict[str, str]:
         "console:member-edit": reverse("console:member-edit", args=[member]),
         "console:seal-award": reverse("console:seal-award", args=[member]),
         "console:member-export": reverse("console:member-export", args=[member]),
+        "console:member-export-csv": reverse("console:member-export-csv", args=[member]),
         "console:member-erase": reverse("console:member-erase", args=[member]),
         "console:data-requests": reverse("console:data-requests"),
         "console:data-request": reverse("console:data-request", args=[world.data_request.pk]),
@@ -184,6 +186,7 @@ def test_another_issuers_objects_are_not_found(world, owner_client, method):
         reverse("console:member-edit", args=[world.other_member.pk]),
         reverse("console:programme-edit", args=[world.other_seal.programme_id]),
         reverse("console:member-export", args=[world.other_member.pk]),
+        reverse("console:member-export-csv", args=[world.other_member.pk]),
         reverse("console:member-erase", args=[world.other_member.pk]),
         reverse("console:seal-action", args=[world.other_seal.public_id, "revoke"]),
     ]

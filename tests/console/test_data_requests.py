@@ -60,6 +60,18 @@ def test_the_export_is_a_json_download_for_managers(world, manager_client, viewe
     )
 
 
+def test_the_export_is_also_a_zip_of_csv_files_for_managers(world, manager_client, viewer_client):
+    import io
+    import zipfile
+
+    path = reverse("console:member-export-csv", args=[world.member.pk])
+    response = manager_client.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert world.member.contact_email in archive.read("member.csv").decode("utf-8-sig")
+    assert viewer_client.get(path).status_code == 403
+
+
 def test_erasure_asks_first_then_destroys_the_contact(world, manager_client):
     path = reverse("console:member-erase", args=[world.member.pk])
     page = manager_client.get(path)

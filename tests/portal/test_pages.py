@@ -186,3 +186,17 @@ def test_a_post_without_csrf_token_is_refused(member):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("portal:sign-in"), {"email": member.contact_email})
     assert response.status_code == 403
+
+
+def test_the_export_downloads_as_csv_files_in_a_zip(signed_in, member):
+    import io
+    import zipfile
+
+    response = signed_in.get(reverse("portal:export-csv"))
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith('.zip"')
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        text = archive.read("member.csv").decode("utf-8-sig")
+    assert member.external_ref in text
+    assert Client().get(reverse("portal:export-csv"))["Location"] == reverse("portal:sign-in")

@@ -229,6 +229,7 @@ def test_the_export_holds_everything_kept_about_the_member(api, ada, erasure_req
         "notices",
         "statistics",
         "data_requests",
+        "announcements",
     }
     member = document["member"]
     assert member["contact"] == {"name": NAME, "email": EMAIL, "phone": PHONE}

@@ -59,8 +59,8 @@ def _programme_id(issuer: Issuer, slug: str) -> Subquery:
 
 # At most this many of the issuer's seals meeting a list's seal conditions and the list starts
 # from those seals; more, and it walks the members in list order. Measured at 1,000,000 members
-# (docs/performance.md): starting from 2,858 seals is 5 ms and from 20,000 about 100 ms (a
-# primary-key probe each), while the walk finds a page among 2 % of members in about 60 ms.
+# (docs/performance.md): starting from 2,858 seals is 4 ms and from 20,000 about 100 ms (a
+# primary-key probe each), while the walk finds a page among 2 % of members in 10-60 ms.
 SEAL_FIRST_MAX_SEALS = 10_000
 
 

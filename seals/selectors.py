@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext as _
 
 from config.db_router import PRIMARY
@@ -44,6 +57,66 @@ def _programme_id(issuer: Issuer, slug: str) -> Subquery:
     return Subquery(Programme.objects.filter(issuer=issuer, slug=slug).values("pk"))
 
 
+# At most this many of the issuer's seals meeting a list's seal conditions and the list starts
+# from those seals; more, and it walks the members in list order. Measured at 1,000,000 members
+# (docs/performance.md): starting from 2,858 seals is 4 ms and from 20,000 about 100 ms (a
+# primary-key probe each), while the walk finds a page among 2 % of members in 10-60 ms.
+SEAL_FIRST_MAX_SEALS = 10_000
+
+
+class _IdAmong(Func):
+    """``<id> = ANY(ARRAY(<subquery>))`` on PostgreSQL, ``<id> IN (<subquery>)`` elsewhere.
+
+    The array is a fence: PostgreSQL runs the subquery once, on its own indexes, and can then
+    only look the ids up by primary key. An ``IN`` or ``EXISTS`` is flattened into a semi-join
+    whose plan the planner chooses again, and it chooses walking the whole list."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
+    ) -> tuple[str, tuple]:
+        (id_sql, id_params), (sub_sql, sub_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        return f"{id_sql} IN {sub_sql}", (*id_params, *sub_params)
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
+    ) -> tuple[str, tuple]:
+        (id_sql, id_params), (sub_sql, sub_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        return f"{id_sql} = ANY(ARRAY{sub_sql})", (*id_params, *sub_params)
+
+
+def members_holding_seals(
+    members: QuerySet[Member], *, issuer: Issuer, seal_q: Q
+) -> QuerySet[Member]:
+    """``members`` holding at least one of ``issuer``'s seals that meets ``seal_q``, by the plan
+    that is fast for how many such seals there are.
+
+    Why two plans: the list is ordered by a member column, so PostgreSQL's favourite plan walks
+    the members in that order (an index range) probing each one's seals, and stops at a page.
+    That is quick when many members match (``status=active``) and slow when few do: at
+    1,000,000 members it probed 40,000 to find a page of the 0.3 % pending ones (1.1 s), and the
+    planner cannot tell, pricing the walk at a fiftieth of what it costs. So a bounded count of
+    the matching seals decides (it reads at most SEAL_FIRST_MAX_SEALS + 1 of them): few, and the
+    list starts from those seals (their own indexes, then a primary-key lookup per member and a
+    sort of those few); many, and the members are walked with an EXISTS per member.
+
+    Both plans are one WHERE condition on the same queryset: the order, the keyset cursor and
+    the rows of every page are the same whichever runs (tests/console/test_member_seal_plans.py).
+    Both stay inside ``issuer``: its seals only, as well as its members."""
+    seals = Seal.objects.using(members.db).filter(seal_q, issuer=issuer)
+    if seals[: SEAL_FIRST_MAX_SEALS + 1].count() <= SEAL_FIRST_MAX_SEALS:
+        return members.filter(_IdAmong(F("pk"), Subquery(seals.values("member_id"))))
+    # EXISTS, a semi-join: a member with several such seals is listed once, and the walk stops
+    # probing a member at its first.
+    return members.filter(Exists(seals.filter(member=OuterRef("pk"))))
+
+
 def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Member]:
     # The members may come from a replica (a list is lag-tolerant); their seals, which carry
     # the statuses shown beside them, always from the primary (config.db_router).
@@ -57,12 +130,7 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
     if before := filters.get("expiring_before"):
         seal_q &= Q(expires_at__lt=before) & ~Q(status=SealStatus.REVOKED)
     if seal_q:
-        # One seal meeting every condition. EXISTS (a semi-join, no duplicates to remove) lets
-        # the planner either walk the members in list order probing their seals, or start from
-        # the seals the conditions pick out when they are few (the issuer's seal indexes).
-        members = members.filter(
-            Exists(Seal.objects.filter(seal_q, issuer=issuer, member=OuterRef("pk")))
-        )
+        members = members_holding_seals(members, issuer=issuer, seal_q=seal_q)
     if q := filters.get("q"):
         # Each term has its index on PostgreSQL (issuers.models.Member.Meta.indexes): trigram
         # GIN on UPPER(name) for icontains, a btree on UPPER(external_ref) for iexact.

@@ -219,9 +219,11 @@ def main(script: str, run: RunSize, *, first_column: str, setup: Callable[[], No
     django.setup()
     from django.db import connection
 
+    from config.heap import settle
     from config.tenancy import scopes_disabled
 
     setup()
+    settle()  # as config.wsgi does: the requests timed here run in a server's settled heap
     base_name = connection.settings_dict["NAME"]
     # An operator's tool spanning issuers (seeding, picking sample rows); each request still
     # opens its own scope (the API key's issuer, the register's, the signed-in staff's).

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.wsgi import get_wsgi_application
 
 from config.env import default_settings_module
+from config.heap import settle
 from fastpath.wsgi import wrap
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
@@ -33,3 +34,4 @@ def with_static_files(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iter
 
 django_application = get_wsgi_application()  # also runs django.setup()
 application = with_static_files(wrap(django_application))
+settle()

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_safe
 
 from config.db_router import replica_reads
 from config.errors import InvalidInputError
+from config.spreadsheet import csv_cell
 from config.tenancy import issuer_scope
 from issuers.domains import normalise_domain
 from issuers.models import Issuer
@@ -216,11 +217,6 @@ def _page_url(slug: str, request: HttpRequest, cursor: str, fmt: str | None = No
     return base + ("?" + urlencode(params) if params else "")
 
 
-def _csv_cell(value: str) -> str:
-    # A spreadsheet runs a cell that starts like a formula (OWASP "CSV injection").
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv(page: selectors.RegisterPage) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
@@ -230,7 +226,7 @@ def _csv(page: selectors.RegisterPage) -> str:
         for seal in row.seals:
             writer.writerow(
                 [
-                    _csv_cell(v)
+                    csv_cell(v)
                     for v in (
                         m.external_ref,
                         m.display_name,

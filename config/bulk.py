@@ -35,7 +35,8 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
-    fields = list(meta.concrete_fields)
+    # A generated column is the database's to fill; COPY may not name it.
+    fields = [f for f in meta.concrete_fields if not f.generated]
     columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper

@@ -7,24 +7,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
-    BooleanField,
     Exists,
     F,
-    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from config.db_router import PRIMARY
 from config.errors import InvalidInputError
+from config.id_first import IdAmong
 from config.tenancy import scopes_disabled
 from issuers.domains import host_matches
 from issuers.models import Issuer, Member, Programme
@@ -64,31 +63,21 @@ def _programme_id(issuer: Issuer, slug: str) -> Subquery:
 SEAL_FIRST_MAX_SEALS = 10_000
 
 
-class _IdAmong(Func):
-    """``<id> = ANY(ARRAY(<subquery>))`` on PostgreSQL, ``<id> IN (<subquery>)`` elsewhere.
+def member_search_q(q: str, *, issuer: Issuer) -> Q:
+    """``?q=`` of the member list, the API and the public register: the legal or the display
+    name contains ``q``, or the membership number is ``q``, whatever the case of either.
 
-    The array is a fence: PostgreSQL runs the subquery once, on its own indexes, and can then
-    only look the ids up by primary key. An ``IN`` or ``EXISTS`` is flattened into a semi-join
-    whose plan the planner chooses again, and it chooses walking the whole list."""
-
-    arity = 2
-    output_field = BooleanField()
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
-    ) -> tuple[str, tuple]:
-        (id_sql, id_params), (sub_sql, sub_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        return f"{id_sql} IN {sub_sql}", (*id_params, *sub_params)
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
-    ) -> tuple[str, tuple]:
-        (id_sql, id_params), (sub_sql, sub_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        return f"{id_sql} = ANY(ARRAY{sub_sql})", (*id_params, *sub_params)
+    The names are matched in ``Member.search_names``, which holds them in capitals already:
+    the pattern is upper-cased once, not each row's names. The number is looked up first, on
+    its own index (member_ref_upper), so a row costs an id comparison, not an UPPER. On
+    PostgreSQL the planner then either walks the list's order on member_name_search, which
+    covers the names, until a page matches (a common word), or takes the rows from the
+    trigram index member_search_trgm and sorts them (a rare one)."""
+    # A line break is a space here: names hold none (issuers.text), so one in q could only
+    # match across the seam between the two names in search_names.
+    words = q.replace("\n", " ")
+    by_number = Member.objects.filter(issuer=issuer, external_ref__iexact=q.strip()).values("pk")
+    return Q(search_names__contains=Upper(Value(words))) | Q(IdAmong(F("pk"), Subquery(by_number)))
 
 
 def members_holding_seals(
@@ -111,7 +100,7 @@ def members_holding_seals(
     Both stay inside ``issuer``: its seals only, as well as its members."""
     seals = Seal.objects.using(members.db).filter(seal_q, issuer=issuer)
     if seals[: SEAL_FIRST_MAX_SEALS + 1].count() <= SEAL_FIRST_MAX_SEALS:
-        return members.filter(_IdAmong(F("pk"), Subquery(seals.values("member_id"))))
+        return members.filter(IdAmong(F("pk"), Subquery(seals.values("member_id"))))
     # EXISTS, a semi-join: a member with several such seals is listed once, and the walk stops
     # probing a member at its first.
     return members.filter(Exists(seals.filter(member=OuterRef("pk"))))
@@ -121,7 +110,9 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
     # The members may come from a replica (a list is lag-tolerant); their seals, which carry
     # the statuses shown beside them, always from the primary (config.db_router).
     seals = Seal.objects.using(PRIMARY).select_related("programme").order_by("id")
-    members = Member.objects.filter(issuer=issuer).prefetch_related(Prefetch("seals", seals))
+    members: QuerySet[Member] = Member.listing.filter(issuer=issuer).prefetch_related(
+        Prefetch("seals", seals)
+    )
     seal_q = Q()
     if status := filters.get("status"):
         seal_q &= seal_status_q(status, now)
@@ -132,11 +123,7 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
     if seal_q:
         members = members_holding_seals(members, issuer=issuer, seal_q=seal_q)
     if q := filters.get("q"):
-        # Each term has its index on PostgreSQL (issuers.models.Member.Meta.indexes): trigram
-        # GIN on UPPER(name) for icontains, a btree on UPPER(external_ref) for iexact.
-        members = members.filter(
-            Q(legal_name__icontains=q) | Q(display_name__icontains=q) | Q(external_ref__iexact=q)
-        )
+        members = members.filter(member_search_q(q, issuer=issuer))
     if domain := filters.get("domain"):
         # Domains are a JSON list of normalised (lower-case IDNA) hostnames, and so is `domain`.
         if connections[members.db].vendor == "postgresql":
@@ -433,13 +420,7 @@ def register_page(
         Exists(Seal.objects.filter(issuer=issuer, member=OuterRef("pk")))
     )
     if filters.q:
-        # The member list's ?q= exactly, and so its indexes on PostgreSQL: trigram GIN on
-        # UPPER(name) for icontains, a btree on UPPER(external_ref) for iexact.
-        members = members.filter(
-            Q(legal_name__icontains=filters.q)
-            | Q(display_name__icontains=filters.q)
-            | Q(external_ref__iexact=filters.q)
-        )
+        members = members.filter(member_search_q(filters.q, issuer=issuer))
     if filters.domain:
         vendor = connections[members.db].vendor
         members = members.filter(domains_q(host_candidates(filters.domain), vendor=vendor))

@@ -109,6 +109,8 @@ def _requests(fx: api_lists.Fixture, client) -> list[tuple[str, str]]:
         ("sort=created_at", q(sort="created_at")),
         ("sort=-updated_at", q(sort="-updated_at")),
         ("q= common word, sort=-created_at", q(q="crumb", sort="-created_at")),
+        # The seed's expired seals are its oldest members': newest first walks past the rest.
+        ("status=expired, sort=-created_at", q(status="expired", sort="-created_at")),
         ("member page", f"{MEMBERS}{fx.member_id}/"),
     ]
 

@@ -34,25 +34,26 @@ class IdAmong(Func):
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
     ) -> tuple[str, tuple]:
-        (id_sql, id_params), (sub_sql, sub_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        return f"{id_sql} IN {sub_sql}", (*id_params, *sub_params)
+        return self._joined(compiler, "{id} IN {sub}")
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
     ) -> tuple[str, tuple]:
+        return self._joined(compiler, "{id} = ANY(ARRAY{sub})")
+
+    def _joined(self, compiler: SQLCompiler, template: str) -> tuple[str, tuple]:
         (id_sql, id_params), (sub_sql, sub_params) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
-        return f"{id_sql} = ANY(ARRAY{sub_sql})", (*id_params, *sub_params)
+        return template.format(id=id_sql, sub=sub_sql), (*id_params, *sub_params)
 
 
 class IdFirstQuerySet(QuerySet[_M]):
     """A queryset whose ordered slices are read id first (see above), by whoever slices it:
     the console's keyset pages and DRF's cursor pagination alike. The rows, their order, the
     related rows prefetched or selected and the columns deferred are those of the plain read;
-    anything else (unordered, annotated, distinct, ``values()``) is read the plain way."""
+    anything else (unordered, annotated, distinct, locking, ``values()``) is read the plain
+    way."""
 
     def __getitem__(self, k: Any) -> Any:
         page = super().__getitem__(k)
@@ -76,5 +77,11 @@ def _by_ids_is_same(page: QuerySet) -> bool:
         query.order_by
         and query.is_sliced
         and page._iterable_class is ModelIterable
-        and not (query.annotations or query.distinct or query.extra or query.combinator)
+        and not (
+            query.annotations
+            or query.distinct
+            or query.extra
+            or query.combinator
+            or query.select_for_update
+        )
     )

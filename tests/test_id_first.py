@@ -68,6 +68,7 @@ def test_what_it_cannot_read_by_ids_is_read_the_plain_way(crowd):
         "values": lambda: list(listed.order_by("id").values("display_name")[:3]),
         "annotated": lambda: list(listed.annotate(n=Count("seals")).order_by("id")[:3]),
         "one row": lambda: listed.order_by("id")[0],
+        "locking": lambda: list(listed.order_by("id").select_for_update()[:3]),
     }
     for name, read in reads.items():
         with CaptureQueriesContext(connection) as captured:

@@ -4,6 +4,7 @@
     [--sizes 10000,100000,1000000] [--repeat 40] [--reuse] [--keep] [--explain]
 
 The data is bench/api_lists.py's (same seed SQL, same scratch databases ``<name>_bench_<size>``,
+with bench/register.py's 2 % of members in France for ``country=``,
 created here and dropped afterwards unless ``--keep``; ``--reuse`` keeps one already seeded, so
 a database left by api_lists.py or register.py serves here too). An owner of the issuer, with a
 TOTP second factor that their role is made to require, is signed in with the test client's
@@ -28,6 +29,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_lists
 import common
+import register
 
 # This file is bench/console.py: the project's ``console`` package must come first on the path,
 # or Django's URL configuration would import this script in its place.
@@ -103,6 +105,9 @@ def _requests(fx: api_lists.Fixture, client) -> list[tuple[str, str]]:
         ("programme= (20 %)", q(programme="pharmacy")),
         ("q= + status=", q(q="crumb", status="suspended")),
         ("status= + programme=", q(status="revoked", programme="gold")),
+        ("country=FR (2 %)", q(country="FR")),
+        ("country=FR, sort=-created_at", q(country="FR", sort="-created_at")),
+        ("country= + status=", q(country="FR", status="suspended")),
         ("sort=-display_name", q(sort="-display_name")),
         ("sort=external_ref", q(sort="external_ref")),
         ("sort=-created_at", q(sort="-created_at")),
@@ -138,6 +143,7 @@ def _measure(client, name: str, path: str, repeat: int) -> common.Timing:
 
 def run(size: int, base_name: str, args: argparse.Namespace) -> list[common.Timing]:
     fx = api_lists.open_seeded(size, base_name, args)
+    register.prepare(fx)
     client = _staff_client()
     print(f"  load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     results = []

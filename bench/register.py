@@ -40,7 +40,7 @@ WHERE id = member AND (
 """
 
 
-def _prepare(fx: api_lists.Fixture) -> None:
+def prepare(fx: api_lists.Fixture) -> None:
     from django.db import connection
 
     from issuers.models import Issuer
@@ -115,7 +115,7 @@ def _measure(name: str, path: str, repeat: int) -> common.Timing:
 
 def run(size: int, base_name: str, args: argparse.Namespace) -> list[common.Timing]:
     fx = api_lists.open_seeded(size, base_name, args)
-    _prepare(fx)
+    prepare(fx)
     print(f"  load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     for label, path in _requests(fx):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from console.words import SEAL_EVENT, SEAL_STATUS, translated_choices
+from issuers.countries import country_problem
 from issuers.domains import normalise_domains
 from issuers.models import Programme, StaffRole
 from issuers.text import validate_multi_line_text
@@ -47,6 +48,13 @@ class MemberFilterForm(forms.Form):
         choices=[("", _("Any")), *translated_choices(SealStatus.choices, context=SEAL_STATUS)],
     )
     programme = forms.ChoiceField(label=_("Programme"), required=False)
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=2,
+        widget=forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
+        help_text=_("Two letters (ISO 3166-1), such as GB."),
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=MEMBER_SORTS)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -63,9 +71,18 @@ class MemberFilterForm(forms.Form):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
 
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if country_problem(country) is not None:
+            raise forms.ValidationError(
+                _("“%(value)s” is not a country code: give two letters, such as GB."),
+                params={"value": self.cleaned_data["country"]},
+            )
+        return country
+
     def selector_filters(self) -> dict:
         """The filters of seals.selectors.members_list, from the cleaned data."""
-        names = ("q", "domain", "status", "programme")
+        names = ("q", "domain", "status", "programme", "country")
         return {name: self.cleaned_data[name] for name in names if self.cleaned_data.get(name)}
 
 

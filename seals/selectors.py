@@ -133,6 +133,8 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
         else:
             # SQLite has no JSON containment: match the quoted element in the text.
             members = members.filter(domains__icontains=f'"{domain}"')
+    if country := filters.get("country"):
+        members = members.filter(country=country)
     if ref := filters.get("external_ref"):
         members = members.filter(external_ref=ref)
     return members

@@ -243,6 +243,13 @@ class ProgrammeUpdateSerializer(ProgrammeSerializer):
         read_only_fields = ["slug", "is_default", "created_at", "updated_at"]
 
 
+def _country(value: str) -> str:
+    """``value`` as an upper-case ISO 3166-1 alpha-2 code ("" for none), or a 400 on the field."""
+    if (problem := country_problem(value)) is not None:
+        raise serializers.ValidationError(problem, code="invalid")
+    return value.strip().upper()
+
+
 def _domains(value: list[str]) -> list[str]:
     try:
         return normalise_domains(value)
@@ -310,9 +317,7 @@ class MemberSerializer(StrictModelSerializer):
         validators: list = []
 
     def validate_country(self, value: str) -> str:
-        if (problem := country_problem(value)) is not None:
-            raise serializers.ValidationError(problem, code="invalid")
-        return value.strip().upper()
+        return _country(value)
 
     def validate_domains(self, value: list[str]) -> list[str]:
         return _domains(value)
@@ -339,10 +344,16 @@ class MemberFilterSerializer(serializers.Serializer):
     )
     q = serializers.CharField(required=False, max_length=100, help_text="Name or reference.")
     domain = serializers.CharField(required=False, max_length=253)
+    country = serializers.CharField(
+        required=False, max_length=2, help_text="ISO 3166-1 alpha-2 code, such as GB."
+    )
     external_ref = serializers.CharField(required=False, max_length=100)
 
     def validate_domain(self, value: str) -> str:
         return _domains([value])[0]
+
+    def validate_country(self, value: str) -> str:
+        return _country(value)
 
 
 class SealFilterSerializer(serializers.Serializer):

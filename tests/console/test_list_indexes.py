@@ -156,3 +156,22 @@ def test_a_common_word_and_a_seal_status_walk_the_name_index_alone(
         .values_list("pk", flat=True)[:50]
     )
     assert [m.pk for m in listed] == list(expected) and len(listed) == 50
+
+
+def test_a_country_in_name_order_is_a_range_of_the_country_index(crowd, viewer_client):
+    # 2 % of the members abroad: the default order's page is one range of member_country
+    # (issuer, country, display_name, id), not a walk of the names testing each row's country.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE issuers_member SET country = 'FR' WHERE issuer_id = %s AND id %% 50 = 7",
+            [crowd.issuer.pk],
+        )
+        cursor.execute("ANALYZE issuers_member")
+    sql, cursor, _ = _page(viewer_client, {"country": "fr"})
+    _assert_index_range(sql, "issuers_member", "member_country")
+    assert cursor is not None
+    listed = viewer_client.get(reverse("console:members"), {"country": "FR"}).context["page"]
+    expected = Member.objects.filter(issuer=crowd.issuer, country="FR").order_by(
+        "display_name", "id"
+    )
+    assert [m.pk for m in listed.items] == list(expected.values_list("pk", flat=True)[:50])

@@ -61,6 +61,19 @@ def test_members_search_by_name_number_and_domain(world, viewer_client):
     assert len(names()) == 2
 
 
+def test_members_filter_by_country(world, viewer_client):
+    MemberFactory(issuer=world.issuer, legal_name="Paris SARL", country="FR")
+    MemberFactory(issuer=world.other_issuer, legal_name="Lyon SA", country="FR")
+    url = reverse("console:members")
+    response = viewer_client.get(url, {"country": " fr "})
+    assert response.status_code == 200
+    assert [m.legal_name for m, _ in response.context["rows"]] == ["Paris SARL"]
+    assert 'name="country"' in response.content.decode()
+    bad = viewer_client.get(url, {"country": "XX"})
+    assert bad.status_code == 400 and bad.context["rows"] == []
+    assert "not a country code" in bad.content.decode()
+
+
 def test_a_bad_filter_is_a_clear_error(world, viewer_client):
     response = viewer_client.get(reverse("console:members"), {"status": "nonsense"})
     assert response.status_code == 400

@@ -184,7 +184,7 @@ def test_member_filters(api):
     gold = Programme.objects.create(issuer=api.issuer, slug="gold", name="Gold")
     soon = MemberFactory(issuer=api.issuer, legal_name="Soon Ltd", domains=["soon.example"])
     award(soon, days=10)
-    later = MemberFactory(issuer=api.issuer, legal_name="Later Ltd")
+    later = MemberFactory(issuer=api.issuer, legal_name="Later Ltd", country="FR")
     award(later, days=300, programme=gold)
     gone = MemberFactory(issuer=api.issuer, legal_name="Gone Ltd")
     from seals.services import seal_revoke
@@ -200,10 +200,13 @@ def test_member_filters(api):
     assert ids(expiring_before=(now + timedelta(days=30)).isoformat()) == [soon.pk]
     assert ids(q="later") == [later.pk]
     assert ids(domain="SOON.example") == [soon.pk]
+    assert ids(country="fr") == [later.pk]
     assert ids(ordering="legal_name") == [gone.pk, later.pk, soon.pk]
-    bad = api.get("/members", status="sleeping", domain="http://x/")
+    bad = api.get("/members", status="sleeping", domain="http://x/", country="UK")
     assert bad.status_code == 400
-    assert {e["field"] for e in problem(bad)["errors"]} == {"status", "domain"}
+    errors = {e["field"]: e for e in problem(bad)["errors"]}
+    assert set(errors) == {"status", "domain", "country"}
+    assert "GB" in str(errors["country"])  # the usual mistake is named with its right code
 
 
 def test_status_filter_agrees_with_effective_status(issuer):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from console.words import SEAL_EVENT, SEAL_STATUS, translated_choices
-from issuers.countries import country_problem
+from issuers.countries import country_problem, usual_mistake
 from issuers.domains import normalise_domains
 from issuers.models import Programme, StaffRole
 from issuers.text import validate_multi_line_text
@@ -52,8 +52,10 @@ class MemberFilterForm(forms.Form):
         label=_("Country"),
         required=False,
         max_length=2,
-        widget=forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
-        help_text=_("Two letters (ISO 3166-1), such as GB."),
+        # Two letters of ISO 3166-1: the placeholder shows the shape, the error names it.
+        widget=forms.TextInput(
+            attrs={"size": 3, "placeholder": "GB", "autocapitalize": "characters"}
+        ),
     )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=MEMBER_SORTS)
 
@@ -73,6 +75,11 @@ class MemberFilterForm(forms.Form):
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].strip().upper()
+        if right := usual_mistake(country):
+            raise forms.ValidationError(
+                _("“%(value)s” is not a country code: that country's code is %(code)s."),
+                params={"value": self.cleaned_data["country"], "code": right},
+            )
         if country_problem(country) is not None:
             raise forms.ValidationError(
                 _("“%(value)s” is not a country code: give two letters, such as GB."),

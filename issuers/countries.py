@@ -15,6 +15,12 @@ from config.errors import InvalidInputError
 _USUAL_MISTAKES = {"UK": "GB", "EL": "GR"}
 
 
+def usual_mistake(value: str) -> str | None:
+    """The code of the country meant by ``value`` when it is a code people write for it that is
+    not its ISO code (``UK`` for ``GB``), else None."""
+    return _USUAL_MISTAKES.get(value.strip().upper())
+
+
 def country_problem(value: str) -> str | None:
     """Why ``value`` is not an assigned ISO 3166-1 alpha-2 code, or None when it is one (or
     empty: the country is optional)."""
@@ -22,8 +28,8 @@ def country_problem(value: str) -> str | None:
     if not code or (len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None):
         return None
     message = f"{value!r} is not an ISO 3166-1 alpha-2 country code"
-    if code in _USUAL_MISTAKES:
-        return f"{message}; the code of that country is {_USUAL_MISTAKES[code]}."
+    if right := usual_mistake(code):
+        return f"{message}; the code of that country is {right}."
     return f"{message} (two letters, such as GB, DE or FR)."
 
 

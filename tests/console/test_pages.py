@@ -72,6 +72,9 @@ def test_members_filter_by_country(world, viewer_client):
     bad = viewer_client.get(url, {"country": "XX"})
     assert bad.status_code == 400 and bad.context["rows"] == []
     assert "not a country code" in bad.content.decode()
+    mistaken = viewer_client.get(url, {"country": "uk"})
+    assert mistaken.status_code == 400
+    assert "that country&#x27;s code is GB" in mistaken.content.decode()
 
 
 def test_a_bad_filter_is_a_clear_error(world, viewer_client):

@@ -75,6 +75,14 @@ class Seal(models.Model):
             models.Index(fields=["issuer", "expires_at"], name="seal_expiry"),
             # ?programme=: a programme is one issuer's, so it leads (the FK index is its prefix).
             models.Index(fields=["programme", "created_at", "id"], name="seal_programme_created"),
+            # The member list's seal filters: the lowest and the highest member holding a
+            # matching seal, a stored status at a time (seals.selectors._holders_id_range). The
+            # columns a filter tests are keys, not INCLUDE, so the scan tests them in the index
+            # pages (7.8 ms against 21 ms past 187,000 entries that fail the test).
+            models.Index(
+                fields=["issuer", "status", "member", "expires_at", "valid_from", "programme"],
+                name="seal_status_member",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -202,3 +202,38 @@ def test_no_seal_filter_is_neither_plan(crowd):
     found = selectors.members_list(issuer=crowd.issuer, filters={"q": "shop"}, now=timezone.now())
     sql = str(found.query)
     assert "seals_seal" not in sql.split("ORDER BY")[0], sql
+
+
+def test_the_walk_passes_over_members_outside_the_holders_id_range(crowd, monkeypatch):
+    # Every member holding such a seal lies between the lowest and highest of their ids: the
+    # walk is bounded there, and a member outside it is never probed.
+    monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", -1)
+    holders = _holders(crowd.issuer, status="revoked")
+    found = selectors.members_list(
+        issuer=crowd.issuer, filters={"status": "revoked"}, now=timezone.now()
+    )
+    where = found.query.where
+    assert (min(holders), max(holders)) in [
+        tuple(child.rhs) for child in where.children if getattr(child, "lookup_name", "") == "range"
+    ], str(found.query)
+    assert {m.pk for m in found} == holders
+
+
+@pytest.mark.parametrize("status", [None, "revoked", "suspended", "expired", "active"])
+def test_expiring_before_lists_the_same_members_in_both_plans(crowd, monkeypatch, status):
+    now = timezone.now()
+    before = now + timedelta(days=400)
+    filters = {"expiring_before": before, **({"status": status} if status else {})}
+    expected = {
+        seal.member_id
+        for seal in Seal.objects.filter(issuer=crowd.issuer)
+        if seal.expires_at is not None
+        and seal.expires_at < before
+        and seal.status != SealStatus.REVOKED  # a revoked seal has ended, it is not expiring
+        and (status is None or effective_status(seal, now) == status)
+    }
+    assert bool(expected) == (status != "revoked")
+    for threshold in PLANS.values():
+        monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", threshold)
+        found = selectors.members_list(issuer=crowd.issuer, filters=filters, now=now)
+        assert {m.pk for m in found} == expected, (threshold, filters)

@@ -24,8 +24,19 @@ from seals.status import effective_status
 from tests.api_support import Api
 from tests.factories import MemberFactory, award
 
-# SEAL_FIRST_MAX_SEALS for each plan: any count is at most the first, none is at most the second.
-PLANS = {"seal-first": 10**9, "walk": -1}
+# (SEAL_FIRST_MAX_SEALS, FEW_SEALS_OF_A_STATUS) for each plan: any count is at most the first
+# threshold, none is at most the second; the walk's id range found both ways a part allows.
+PLANS = {
+    "seal-first": (10**9, 10**9),
+    "walk": (-1, 10**9),
+    "walk, range ends in member order": (-1, -1),
+}
+
+
+def _force(monkeypatch, plan: str) -> None:
+    seal_first, few = PLANS[plan]
+    monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", seal_first)
+    monkeypatch.setattr(selectors, "FEW_SEALS_OF_A_STATUS", few)
 
 
 @pytest.fixture
@@ -140,11 +151,11 @@ def test_both_plans_list_the_same_pages_in_the_console(crowd, viewer_client, mon
     for filters in FILTERS:
         query = {**filters, "sort": sort}
         listed = {}
-        for plan, threshold in PLANS.items():
-            monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", threshold)
+        for plan in PLANS:
+            _force(monkeypatch, plan)
             listed[plan], plans = _console_pages(viewer_client, query)
-            assert plans == {plan}, (query, plans)
-        assert listed["seal-first"] == listed["walk"], query
+            assert plans == {plan.split(",")[0]}, (query, plans)
+        assert listed["seal-first"] == listed["walk"] == listed[plan], query
         ids = [pk for page, _ in listed["walk"] for pk in page]
         assert len(ids) == len(set(ids)), query  # a member with two such seals, listed once
         expected = _holders(
@@ -167,10 +178,10 @@ def test_both_plans_list_the_same_pages_in_the_api(crowd, monkeypatch, ordering)
     for filters in FILTERS:
         query = {**filters, "ordering": ordering}
         listed = {}
-        for plan, threshold in PLANS.items():
-            monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", threshold)
+        for plan in PLANS:
+            _force(monkeypatch, plan)
             listed[plan] = _api_pages(api, query)
-        assert listed["seal-first"] == listed["walk"], query
+        assert listed["seal-first"] == listed["walk"] == listed[plan], query
         several_pages += len(listed["walk"]) > 1
     assert several_pages >= 6
 
@@ -204,19 +215,23 @@ def test_no_seal_filter_is_neither_plan(crowd):
     assert "seals_seal" not in sql.split("ORDER BY")[0], sql
 
 
-def test_the_walk_passes_over_members_outside_the_holders_id_range(crowd, monkeypatch):
+@pytest.mark.parametrize("plan", ["walk", "walk, range ends in member order"])
+def test_the_walk_passes_over_members_outside_the_holders_id_range(crowd, monkeypatch, plan):
     # Every member holding such a seal lies between the lowest and highest of their ids: the
     # walk is bounded there, and a member outside it is never probed.
-    monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", -1)
-    holders = _holders(crowd.issuer, status="revoked")
-    found = selectors.members_list(
-        issuer=crowd.issuer, filters={"status": "revoked"}, now=timezone.now()
-    )
-    where = found.query.where
-    assert (min(holders), max(holders)) in [
-        tuple(child.rhs) for child in where.children if getattr(child, "lookup_name", "") == "range"
-    ], str(found.query)
-    assert {m.pk for m in found} == holders
+    _force(monkeypatch, plan)
+    for status in ("revoked", "expired", "pending", "active"):
+        holders = _holders(crowd.issuer, status=status)
+        found = selectors.members_list(
+            issuer=crowd.issuer, filters={"status": status}, now=timezone.now()
+        )
+        ranges = [
+            tuple(child.rhs)
+            for child in found.query.where.children
+            if getattr(child, "lookup_name", "") == "range"
+        ]
+        assert ranges == [(min(holders), max(holders))], (status, str(found.query))
+        assert {m.pk for m in found} == holders
 
 
 @pytest.mark.parametrize("status", [None, "revoked", "suspended", "expired", "active"])
@@ -233,7 +248,7 @@ def test_expiring_before_lists_the_same_members_in_both_plans(crowd, monkeypatch
         and (status is None or effective_status(seal, now) == status)
     }
     assert bool(expected) == (status != "revoked")
-    for threshold in PLANS.values():
-        monkeypatch.setattr(selectors, "SEAL_FIRST_MAX_SEALS", threshold)
+    for plan in PLANS:
+        _force(monkeypatch, plan)
         found = selectors.members_list(issuer=crowd.issuer, filters=filters, now=now)
-        assert {m.pk for m in found} == expected, (threshold, filters)
+        assert {m.pk for m in found} == expected, (plan, filters)

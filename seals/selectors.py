@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import reduce
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import (
@@ -44,10 +45,19 @@ _BY_SIZE = (
 )
 
 
-# A seal condition as parts, any of which a seal may meet: each the stored statuses it admits and
-# a condition on the seal's other columns. Written so because the member list reads each stored
-# status apart (members_holding_seals), and an OR of statuses is one condition elsewhere.
-SealParts = list[tuple[tuple[str, ...], Q]]
+class SealPart(NamedTuple):
+    """One part of a seal condition that is an OR of parts: the stored statuses it admits, a
+    condition on the seal's other columns, and the column after (issuer, status) of the index
+    that holds the seals meeting that condition as one range. Written so because the member
+    list reads each stored status apart (members_holding_seals); elsewhere the OR is one
+    condition (seal_parts_q)."""
+
+    stored: tuple[str, ...]
+    condition: Q
+    range_by: str = "expires_at"  # seal_status_expiry_holder; valid_from is seal_due_start
+
+
+SealParts = list[SealPart]
 
 
 def seal_status_parts(status: str, now: datetime, prefix: str = "") -> SealParts:
@@ -59,19 +69,19 @@ def seal_status_parts(status: str, now: datetime, prefix: str = "") -> SealParts
 
     not_expired = q(expires_at__isnull=True) | q(expires_at__gt=now)
     if status in (SealStatus.REVOKED, SealStatus.SUSPENDED):
-        return [((status,), Q())]
+        return [SealPart((status,), Q())]
     if status == SealStatus.EXPIRED:
-        return [((SealStatus.EXPIRED,), Q()), (_DATED, q(expires_at__lte=now))]
+        return [SealPart((SealStatus.EXPIRED,), Q()), SealPart(_DATED, q(expires_at__lte=now))]
     if status == SealStatus.PENDING:
-        return [(_DATED, q(valid_from__gt=now) & not_expired)]
-    return [(_DATED, q(valid_from__lte=now) & not_expired)]
+        return [SealPart(_DATED, q(valid_from__gt=now) & not_expired, range_by="valid_from")]
+    return [SealPart(_DATED, q(valid_from__lte=now) & not_expired)]
 
 
 def seal_parts_q(parts: SealParts, prefix: str = "") -> Q:
     """The one condition the parts make: their OR. (An empty ``Q()`` is Django's identity for
     ``|`` as for ``&``, so a part that admits every seal is answered apart.)"""
     found = []
-    for stored, condition in parts:
+    for stored, condition, _range_by in parts:
         if set(stored) != set(SealStatus.values):
             field, value = ("status", stored[0]) if len(stored) == 1 else ("status__in", stored)
             condition = Q(**{f"{prefix}{field}": value}) & condition
@@ -120,7 +130,7 @@ def member_search_q(q: str, *, issuer: Issuer) -> Q:
 
 
 def members_holding_seals(
-    members: QuerySet[Member], *, issuer: Issuer, parts: SealParts
+    members: QuerySet[Member], *, issuer: Issuer, parts: SealParts, ranged: SealParts
 ) -> QuerySet[Member]:
     """``members`` holding at least one of ``issuer``'s seals that meets ``parts``, by the plan
     that is fast for how many such seals there are.
@@ -133,7 +143,8 @@ def members_holding_seals(
     the matching seals decides (it reads at most SEAL_FIRST_MAX_SEALS + 1 of them): few, and the
     list starts from those seals (their own indexes, then a primary-key lookup per member and a
     sort of those few); many, and the members are walked with an EXISTS per member, between the
-    lowest and the highest member id that holds such a seal (_holders_id_range).
+    lowest and the highest id of a member holding a seal that meets ``ranged``
+    (_holders_id_range), which every seal meeting ``parts`` meets.
 
     Both plans are one WHERE condition on the same queryset: the order, the keyset cursor and
     the rows of every page are the same whichever runs (tests/console/test_member_seal_plans.py).
@@ -142,7 +153,7 @@ def members_holding_seals(
     if not _more_seals_than(SEAL_FIRST_MAX_SEALS, db=members.db, issuer=issuer, parts=parts):
         return members.filter(IdAmong(F("pk"), Subquery(seals.values("member_id"))))
     # None: the seals went between the two reads, and the walk will say so.
-    if (ends := _holders_id_range(members.db, issuer=issuer, parts=parts)) is not None:
+    if ranged and (ends := _holders_id_range(members.db, issuer=issuer, parts=ranged)):
         members = members.filter(pk__range=ends)
     # EXISTS, a semi-join: a member with several such seals is listed once, and the walk stops
     # probing a member at its first.
@@ -179,20 +190,23 @@ def _holders_id_range(db: str, *, issuer: Issuer, parts: SealParts) -> tuple[int
     entries from the high end, 40-50 ms):
     - a part that is the stored status alone (swept expiry, revoked, suspended): its first and
       last seal in seal_status_member (issuer, status, member), one index entry each;
-    - a part with a condition besides, when few seals meet it (a dated seal past its expiry
-      and not yet swept): those seals' members, read from the index that holds the condition
-      (seal_status_expiry_holder), since walking seal_status_member in member order for a
-      condition nothing meets would read every seal of the status (290 ms for the active
-      ones at 1,000,000, the moment after a sweep);
+    - a part with a condition besides, when few seals meet it (dated seals past their expiry
+      and not yet swept): those seals' members, read in the order of the index that holds
+      the condition as a range (``range_by``), so that PostgreSQL reads that range and not
+      the table (seal_status_expiry_holder holds the member too). Walking seal_status_member
+      for a condition nothing meets would read every seal of the status (290 ms for the
+      active ones at 1,000,000, the moment after a sweep), and unordered, with the few seals
+      misjudged as many, the planner chose to scan the table for them;
     - such a part that many seals meet: its first and last seal in seal_status_member, which
       holds the columns a part tests as keys, so the scan tests them in the index pages."""
     ends: list[int] = []
     walks: dict[str, Subquery] = {}
-    for stored, condition in parts:
+    for stored, condition, range_by in parts:
         for status in stored:
             seals = Seal.objects.using(db).filter(condition, issuer=issuer, status=status)
             if condition:
-                few = list(seals.values_list("member_id", flat=True)[: FEW_SEALS_OF_A_STATUS + 1])
+                in_range = seals.order_by(range_by).values_list("member_id", flat=True)
+                few = list(in_range[: FEW_SEALS_OF_A_STATUS + 1])
                 if len(few) <= FEW_SEALS_OF_A_STATUS:
                     ends += few
                     continue
@@ -215,20 +229,24 @@ def members_list(*, issuer: Issuer, filters: dict, now: datetime) -> QuerySet[Me
     status, programme = filters.get("status"), filters.get("programme")
     before = filters.get("expiring_before")
     if status or programme or before:
-        parts = seal_status_parts(status, now) if status else [(_BY_SIZE, Q())]
-        if programme:
-            in_programme = Q(programme_id=_programme_id(issuer, programme))
-            parts = [(stored, condition & in_programme) for stored, condition in parts]
+        parts = seal_status_parts(status, now) if status else [SealPart(_BY_SIZE, Q())]
         if before:  # a revoked seal is not expiring: it has ended
             parts = [
-                (
+                SealPart(
                     tuple(s for s in stored if s != SealStatus.REVOKED),
                     condition & Q(expires_at__lt=before),
+                    range_by,
                 )
-                for stored, condition in parts
+                for stored, condition, range_by in parts
             ]
-        parts = [(stored, condition) for stored, condition in parts if stored]
-        members = members_holding_seals(members, issuer=issuer, parts=parts)
+        parts = [part for part in parts if part.stored]
+        # The holders' id range leaves the programme out: a wider range, as true, and each part
+        # one range of an index (members_holding_seals).
+        ranged = parts if status or before else []
+        if programme:
+            in_programme = Q(programme_id=_programme_id(issuer, programme))
+            parts = [part._replace(condition=part.condition & in_programme) for part in parts]
+        members = members_holding_seals(members, issuer=issuer, parts=parts, ranged=ranged)
     if q := filters.get("q"):
         members = members.filter(member_search_q(q, issuer=issuer))
     if domain := filters.get("domain"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import reduce
@@ -28,6 +27,7 @@ from config.db_router import PRIMARY
 from config.errors import InvalidInputError
 from config.id_first import IdAmong
 from config.tenancy import scopes_disabled
+from issuers.countries import country_problem, usual_mistake
 from issuers.domains import host_matches
 from issuers.models import Issuer, Member, Programme
 from seals.models import DailyStat, Seal, SealStatus
@@ -417,7 +417,6 @@ _PUBLIC_MEMBER_COLUMNS = ("id", "issuer_id", "external_ref", *Member.PUBLIC_FIEL
 REGISTER_PAGE_SIZE = 50
 REGISTER_MAX_PAGE_SIZE = 200
 CHECK_MAX_MEMBERS = 100
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -465,9 +464,17 @@ class RegisterPage:
 
 
 def register_country(value: str) -> str:
-    """``value`` as the register's country key; raises InvalidInputError when not ISO 3166-1."""
+    """``value`` as the register's country key; raises InvalidInputError unless it is an
+    assigned ISO 3166-1 alpha-2 code, naming the right one for a usual mistake (``UK``), as the
+    console and the API do."""
     country = value.strip().upper()
-    if country and not _COUNTRY.match(country):
+    if right := usual_mistake(country):
+        raise InvalidInputError(
+            "country",
+            _("“%(value)s” is not a country code: that country's code is %(code)s.")
+            % {"value": value[:20], "code": right},
+        )
+    if country_problem(country) is not None:
         raise InvalidInputError(
             "country",
             _("“%(value)s” is not a country code: give two letters, such as GB.")

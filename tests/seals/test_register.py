@@ -98,6 +98,13 @@ def test_bad_search_input_gets_a_clear_400_and_lists_nothing(client, register):
         body = json.loads(response.content)
         assert body["field"] == field and body["detail"]
         assert "results" not in body
+    # As in the console and the API: an unassigned code is refused, a usual mistake named.
+    for value, says in (("XX", "give two letters"), ("uk", "that country's code is GB")):
+        response = client.get(
+            f"/issuers/{register.slug}/register", {"format": "json", "country": value}
+        )
+        assert response.status_code == 400, value
+        assert says in json.loads(response.content)["detail"], value
     html = client.get(f"/issuers/{register.slug}/register", {"domain": "not a host"})
     assert html.status_code == 400
     assert "is not a website address" in html.content.decode()

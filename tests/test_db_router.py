@@ -149,3 +149,12 @@ def test_the_api_member_list_reads_a_replica(replicas, issuer):
     assert response.status_code == 200
     assert any("issuers_member" in q["sql"] for q in on_replica.captured_queries)
     assert not any('FROM "seals_seal"' in q["sql"] for q in on_replica.captured_queries)
+
+
+@pytest.mark.postgres
+def test_a_query_is_not_split_across_cores_unless_told(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)

@@ -83,12 +83,21 @@ def test_replicas_and_sentinels_come_from_the_environment(tmp_path):
         "'cache': s.CACHES['default']['OPTIONS'], 'counters': s.CACHES['counters']['LOCATION'],"
         "'broker': s.CELERY_BROKER_URL, 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS}))"
     )
+    code = code.replace(
+        "'replicas':",
+        "'sessions': [s.DATABASES[a]['OPTIONS'] for a in ('default', *s.DATABASE_REPLICAS)],"
+        "'replicas':",
+    )
     result = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     import json
 
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["replicas"] == ["db-r1", "db-r2"] and seen["mirror"]["MIRROR"] == "default"
+    # No query split across cores, on the primary as on each replica.
+    assert all(o["options"] == "-c max_parallel_workers_per_gather=0" for o in seen["sessions"]), (
+        seen["sessions"]
+    )
     assert seen["cache"]["sentinels"] == ["s1:26379", "s2:26379", "s3:26379"]
     assert seen["cache"]["service_name"] == "seals" and seen["cache"]["password"] == "redis-pw"
     assert seen["cache"]["sentinel_password"] == "sentinel-pw"

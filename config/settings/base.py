@@ -116,13 +116,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A query is not split across cores by default: a server answering many requests has no idle
+# core to lend, and a parallel plan's workers then queue behind the other requests. At
+# 1,000,000 members on two busy cores the member list's search with a status took 83-111 ms
+# with two workers and 45-81 ms alone (docs/performance.md).
+_PARALLEL = env.int("DB_PARALLEL_WORKERS_PER_GATHER", default=0)
+
+
+def _postgres_session(config: dict) -> dict:
+    if config["ENGINE"] != "django.db.backends.sqlite3":
+        options = config.setdefault("OPTIONS", {})
+        given = options.get("options", "")
+        options["options"] = f"{given} -c max_parallel_workers_per_gather={_PARALLEL}".strip()
+    return config
+
+
+_postgres_session(DATABASES["default"])
 # Read replicas (PostgreSQL streaming replicas of DATABASE_URL), comma-separated. Only reads
 # marked lag-tolerant (config.db_router.replica_reads: lists, statistics, the register,
 # exports) go there, and never after the same request's or task's write; everything that
 # decides a status reads the primary.
 DATABASE_REPLICAS: list[str] = []
 for _n, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
-    _replica = env.db_url_config(_url)
+    _replica = _postgres_session(env.db_url_config(_url))
     _replica.setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
     _replica["CONN_HEALTH_CHECKS"] = True
     # Tests run against the primary's test database: a replica has no test database of its own.

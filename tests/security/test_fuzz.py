@@ -50,6 +50,8 @@ from tests.security.tenancy import (
     snapshot,
 )
 
+pytestmark = pytest.mark.api_sweep
+
 TALLY: Counter[str] = Counter()
 MIN_OPERATIONS = 40
 PROBLEM = "application/problem+json"

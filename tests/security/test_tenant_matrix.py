@@ -47,6 +47,8 @@ from tests.security.tenancy import (
     snapshot,
 )
 
+pytestmark = pytest.mark.api_sweep
+
 # Floors, so a walk that silently finds fewer routes fails instead of passing on nothing.
 MIN_OBJECT_ROUTES = 20
 MIN_REQUESTS = 150

@@ -340,7 +340,8 @@ class MemberFilterSerializer(serializers.Serializer):
     )
     programme = serializers.SlugField(required=False, help_text="Members with a seal in it.")
     expiring_before = serializers.DateTimeField(
-        required=False, help_text="Members with a live seal expiring before this instant."
+        required=False,
+        help_text="Members holding a seal, not revoked, that expires before this instant.",
     )
     q = serializers.CharField(required=False, max_length=100, help_text="Name or reference.")
     domain = serializers.CharField(required=False, max_length=253)

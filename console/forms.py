@@ -10,12 +10,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInputError
 from console.words import SEAL_EVENT, SEAL_STATUS, translated_choices
-from issuers.countries import country_problem, usual_mistake
 from issuers.domains import normalise_domains
 from issuers.models import Programme, StaffRole
 from issuers.text import validate_multi_line_text
+from seals import selectors
 from seals.models import SealEvent, SealStatus
 
 MEMBER_SORTS = [
@@ -74,18 +74,10 @@ class MemberFilterForm(forms.Form):
             raise forms.ValidationError(exc.messages) from exc
 
     def clean_country(self) -> str:
-        country = self.cleaned_data["country"].strip().upper()
-        if right := usual_mistake(country):
-            raise forms.ValidationError(
-                _("“%(value)s” is not a country code: that country's code is %(code)s."),
-                params={"value": self.cleaned_data["country"], "code": right},
-            )
-        if country_problem(country) is not None:
-            raise forms.ValidationError(
-                _("“%(value)s” is not a country code: give two letters, such as GB."),
-                params={"value": self.cleaned_data["country"]},
-            )
-        return country
+        try:
+            return selectors.list_country(self.cleaned_data["country"])
+        except InvalidInputError as refused:
+            raise forms.ValidationError(str(refused)) from refused
 
     def selector_filters(self) -> dict:
         """The filters of seals.selectors.members_list, from the cleaned data."""

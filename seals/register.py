@@ -198,7 +198,7 @@ def _filters(request: HttpRequest) -> selectors.RegisterFilters:
     return selectors.RegisterFilters(
         q=_text(request, "q"),
         domain=parse_host(domain) if domain else "",
-        country=selectors.register_country(_text(request, "country")),
+        country=selectors.list_country(_text(request, "country")),
     )
 
 

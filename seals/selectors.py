@@ -463,10 +463,10 @@ class RegisterPage:
     next: RegisterCursor | None
 
 
-def register_country(value: str) -> str:
-    """``value`` as the register's country key; raises InvalidInputError unless it is an
-    assigned ISO 3166-1 alpha-2 code, naming the right one for a usual mistake (``UK``), as the
-    console and the API do."""
+def list_country(value: str) -> str:
+    """``value`` as a member list's country key (the register's, the console's); raises
+    InvalidInputError unless it is an assigned ISO 3166-1 alpha-2 code, naming the right one
+    for a usual mistake (``UK``). The API says the same in its own words (country_problem)."""
     country = value.strip().upper()
     if right := usual_mistake(country):
         raise InvalidInputError(

@@ -81,12 +81,8 @@ def test_replicas_and_sentinels_come_from_the_environment(tmp_path):
         "'replicas': [s.DATABASES[a]['HOST'] for a in s.DATABASE_REPLICAS],"
         "'mirror': s.DATABASES['replica_1']['TEST'],"
         "'cache': s.CACHES['default']['OPTIONS'], 'counters': s.CACHES['counters']['LOCATION'],"
-        "'broker': s.CELERY_BROKER_URL, 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS}))"
-    )
-    code = code.replace(
-        "'replicas':",
-        "'sessions': [s.DATABASES[a]['OPTIONS'] for a in ('default', *s.DATABASE_REPLICAS)],"
-        "'replicas':",
+        "'broker': s.CELERY_BROKER_URL, 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS,"
+        "'sessions': [s.DATABASES[a]['OPTIONS'] for a in ('default', *s.DATABASE_REPLICAS)]}))"
     )
     result = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr

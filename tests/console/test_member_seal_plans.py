@@ -155,7 +155,7 @@ def test_both_plans_list_the_same_pages_in_the_console(crowd, viewer_client, mon
             _force(monkeypatch, plan)
             listed[plan], plans = _console_pages(viewer_client, query)
             assert plans == {plan.split(",")[0]}, (query, plans)
-        assert listed["seal-first"] == listed["walk"] == listed[plan], query
+        assert all(pages == listed["seal-first"] for pages in listed.values()), query
         ids = [pk for page, _ in listed["walk"] for pk in page]
         assert len(ids) == len(set(ids)), query  # a member with two such seals, listed once
         expected = _holders(
@@ -181,7 +181,7 @@ def test_both_plans_list_the_same_pages_in_the_api(crowd, monkeypatch, ordering)
         for plan in PLANS:
             _force(monkeypatch, plan)
             listed[plan] = _api_pages(api, query)
-        assert listed["seal-first"] == listed["walk"] == listed[plan], query
+        assert all(pages == listed["seal-first"] for pages in listed.values()), query
         several_pages += len(listed["walk"]) > 1
     assert several_pages >= 6
 
